@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Why did it die? One vocabulary for the bus, the CLI and the journal, and
+ * the restart decision taken from it. Pure logic: no I/O, no logging. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../config/config.h"
+
+typedef enum ExitReason {
+        EXIT_REASON_SUCCESS,
+        EXIT_REASON_EXIT_CODE,
+        EXIT_REASON_OOM_KILL,
+        EXIT_REASON_STACK_OVERFLOW,
+        EXIT_REASON_SEGFAULT,
+        EXIT_REASON_ABORT,
+        EXIT_REASON_SECCOMP,
+        EXIT_REASON_WATCHDOG,
+        EXIT_REASON_TIMEOUT,
+        EXIT_REASON_STOPPED,
+        EXIT_REASON_KILLED,
+        EXIT_REASON_EXEC_FAILED,
+        EXIT_REASON_SIGNAL,
+        _EXIT_REASON_MAX,
+        _EXIT_REASON_INVALID = -EINVAL,
+} ExitReason;
+
+const char *exit_reason_to_string(ExitReason r);
+ExitReason exit_reason_from_string(const char *s);
+
+/* What we did to the worker before it died, if anything. */
+typedef enum KillCause {
+        KILL_CAUSE_NONE,
+        KILL_CAUSE_STOP,                /* stop, scale down, reload: SIGTERM sent */
+        KILL_CAUSE_STOP_TIMEOUT,        /* TimeoutStopSec= ran out: SIGKILL sent */
+        KILL_CAUSE_START_TIMEOUT,       /* TimeoutStartSec= ran out */
+        KILL_CAUSE_WATCHDOG,            /* WatchdogSec= ran out */
+        KILL_CAUSE_REQUEST,             /* an explicit Kill request with a signal */
+        _KILL_CAUSE_MAX,
+} KillCause;
+
+typedef struct ExitInfo {
+        int code;                       /* CLD_EXITED, CLD_KILLED, CLD_DUMPED */
+        int status;                     /* exit status or signal number */
+        bool exec_failed;               /* failure reported before exec */
+        const char *exec_step;          /* which step, e.g. "execve" */
+        int exec_errno;
+        bool oom_kill;                  /* the worker cgroup's oom_kill rose */
+        uint64_t oom_kills;
+        KillCause cause;
+        int cause_signal;               /* the signal we sent, if any */
+        bool has_seccomp_filter;        /* the pool has SystemCallFilter= */
+        /* From the fault probe, when it saw the fatal signal: */
+        bool have_evidence;
+        bool kernel_fault;
+        bool stack_overflow;
+        uint64_t fault_addr;
+        pid_t sender_pid;
+        char sender_comm[16];
+        int syscall;                    /* seccomp: the offending syscall, or -1 */
+} ExitInfo;
+
+typedef struct ExitClassification {
+        ExitReason reason;
+        bool core_dumped;
+        char evidence[256];             /* human readable: what led to the reason */
+} ExitClassification;
+
+void classify_exit(const ExitInfo *i, const ExitStatusSet *success, ExitClassification *ret);
+
+typedef enum ExitAction {
+        EXIT_ACTION_RESTART,            /* replace it (after the backoff delay) */
+        EXIT_ACTION_RETIRE,             /* RestartPreventExitStatus=: done for good */
+        EXIT_ACTION_NONE,               /* Restart= says no, or we are stopping it */
+        EXIT_ACTION_FAIL_POOL,          /* start limit hit: the pool enters failed */
+        _EXIT_ACTION_MAX,
+        _EXIT_ACTION_INVALID = -EINVAL,
+} ExitAction;
+
+const char *exit_action_to_string(ExitAction a);
+
+/* The decision table of systemd's Restart=, per reason. Start limits are the
+ * pool's business (it turns RESTART into FAIL_POOL). */
+ExitAction restart_decide(const PoolConfig *c, const ExitInfo *i, const ExitClassification *cl);
+
+/* A clean exit in systemd's sense: success, SuccessExitStatus=, or one of
+ * SIGHUP SIGINT SIGTERM SIGPIPE. */
+bool exit_is_clean(const ExitInfo *i, const ExitStatusSet *success);
+
+/* Backoff: base * 2^(streak-1), capped at max; streak 0 -> base. */
+usec_t restart_backoff(usec_t base, usec_t max, unsigned streak);

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Pool configuration: systemd-style INI files plus drop-ins -> PoolConfig.
+ * This layer parses and validates; it applies nothing and never logs: every
+ * problem is returned as a "FILE:LINE: message" string in ret_errors. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../shared/macro.h"
+
+typedef enum PoolType {
+        POOL_TYPE_SIMPLE,
+        POOL_TYPE_NOTIFY,
+        _POOL_TYPE_MAX,
+        _POOL_TYPE_INVALID = -EINVAL,
+} PoolType;
+
+/* systemd's Restart= values, same meaning. */
+typedef enum RestartPolicy {
+        RESTART_NO,
+        RESTART_ON_SUCCESS,
+        RESTART_ON_FAILURE,
+        RESTART_ON_ABNORMAL,
+        RESTART_ON_WATCHDOG,
+        RESTART_ON_ABORT,
+        RESTART_ALWAYS,
+        _RESTART_MAX,
+        _RESTART_INVALID = -EINVAL,
+} RestartPolicy;
+
+/* A set of exit statuses (0..255) and signals (1..64), for SuccessExitStatus=
+ * and RestartPreventExitStatus=. */
+typedef struct ExitStatusSet {
+        uint8_t status[256 / 8];
+        uint8_t signal[65 / 8 + 1];
+} ExitStatusSet;
+
+static inline bool exit_status_set_has_status(const ExitStatusSet *s, int status) {
+        return status >= 0 && status < 256 && (s->status[status / 8] & (1u << (status % 8)));
+}
+static inline bool exit_status_set_has_signal(const ExitStatusSet *s, int sig) {
+        return sig > 0 && sig <= 64 && (s->signal[sig / 8] & (1u << (sig % 8)));
+}
+static inline bool exit_status_set_is_empty(const ExitStatusSet *s) {
+        for (size_t i = 0; i < sizeof(s->status); i++)
+                if (s->status[i])
+                        return false;
+        for (size_t i = 0; i < sizeof(s->signal); i++)
+                if (s->signal[i])
+                        return false;
+        return true;
+}
+
+/* Daemon-wide settings from workerpoold.conf [Manager]; they are also the
+ * defaults every pool starts from. */
+typedef struct ManagerConfig {
+        int log_level;                  /* LogLevel=, syslog level, default LOG_INFO */
+        usec_t default_restart_usec;            /* DefaultRestartSec=, 100ms */
+        usec_t default_restart_max_delay_usec;  /* DefaultRestartMaxDelaySec=, 30s */
+        usec_t default_timeout_start_usec;      /* DefaultTimeoutStartSec=, 90s */
+        usec_t default_timeout_stop_usec;       /* DefaultTimeoutStopSec=, 90s */
+        usec_t default_start_limit_interval_usec; /* DefaultStartLimitIntervalSec=, 10s */
+        unsigned default_start_limit_burst;     /* DefaultStartLimitBurst=, 0 = 5 per worker */
+        unsigned default_exit_history;          /* DefaultExitHistory=, 64 */
+} ManagerConfig;
+
+void manager_config_init(ManagerConfig *c);
+/* Parse one workerpoold.conf (a missing file is not an error: returns 0). */
+int manager_config_load(ManagerConfig *c, const char *path, char ***ret_errors);
+
+typedef struct PoolConfig {
+        char *name;                     /* owned: "web" for web.pool */
+        char *path;                     /* owned: the main .pool file */
+        char **dropins;                 /* owned strv: drop-ins applied, in order */
+
+        /* [Pool] */
+        char *description;              /* owned, may be NULL */
+        char **exec_start;              /* owned strv: argv; argv[0] an absolute path */
+        char **environment;             /* owned strv: KEY=VALUE */
+        char *working_directory;        /* owned, NULL: "/" */
+        bool working_directory_missing_ok; /* "-" prefix */
+        PoolType type;                  /* Type=, default simple */
+        uint32_t workers;               /* Workers=, default 1 */
+        uint32_t min_workers;           /* MinWorkers=, default 0 */
+        uint32_t max_workers;           /* MaxWorkers=, default UINT32_MAX: no cap */
+        RestartPolicy restart;          /* Restart=, default on-failure */
+        ExitStatusSet success_exit_status;        /* SuccessExitStatus= */
+        ExitStatusSet restart_prevent_exit_status; /* RestartPreventExitStatus= */
+        ExitStatusSet restart_force_exit_status;  /* RestartForceExitStatus= */
+        usec_t restart_usec;            /* RestartSec= */
+        usec_t restart_max_delay_usec;  /* RestartMaxDelaySec= */
+        usec_t start_limit_interval_usec; /* StartLimitIntervalSec=, 0 or infinity: off */
+        unsigned start_limit_burst;     /* StartLimitBurst=, 0: 5 x Workers */
+        usec_t timeout_start_usec;      /* TimeoutStartSec=, infinity: none */
+        usec_t timeout_stop_usec;       /* TimeoutStopSec=, infinity: none */
+        usec_t watchdog_usec;           /* WatchdogSec=, 0: off */
+        unsigned exit_history;          /* ExitHistory=: exits kept per pool */
+
+        /* [Resources]: applied to every worker's own cgroup */
+        uint64_t memory_max;            /* bytes, CGROUP_LIMIT_MAX = infinity (default) */
+        uint64_t memory_high;
+        uint64_t memory_swap_max;
+        usec_t cpu_quota_per_sec_usec;  /* CPUQuota=50% -> 500000; USEC_INFINITY: none */
+        uint64_t cpu_weight;            /* 1..10000, default 100 */
+        uint64_t tasks_max;             /* CGROUP_LIMIT_MAX = infinity */
+
+        /* [Sandbox] (the sandbox issue adds more keys) */
+        char *user;                     /* owned, NULL: root */
+        char *group;                    /* owned, NULL: the user's group */
+} PoolConfig;
+
+PoolConfig *pool_config_free(PoolConfig *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(PoolConfig *, pool_config_free);
+/* A PoolConfig with every default set (from m; m may be NULL: built-in defaults). */
+int pool_config_new(const char *name, const ManagerConfig *m, PoolConfig **ret);
+
+/* Default search path, earlier wins: /etc, /run, /usr/lib (…/workerpoold/pools.d). */
+extern const char *const config_default_dirs[];
+
+/* Valid pool name: 1..64 chars of [A-Za-z0-9_.:-], not starting with '.' or '-'. */
+bool pool_name_is_valid(const char *name);
+
+/* All pool names found in dirs (NULL-terminated): NAME.pool files; a file in an
+ * earlier dir masks one of the same name in a later dir. A NAME.pool that is
+ * empty or a symlink to /dev/null is masked (the pool does not exist). Sorted. */
+int config_enumerate_pools(const char *const *dirs, char ***ret_names);
+
+/* Load pool `name`: the first NAME.pool found in dirs, then every
+ * NAME.pool.d/<x>.conf from all dirs, sorted by file name <x>, a file in an
+ * earlier dir masking the same file name in a later one. Empty assignment
+ * (Key=) resets to the default, as in systemd. On any error (unknown section
+ * or key, bad value, missing ExecStart=) returns -EINVAL and the errors, each
+ * "PATH:LINE: message", in *ret_errors (if not NULL); *ret is set only on
+ * success. -ENOENT if no NAME.pool exists. */
+int config_load_pool(const char *name, const char *const *dirs, const ManagerConfig *m,
+                     PoolConfig **ret, char ***ret_errors);
+
+/* Whether two configs differ in what needs new worker processes (ExecStart,
+ * Environment, WorkingDirectory, Type, User, Group...), and in what can be
+ * applied to live cgroups ([Resources]). */
+bool pool_config_exec_changed(const PoolConfig *a, const PoolConfig *b);
+bool pool_config_resources_changed(const PoolConfig *a, const PoolConfig *b);
+
+const char *pool_type_to_string(PoolType t);
+PoolType pool_type_from_string(const char *s);
+const char *restart_policy_to_string(RestartPolicy r);
+RestartPolicy restart_policy_from_string(const char *s);

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config-build.h"
+#include "manager.h"
+#include "shared/log.h"
+#include "shared/strv.h"
+
+static void help(void) {
+        printf("Usage: workerpoold [OPTIONS]\n\n"
+               "Supervise pools of worker processes, each worker in its own cgroup v2 leaf.\n\n"
+               "  -h --help               Show this help\n"
+               "     --version            Show the version\n"
+               "     --config-dir=DIR     Read pools from DIR instead of the default search path\n"
+               "                          (repeatable; earlier wins). Default: /etc, /run and\n"
+               "                          /usr/lib .../workerpoold/pools.d\n"
+               "     --config=FILE        Daemon settings (default: %s/workerpoold/workerpoold.conf)\n"
+               "     --cgroup-root=PATH   Root of our cgroup subtree (default: our own cgroup;\n"
+               "                          /workerpoold when we run in the hierarchy's root)\n"
+               "     --runtime-dir=DIR    Where the notify socket lives (default:\n"
+               "                          $RUNTIME_DIRECTORY or /run/workerpoold)\n"
+               "     --log-level=LEVEL    emerg..debug (default: info, or LogLevel= in the config)\n"
+               "\nSignals: SIGTERM/SIGINT stop every pool and exit; SIGHUP reloads the configuration.\n"
+               "See workerpoold(8) and workerpoold.pool(5).\n",
+               SYSCONFDIR);
+}
+
+enum {
+        ARG_VERSION = 0x100,
+        ARG_CONFIG_DIR,
+        ARG_CONFIG,
+        ARG_CGROUP_ROOT,
+        ARG_RUNTIME_DIR,
+        ARG_LOG_LEVEL,
+};
+
+int main(int argc, char *argv[]) {
+        static const struct option options[] = {
+                { "help",        no_argument,       NULL, 'h'             },
+                { "version",     no_argument,       NULL, ARG_VERSION     },
+                { "config-dir",  required_argument, NULL, ARG_CONFIG_DIR  },
+                { "config",      required_argument, NULL, ARG_CONFIG      },
+                { "cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT },
+                { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
+                { "log-level",   required_argument, NULL, ARG_LOG_LEVEL   },
+                {}
+        };
+        _cleanup_(strv_freep) char **dirs = NULL;
+        ManagerOptions o = { .log_level = -1 };
+        Manager *m = NULL;
+        sigset_t ss;
+        int c, r;
+
+        log_setup();
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("workerpoold %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ARG_CONFIG_DIR:
+                        if (strv_extend(&dirs, optarg) < 0)
+                                return log_oom(), 1;
+                        break;
+                case ARG_CONFIG:
+                        o.manager_config = optarg;
+                        break;
+                case ARG_CGROUP_ROOT:
+                        o.cgroup_root = optarg;
+                        break;
+                case ARG_RUNTIME_DIR:
+                        o.runtime_dir = optarg;
+                        break;
+                case ARG_LOG_LEVEL:
+                        o.log_level = log_parse_level(optarg);
+                        if (o.log_level < 0) {
+                                log_error("Invalid --log-level=%s.", optarg);
+                                return 2;
+                        }
+                        break;
+                default:
+                        return 2;
+                }
+        if (optind < argc) {
+                log_error("Unexpected argument: %s", argv[optind]);
+                return 2;
+        }
+        o.config_dirs = dirs;
+
+        /* Signals we handle come through signalfd (sd-event); SIGCHLD stays
+         * blocked too: exits come through pidfds, never a handler. */
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        sigaddset(&ss, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        signal(SIGPIPE, SIG_IGN);
+
+        r = manager_new(&o, &m);
+        if (r < 0) {
+                log_error_errno(r, "Cannot set up: %m");
+                return 1;
+        }
+        r = manager_startup(m);
+        if (r >= 0)
+                r = manager_run(m);
+        manager_free(m);
+        return r < 0 ? 1 : 0;
+}

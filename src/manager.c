@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "config-build.h"
+#include "config/parse-util.h"
+#include "manager.h"
+#include "shared/fd-util.h"
+#include "shared/log.h"
+#include "shared/strv.h"
+
+#define SUPERVISOR_CGROUP "supervisor"
+
+int manager_new(const ManagerOptions *o, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        char **errors = NULL;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        *m = (Manager) {
+                .cgroup_mount_fd = -EBADF,
+                .cgroup_root_fd = -EBADF,
+                .supervisor_fd = -EBADF,
+                .notify_fd = -EBADF,
+                .next_worker_id = 1,
+        };
+
+        manager_config_init(&m->config);
+        m->manager_config_path = strdup(o->manager_config ?: SYSCONFDIR "/workerpoold/workerpoold.conf");
+        if (!m->manager_config_path)
+                return -ENOMEM;
+        r = manager_config_load(&m->config, m->manager_config_path, &errors);
+        for (char **e = errors; e && *e; e++)
+                log_error("%s", *e);
+        strv_free(errors);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "Ignoring the invalid settings in %s.", m->manager_config_path);
+        log_set_max_level(o->log_level >= 0 ? o->log_level : m->config.log_level);
+
+        m->config_dirs = o->config_dirs ? strv_copy(o->config_dirs)
+                                        : strv_copy((char *const *) config_default_dirs);
+        if (!m->config_dirs)
+                return -ENOMEM;
+
+        if (o->cgroup_root) {
+                m->cgroup_root = strdup(o->cgroup_root);
+                if (!m->cgroup_root)
+                        return -ENOMEM;
+        }
+        m->runtime_dir = strdup(o->runtime_dir ?: getenv("RUNTIME_DIRECTORY") ?: "/run/workerpoold");
+        if (!m->runtime_dir)
+                return -ENOMEM;
+
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        (void) sd_event_set_watchdog(m->event, true);
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+
+        while (m->pools)
+                pool_free(m->pools);
+        idmap_done(&m->workers);
+
+        sd_event_source_disable_unref(m->notify_source);
+        sd_event_source_disable_unref(m->gc_source);
+        sd_event_source_disable_unref(m->sigterm_source);
+        sd_event_source_disable_unref(m->sigint_source);
+        sd_event_source_disable_unref(m->sighup_source);
+        manager_fault_probe_done(m);
+        safe_close(m->notify_fd);
+        if (m->notify_path)
+                (void) unlink(m->notify_path);
+
+        /* Leave no cgroup behind: step out of supervisor/ and remove what we made. */
+        if (m->supervisor_fd >= 0) {
+                _cleanup_(closep) int orig_fd = -EBADF;
+
+                if (m->original_cgroup && m->cgroup_mount_fd >= 0 &&
+                    cgroup_open(m->cgroup_mount_fd, streq(m->original_cgroup, "/") ? "." : m->original_cgroup + 1,
+                                &orig_fd) >= 0 &&
+                    cgroup_attach(orig_fd, getpid()) >= 0)
+                        (void) cgroup_remove(m->cgroup_root_fd, SUPERVISOR_CGROUP);
+                safe_close(m->supervisor_fd);
+        }
+        if (m->created_root && m->cgroup_mount_fd >= 0 && m->cgroup_root)
+                (void) cgroup_remove(m->cgroup_mount_fd, m->cgroup_root + 1);
+        safe_close(m->cgroup_root_fd);
+        safe_close(m->cgroup_mount_fd);
+
+        sd_event_unref(m->event);
+        strv_free(m->config_dirs);
+        free(m->manager_config_path);
+        free(m->cgroup_mount);
+        free(m->cgroup_root);
+        free(m->original_cgroup);
+        free(m->runtime_dir);
+        free(m->notify_path);
+        free(m);
+        return NULL;
+}
+
+uint64_t manager_next_worker_id(Manager *m) {
+        return m->next_worker_id++;
+}
+
+Pool *manager_find_pool(Manager *m, const char *name) {
+        for (Pool *p = m->pools; p; p = p->next)
+                if (streq(p->name, name))
+                        return p;
+        return NULL;
+}
+
+/* Create the parent directories of a cgroup path below the mount, one level
+ * at a time (relative to the mount fd). */
+static int cgroup_mkdir_parents(int mount_fd, const char *rel) {
+        _cleanup_(freep) char *copy = strdup(rel);
+        char *slash;
+
+        if (!copy)
+                return -ENOMEM;
+        for (slash = strchr(copy, '/'); slash; slash = strchr(slash + 1, '/')) {
+                *slash = 0;
+                if (mkdirat(mount_fd, copy, 0755) < 0 && errno != EEXIST)
+                        return -errno;
+                *slash = '/';
+        }
+        return 0;
+}
+
+static int manager_setup_cgroups(Manager *m) {
+        CgroupMask available = 0, wanted = CGROUP_MASK_ALL, missing;
+        char buf[128] = "";
+        int r;
+
+        r = cgroup_find_mount(&m->cgroup_mount);
+        if (r < 0)
+                return log_error_errno(r, "No cgroup v2 hierarchy mounted (see /proc/self/mountinfo): %m");
+        r = cgroup_pid_get_path(0, &m->original_cgroup);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read our own cgroup: %m");
+
+        if (m->cgroup_root) {
+                /* Accept a file system path under the mount, or a hierarchy path. */
+                size_t k = strlen(m->cgroup_mount);
+
+                if (strneq(m->cgroup_root, m->cgroup_mount, k) && m->cgroup_root[k] == '/') {
+                        char *s = strdup(m->cgroup_root + k);
+
+                        if (!s)
+                                return log_oom();
+                        free(m->cgroup_root);
+                        m->cgroup_root = s;
+                }
+                if (m->cgroup_root[0] != '/' || strstr(m->cgroup_root, "/..") ||
+                    streq(m->cgroup_root, "/"))
+                        return log_error_errno(-EINVAL, "Invalid --cgroup-root=%s: a cgroup below %s is needed.",
+                                               m->cgroup_root, m->cgroup_mount);
+        } else if (streq(m->original_cgroup, "/")) {
+                /* Not started by systemd in a cgroup of our own: do not fill
+                 * the top of the hierarchy, use a subtree of our own. */
+                m->cgroup_root = strdup("/workerpoold");
+        } else
+                m->cgroup_root = strdup(m->original_cgroup);
+        if (!m->cgroup_root)
+                return log_oom();
+
+        r = cgroup_open(AT_FDCWD, m->cgroup_mount, &m->cgroup_mount_fd);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open %s: %m", m->cgroup_mount);
+        r = cgroup_mkdir_parents(m->cgroup_mount_fd, m->cgroup_root + 1);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create the parents of %s%s: %m", m->cgroup_mount,
+                                       m->cgroup_root);
+        if (mkdirat(m->cgroup_mount_fd, m->cgroup_root + 1, 0755) >= 0)
+                m->created_root = true;
+        else if (errno != EEXIST)
+                return log_error_errno(-errno, "Cannot create %s%s: %m", m->cgroup_mount, m->cgroup_root);
+        r = cgroup_open(m->cgroup_mount_fd, m->cgroup_root + 1, &m->cgroup_root_fd);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open %s%s: %m", m->cgroup_mount, m->cgroup_root);
+
+        /* No internal processes: we live in a leaf of our own, so that the
+         * root of our subtree can hand controllers down. */
+        r = cgroup_create(m->cgroup_root_fd, SUPERVISOR_CGROUP, true, &m->supervisor_fd);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create %s%s/" SUPERVISOR_CGROUP ": %m",
+                                       m->cgroup_mount, m->cgroup_root);
+        r = cgroup_attach(m->supervisor_fd, getpid());
+        if (r < 0)
+                return log_error_errno(r, "Cannot move ourselves into %s%s/" SUPERVISOR_CGROUP ": %m",
+                                       m->cgroup_mount, m->cgroup_root);
+
+        r = cgroup_get_controllers(m->cgroup_root_fd, &available);
+        if (r < 0)
+                log_warning_errno(r, "Cannot read cgroup.controllers of %s%s: %m", m->cgroup_mount,
+                                  m->cgroup_root);
+        m->controllers = available & wanted;
+        r = cgroup_enable_controllers(m->cgroup_root_fd, m->controllers);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot enable controllers in %s%s: %m", m->cgroup_mount,
+                                  m->cgroup_root);
+                if (cgroup_get_subtree_control(m->cgroup_root_fd, &m->controllers) < 0)
+                        m->controllers = 0;
+        }
+
+        missing = wanted & ~m->controllers;
+        for (CgroupController c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
+                if (missing & CGROUP_MASK(c)) {
+                        size_t n = strlen(buf);
+                        snprintf(buf + n, sizeof buf - n, "%s%s", n ? ", " : "",
+                                 cgroup_controller_to_string(c));
+                }
+        if (missing)
+                log_warning("cgroup controllers not available in %s%s: %s. Running without the "
+                            "limits they enforce (MemoryMax=, CPUQuota=, TasksMax=...).",
+                            m->cgroup_mount, m->cgroup_root, buf);
+
+        log_info("Using cgroup subtree %s%s.", m->cgroup_mount, m->cgroup_root);
+        return 0;
+}
+
+/* Which worker sent this? Only a process inside a worker's own cgroup may
+ * speak for it: the cgroup path is the credential, not the pid. */
+static Worker *manager_worker_by_pid(Manager *m, pid_t pid) {
+        _cleanup_(freep) char *path = NULL;
+        const char *p, *dash, *dot;
+        size_t k = strlen(m->cgroup_root);
+        char *end;
+        uint64_t id;
+        Worker *w;
+
+        if (cgroup_pid_get_path(pid, &path) < 0)
+                return NULL;
+        if (!strneq(path, m->cgroup_root, k) || path[k] != '/')
+                return NULL;
+        p = path + k + 1;               /* NAME.pool/NAME-ID.worker[/...] */
+        p = strchr(p, '/');
+        if (!p)
+                return NULL;
+        p++;
+        dot = strstr(p, ".worker");
+        if (!dot || (dot[7] != 0 && dot[7] != '/'))
+                return NULL;
+        dash = dot;
+        while (dash > p && dash[-1] != '-')
+                dash--;
+        if (dash == p)
+                return NULL;
+        errno = 0;
+        id = strtoull(dash, &end, 10);
+        if (errno != 0 || end != dot)
+                return NULL;
+        w = idmap_get(&m->workers, id);
+        if (!w || !strneq(path + k + 1, w->pool->name, strlen(w->pool->name)) ||
+            !strneq(p, w->cgroup_name, strlen(w->cgroup_name)))
+                return NULL;
+        return w;
+}
+
+static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Manager *m = userdata;
+        char buf[NOTIFY_MESSAGE_MAX + 1];
+        struct ucred uc;
+        NotifyMessage msg;
+        size_t n;
+        Worker *w;
+        int r;
+
+        /* Bounded: at most 64 datagrams per wakeup, so a flood cannot starve
+         * the rest of the loop. */
+        for (int k = 0; k < 64; k++) {
+                r = notify_receive(fd, buf, sizeof buf, &n, &uc);
+                if (r == -EAGAIN)
+                        return 0;
+                if (r < 0) {
+                        m->n_notify_rejected++;
+                        continue;
+                }
+                w = manager_worker_by_pid(m, uc.pid);
+                if (!w || !worker_is_active(w)) {
+                        m->n_notify_rejected++;
+                        log_debug("Notify message from pid %d outside any live worker cgroup, dropped.",
+                                  (int) uc.pid);
+                        continue;
+                }
+                if (notify_parse(buf, n, &msg) < 0) {
+                        m->n_notify_rejected++;
+                        log_debug("Pool %s: worker %" PRIu64 ": malformed notify message dropped.",
+                                  w->pool->name, w->id);
+                        continue;
+                }
+                if (msg.has_mainpid)
+                        log_debug("Pool %s: worker %" PRIu64 ": MAINPID= is not supported, ignored.",
+                                  w->pool->name, w->id);
+                worker_on_notify(w, &msg);
+        }
+        return 0;
+}
+
+static int manager_setup_notify(Manager *m) {
+        int r;
+
+        if (mkdir(m->runtime_dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Cannot create %s: %m", m->runtime_dir);
+        if (asprintf(&m->notify_path, "%s/notify", m->runtime_dir) < 0) {
+                m->notify_path = NULL;
+                return log_oom();
+        }
+        r = notify_socket_open(m->notify_path, &m->notify_fd);
+        if (r < 0)
+                return log_error_errno(r, "Cannot open the notify socket %s: %m", m->notify_path);
+        r = sd_event_add_io(m->event, &m->notify_source, m->notify_fd, EPOLLIN, on_notify, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch the notify socket: %m");
+        (void) sd_event_source_set_description(m->notify_source, "notify-socket");
+        return 0;
+}
+
+static void log_config_errors(char **errors) {
+        for (char **e = errors; e && *e; e++)
+                log_structv(LOG_ERR, 0, MESSAGE_ID_CONFIG_ERROR, (char *const[]) { NULL }, "%s", *e);
+}
+
+/* Load one pool's config; errors are logged with file:line. */
+static int manager_load_pool_config(Manager *m, const char *name, PoolConfig **ret) {
+        char **errors = NULL;
+        int r;
+
+        r = config_load_pool(name, (const char *const *) m->config_dirs, &m->config, ret, &errors);
+        log_config_errors(errors);
+        strv_free(errors);
+        if (r == -EINVAL)
+                log_error("Pool %s: configuration refused, see the errors above.", name);
+        else if (r < 0)
+                log_error_errno(r, "Pool %s: cannot load its configuration: %m", name);
+        return r;
+}
+
+static int manager_add_pool(Manager *m, const char *name) {
+        PoolConfig *c = NULL;
+        Pool *p = NULL;
+        int r;
+
+        r = manager_load_pool_config(m, name, &c);
+        if (r < 0)
+                return r;
+        r = pool_new(m, c, &p);
+        if (r < 0) {
+                pool_config_free(c);
+                return log_error_errno(r, "Pool %s: cannot set up its cgroup: %m", name);
+        }
+        log_info("Pool %s: starting %" PRIu32 " workers of %s.", name, p->n_wanted, c->exec_start[0]);
+        return pool_start(p);
+}
+
+static void manager_send_status(Manager *m) {
+        unsigned pools = 0, failed = 0, workers = 0, ready = 0;
+
+        for (Pool *p = m->pools; p; p = p->next) {
+                pools++;
+                failed += p->state == POOL_FAILED;
+                workers += p->n_active;
+                ready += p->n_ready;
+        }
+        (void) sd_notifyf(false, "STATUS=%u pools (%u failed), %u workers, %u ready", pools, failed,
+                          workers, ready);
+}
+
+int manager_startup(Manager *m) {
+        _cleanup_(strv_freep) char **names = NULL;
+        int r;
+
+        r = manager_setup_cgroups(m);
+        if (r < 0)
+                return r;
+        r = manager_setup_notify(m);
+        if (r < 0)
+                return r;
+        manager_fault_probe_setup(m);
+
+        r = config_enumerate_pools((const char *const *) m->config_dirs, &names);
+        if (r < 0)
+                return log_error_errno(r, "Cannot list the pool configuration directories: %m");
+        if (strv_length(names) == 0)
+                log_notice("No pools configured (looked in %s).", m->config_dirs[0]);
+        for (char **n = names; n && *n; n++)
+                (void) manager_add_pool(m, *n);   /* one bad pool never stops the others */
+        return 0;
+}
+
+int manager_reload(Manager *m) {
+        _cleanup_(strv_freep) char **names = NULL;
+        int r;
+
+        log_info("Reloading the configuration.");
+        (void) sd_notify(false, "RELOADING=1");
+        r = config_enumerate_pools((const char *const *) m->config_dirs, &names);
+        if (r < 0)
+                return log_error_errno(r, "Cannot list the pool configuration directories: %m");
+
+        /* Removed pools stop gracefully and go away once stopped. */
+        for (Pool *p = m->pools; p; p = p->next)
+                if (!strv_find(names, p->name) && !p->remove_when_stopped) {
+                        log_info("Pool %s: removed from the configuration, stopping it.", p->name);
+                        p->remove_when_stopped = true;
+                        pool_stop(p);
+                }
+
+        for (char **n = names; n && *n; n++) {
+                Pool *p = manager_find_pool(m, *n);
+                PoolConfig *c = NULL;
+
+                if (!p) {
+                        (void) manager_add_pool(m, *n);
+                        continue;
+                }
+                r = manager_load_pool_config(m, *n, &c);
+                if (r < 0) {
+                        log_warning("Pool %s: keeping the running configuration.", *n);
+                        continue;
+                }
+                p->remove_when_stopped = false;
+                (void) pool_reconfigure(p, c);
+                if (p->state == POOL_STOPPED || p->state == POOL_STOPPING)
+                        (void) pool_start(p);
+        }
+        manager_check_finished(m);
+        (void) sd_notify(false, "READY=1");
+        manager_send_status(m);
+        return 0;
+}
+
+static int on_gc(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+        bool busy = false;
+
+        for (Pool *p = m->pools, *next; p; p = next) {
+                next = p->next;
+                if (p->state == POOL_STOPPED && (p->remove_when_stopped || m->exiting)) {
+                        log_info("Pool %s: stopped and removed.", p->name);
+                        pool_free(p);
+                } else if (p->state != POOL_STOPPED)
+                        busy = true;
+        }
+        if (m->exiting && !busy)
+                (void) sd_event_exit(m->event, 0);
+        manager_send_status(m);
+        return 0;
+}
+
+void manager_check_finished(Manager *m) {
+        int r;
+
+        if (m->gc_source) {
+                (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
+                return;
+        }
+        r = sd_event_add_defer(m->event, &m->gc_source, on_gc, m);
+        if (r < 0) {
+                log_oom();
+                return;
+        }
+        (void) sd_event_source_set_description(m->gc_source, "manager-gc");
+        (void) sd_event_source_set_enabled(m->gc_source, SD_EVENT_ONESHOT);
+}
+
+void manager_begin_exit(Manager *m) {
+        if (m->exiting) {
+                /* Second request: do not wait for TimeoutStopSec=. */
+                log_notice("Stopping now: killing every worker cgroup.");
+                for (Pool *p = m->pools; p; p = p->next)
+                        for (Worker *w = p->workers; w; w = w->next)
+                                (void) cgroup_kill(w->cgroup_fd);
+                return;
+        }
+        m->exiting = true;
+        log_info("Stopping every pool.");
+        (void) sd_notify(false, "STOPPING=1");
+        for (Pool *p = m->pools; p; p = p->next)
+                pool_stop(p);
+        manager_check_finished(m);
+}
+
+static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        if (si->ssi_signo == SIGHUP)
+                (void) manager_reload(m);
+        else
+                manager_begin_exit(m);
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r;
+
+        r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_signal, m);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_signal, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch signals: %m");
+
+        (void) sd_notify(false, "READY=1");
+        manager_send_status(m);
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        log_info("All pools stopped, exiting.");
+        return 0;
+}

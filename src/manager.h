@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "cgroup/cgroup.h"
+#include "config/config.h"
+#include "pool/pool.h"
+#include "shared/idmap.h"
+
+typedef struct FaultProbe FaultProbe;
+
+typedef struct ManagerOptions {
+        char **config_dirs;             /* NULL: config_default_dirs */
+        const char *manager_config;     /* workerpoold.conf path, NULL: default */
+        const char *cgroup_root;        /* NULL: our own cgroup */
+        const char *runtime_dir;        /* NULL: $RUNTIME_DIRECTORY or /run/workerpoold */
+        int log_level;                  /* -1: from the config */
+} ManagerOptions;
+
+struct Manager {
+        sd_event *event;                /* owned */
+        ManagerConfig config;
+        char **config_dirs;             /* owned strv */
+        char *manager_config_path;      /* owned */
+
+        char *cgroup_mount;             /* owned: e.g. /sys/fs/cgroup */
+        char *cgroup_root;              /* owned: path inside the hierarchy, "/x/y" */
+        char *original_cgroup;          /* owned: where we were before supervisor/ */
+        int cgroup_mount_fd;            /* owned */
+        int cgroup_root_fd;             /* owned */
+        int supervisor_fd;              /* owned */
+        bool created_root;
+        CgroupMask controllers;         /* enabled for our pools */
+
+        Pool *pools;                    /* owned list */
+        unsigned n_pools;
+        IdMap workers;                  /* id -> Worker, not owned (pools own them) */
+        uint64_t next_worker_id;
+
+        char *runtime_dir;              /* owned */
+        char *notify_path;              /* owned */
+        int notify_fd;                  /* owned */
+        sd_event_source *notify_source; /* owned */
+        uint64_t n_notify_rejected;
+
+        FaultProbe *fault_probe;        /* owned, NULL if it could not load */
+        sd_event_source *fault_probe_source; /* owned */
+
+        sd_event_source *sigterm_source, *sigint_source, *sighup_source; /* owned */
+        sd_event_source *gc_source;     /* owned: deferred cleanup of stopped pools */
+        bool exiting;
+        bool ready_sent;
+};
+
+int manager_new(const ManagerOptions *o, Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+int manager_startup(Manager *m);        /* cgroups, notify socket, load and start pools */
+int manager_run(Manager *m);
+int manager_reload(Manager *m);
+void manager_begin_exit(Manager *m);
+/* A pool stopped or a worker went away: maybe we are done. */
+void manager_check_finished(Manager *m);
+Pool *manager_find_pool(Manager *m, const char *name);
+uint64_t manager_next_worker_id(Manager *m);
+/* Returns the journal MESSAGE_ID strings used for lifecycle events. */
+#define MESSAGE_ID_WORKER_STARTED "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b01"
+#define MESSAGE_ID_WORKER_READY   "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b02"
+#define MESSAGE_ID_WORKER_EXITED  "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b03"
+#define MESSAGE_ID_POOL_STATE     "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b04"
+#define MESSAGE_ID_CONFIG_ERROR   "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b05"
+#define MESSAGE_ID_SCALE          "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b06"
+
+/* Fill the fault-probe fields of i for a worker that died of a signal. */
+void manager_fault_evidence(Manager *m, pid_t pid, ExitInfo *i);
+void manager_fault_probe_setup(Manager *m);
+void manager_fault_probe_done(Manager *m);

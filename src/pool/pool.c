@@ -1,0 +1,545 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../config/parse-util.h"
+#include "../manager.h"
+#include "../shared/log.h"
+#include "../shared/strv.h"
+#include "pool.h"
+
+static const char *const pool_state_names[_POOL_STATE_MAX] = {
+        [POOL_STARTING] = "starting", [POOL_RUNNING] = "running",
+        [POOL_DEGRADED] = "degraded", [POOL_STOPPING] = "stopping",
+        [POOL_STOPPED] = "stopped",   [POOL_FAILED] = "failed",
+};
+
+const char *pool_state_to_string(PoolState s) {
+        if (s < 0 || s >= _POOL_STATE_MAX)
+                return NULL;
+        return pool_state_names[s];
+}
+
+void pool_limits_from_config(const PoolConfig *c, CgroupLimits *ret) {
+        *ret = (CgroupLimits) {
+                .memory_max = c->memory_max,
+                .memory_high = c->memory_high,
+                .memory_swap_max = c->memory_swap_max,
+                .cpu_quota_per_sec_usec = c->cpu_quota_per_sec_usec,
+                .cpu_weight = c->cpu_weight,
+                .tasks_max = c->tasks_max,
+        };
+}
+
+static unsigned pool_start_limit_burst(const Pool *p) {
+        if (p->config->start_limit_burst > 0)
+                return p->config->start_limit_burst;
+        return 5 * MAX(p->n_wanted, 1u);
+}
+
+static int pool_alloc_rings(Pool *p) {
+        unsigned burst = pool_start_limit_burst(p);
+        unsigned hist = MAX(p->config->exit_history, 1u);
+
+        if (burst != p->start_times_size) {
+                usec_t *t = calloc(burst, sizeof(usec_t));
+
+                if (!t)
+                        return -ENOMEM;
+                free(p->start_times);
+                p->start_times = t;
+                p->start_times_size = burst;
+                p->start_times_pos = p->start_times_n = 0;
+        }
+        if (hist != p->history_size) {
+                ExitRecord *h = calloc(hist, sizeof(ExitRecord));
+
+                if (!h)
+                        return -ENOMEM;
+                /* keep the newest records */
+                for (unsigned k = p->history_n > hist ? p->history_n - hist : 0, j = 0;
+                     k < p->history_n; k++, j++)
+                        h[j] = *pool_history_get(p, k);
+                p->history_n = MIN(p->history_n, hist);
+                p->history_pos = p->history_n % hist;
+                free(p->history);
+                p->history = h;
+                p->history_size = hist;
+        }
+        return 0;
+}
+
+int pool_new(Manager *m, PoolConfig *config, Pool **ret) {
+        Pool *p;
+        char name[96];
+        int r;
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        *p = (Pool) {
+                .manager = m,
+                .cgroup_fd = -EBADF,
+                .state = POOL_STOPPED,
+                .n_wanted = config->workers,
+                .config = config,
+        };
+        p->name = strdup(config->name);
+        if (!p->name)
+                goto fail_nomem;
+        r = pool_alloc_rings(p);
+        if (r < 0)
+                goto fail;
+
+        snprintf(name, sizeof name, "%s.pool", p->name);
+        r = cgroup_create(m->cgroup_root_fd, name, true, &p->cgroup_fd);
+        if (r < 0)
+                goto fail;
+        r = cgroup_enable_controllers(p->cgroup_fd, m->controllers);
+        if (r < 0)
+                log_warning_errno(r, "Pool %s: cannot enable controllers: %m", p->name);
+
+        p->next = m->pools;
+        if (m->pools)
+                m->pools->prev = p;
+        m->pools = p;
+        m->n_pools++;
+        *ret = p;
+        return 0;
+
+fail_nomem:
+        r = -ENOMEM;
+fail:
+        p->config = NULL;   /* not taken on failure */
+        pool_free(p);
+        return r;
+}
+
+static PendingRestart *pending_free(PendingRestart *pr) {
+        Pool *p;
+
+        if (!pr)
+                return NULL;
+        p = pr->pool;
+        sd_event_source_disable_unref(pr->timer);
+        if (pr->prev)
+                pr->prev->next = pr->next;
+        else
+                p->pending = pr->next;
+        if (pr->next)
+                pr->next->prev = pr->prev;
+        p->n_pending--;
+        free(pr);
+        return NULL;
+}
+
+Pool *pool_free(Pool *p) {
+        Manager *m;
+        char name[96];
+
+        if (!p)
+                return NULL;
+        m = p->manager;
+
+        while (p->pending)
+                pending_free(p->pending);
+        while (p->workers) {
+                Worker *w = p->workers;
+
+                if (w->pidfd >= 0)   /* should not happen: pools are freed stopped */
+                        (void) cgroup_kill(w->cgroup_fd);
+                worker_free(w);
+        }
+        if (p->cgroup_fd >= 0) {
+                safe_close(p->cgroup_fd);
+                snprintf(name, sizeof name, "%s.pool", p->name);
+                (void) cgroup_remove(m->cgroup_root_fd, name);
+        }
+        if (m && (p->prev || m->pools == p)) {
+                if (p->prev)
+                        p->prev->next = p->next;
+                else
+                        m->pools = p->next;
+                if (p->next)
+                        p->next->prev = p->prev;
+                m->n_pools--;
+        }
+        pool_config_free(p->config);
+        free(p->start_times);
+        free(p->history);
+        free(p->name);
+        free(p);
+        return NULL;
+}
+
+static void pool_set_state(Pool *p, PoolState s) {
+        char *fields[3] = {};
+        char f1[128];
+
+        if (p->state == s)
+                return;
+        snprintf(f1, sizeof f1, "WORKERPOOL_POOL=%s", p->name);
+        fields[0] = f1;
+        fields[1] = NULL;
+        log_structv(s == POOL_FAILED ? LOG_ERR : s == POOL_DEGRADED ? LOG_WARNING : LOG_INFO, 0,
+                    MESSAGE_ID_POOL_STATE, fields, "Pool %s: %s -> %s.", p->name,
+                    pool_state_to_string(p->state), pool_state_to_string(s));
+        p->state = s;
+}
+
+static uint32_t pool_target(const Pool *p) {
+        unsigned gone = p->n_retired + p->n_vacant;
+
+        return p->n_wanted > gone ? p->n_wanted - gone : 0;
+}
+
+void pool_update_state(Pool *p) {
+        uint32_t target;
+
+        switch (p->state) {
+        case POOL_STOPPING:
+                if (p->n_workers == 0 && p->n_pending == 0) {
+                        pool_set_state(p, POOL_STOPPED);
+                        manager_check_finished(p->manager);
+                }
+                return;
+        case POOL_STOPPED:
+        case POOL_FAILED:
+                return;
+        default:
+                break;
+        }
+
+        if (p->n_wanted > 0 && p->n_retired >= p->n_wanted && p->n_active == 0) {
+                log_info("Pool %s: every worker retired, stopping the pool.", p->name);
+                pool_stop(p);
+                return;
+        }
+        target = pool_target(p);
+        if (p->n_ready >= target && p->n_vacant == 0)
+                pool_set_state(p, POOL_RUNNING);
+        else if (p->state == POOL_STARTING && p->n_active > p->n_ready)
+                return;   /* still coming up */
+        else
+                pool_set_state(p, POOL_DEGRADED);
+}
+
+static int pool_spawn(Pool *p, unsigned streak) {
+        Worker *w = NULL;
+        int r;
+
+        r = worker_new(p, streak, &w);
+        if (r < 0)
+                return log_error_errno(r, "Pool %s: cannot create a worker cgroup: %m", p->name);
+        r = worker_start(w);
+        if (r < 0) {
+                log_error_errno(r, "Pool %s: cannot start worker %" PRIu64 ": %m", p->name, w->id);
+                worker_free(w);
+                return r;
+        }
+        return 0;
+}
+
+/* Start or stop workers until active + pending == target. Excess goes
+ * newest-pending first, then starting, then idle, busy last. */
+static void pool_reconcile(Pool *p) {
+        uint32_t target = pool_target(p);
+        unsigned have = p->n_active + p->n_pending;
+
+        if (p->state == POOL_STOPPING || p->state == POOL_STOPPED)
+                return;
+
+        while (have > target && p->pending) {
+                pending_free(p->pending);
+                have--;
+        }
+        for (WorkerState pass = WORKER_STARTING; have > target && pass <= WORKER_BUSY; pass++)
+                for (Worker *w = p->workers, *next; w && have > target; w = next) {
+                        next = w->next;
+                        if (w->state != pass)
+                                continue;
+                        worker_stop(w, KILL_CAUSE_STOP);
+                        have--;
+                }
+
+        if (p->state == POOL_FAILED)
+                return;
+        while (have < target) {
+                if (pool_spawn(p, 0) < 0)
+                        break;   /* logged; the exits will come through the normal path */
+                have++;
+        }
+        pool_update_state(p);
+}
+
+int pool_start(Pool *p) {
+        if (p->state == POOL_STOPPING)
+                return -EBUSY;
+        if (p->state == POOL_FAILED)
+                return -EHOSTDOWN;
+        if (p->state == POOL_STOPPED) {
+                p->n_retired = p->n_vacant = 0;
+                pool_set_state(p, POOL_STARTING);
+        }
+        pool_reconcile(p);
+        return 0;
+}
+
+void pool_stop(Pool *p) {
+        if (p->state == POOL_STOPPED)
+                return;
+        pool_set_state(p, POOL_STOPPING);
+        while (p->pending)
+                pending_free(p->pending);
+        for (Worker *w = p->workers; w; w = w->next)
+                worker_stop(w, KILL_CAUSE_STOP);
+        pool_update_state(p);
+}
+
+int pool_scale(Pool *p, uint32_t n) {
+        if (n < p->config->min_workers || n > p->config->max_workers)
+                return -ERANGE;
+        log_structv(LOG_INFO, 0, MESSAGE_ID_SCALE, (char *const[]) { NULL },
+                    "Pool %s: scaling from %" PRIu32 " to %" PRIu32 " workers.", p->name,
+                    p->n_wanted, n);
+        p->n_wanted = n;
+        p->n_vacant = 0;
+        (void) pool_alloc_rings(p);
+        pool_reconcile(p);
+        return 0;
+}
+
+int pool_reset_failed(Pool *p) {
+        p->start_times_n = 0;
+        p->n_vacant = 0;
+        if (p->state == POOL_FAILED) {
+                pool_set_state(p, POOL_STARTING);
+                pool_reconcile(p);
+        }
+        return 0;
+}
+
+int pool_reconfigure(Pool *p, PoolConfig *config) {
+        bool resources = pool_config_resources_changed(p->config, config);
+        bool exec = pool_config_exec_changed(p->config, config);
+        uint32_t old_workers = p->config->workers;
+        CgroupLimits limits;
+        int r, ret = 0;
+
+        pool_config_free(p->config);
+        p->config = config;
+        (void) pool_alloc_rings(p);
+
+        if (resources) {
+                pool_limits_from_config(config, &limits);
+                for (Worker *w = p->workers; w; w = w->next) {
+                        if (w->state == WORKER_EXITED)
+                                continue;
+                        r = cgroup_apply_limits(w->cgroup_fd, p->manager->controllers, &limits);
+                        if (r < 0 && ret == 0)
+                                ret = r;
+                }
+                if (ret < 0)
+                        log_warning_errno(ret, "Pool %s: cannot apply every new limit to live workers: %m",
+                                          p->name);
+                else
+                        log_info("Pool %s: new limits applied to %u live workers.", p->name,
+                                 p->n_active);
+        }
+        if (exec)
+                log_notice("Pool %s: ExecStart=/Environment= etc. changed; new workers use the new "
+                           "command, running ones are kept.", p->name);
+        if (config->workers != old_workers)
+                (void) pool_scale(p, MIN(MAX(config->workers, config->min_workers), config->max_workers));
+        return 0;
+}
+
+void pool_on_worker_ready(Pool *p, Worker *w) {
+        pool_update_state(p);
+}
+
+static int on_pending_restart(sd_event_source *s, uint64_t usec, void *userdata) {
+        PendingRestart *pr = userdata;
+        Pool *p = pr->pool;
+        unsigned streak = pr->streak;
+
+        pending_free(pr);
+        if (p->state == POOL_STOPPING || p->state == POOL_STOPPED || p->state == POOL_FAILED)
+                return 0;
+        if (p->n_active >= pool_target(p))
+                return 0;   /* scaled down meanwhile */
+        if (pool_spawn(p, streak) < 0) {
+                /* Could not even create it: count as a vacant slot. */
+                p->n_vacant++;
+        }
+        pool_update_state(p);
+        return 0;
+}
+
+/* StartLimitBurst= restarts within StartLimitIntervalSec=: record one more;
+ * true if that is over the limit. */
+static bool pool_start_limit_hit(Pool *p, usec_t now) {
+        usec_t interval = p->config->start_limit_interval_usec;
+        unsigned burst = pool_start_limit_burst(p);
+
+        if (interval == 0 || interval == USEC_INFINITY || burst == 0)
+                return false;
+        if (p->start_times_n == p->start_times_size) {
+                usec_t oldest = p->start_times[p->start_times_pos];
+
+                if (now - oldest < interval)
+                        return true;
+        } else
+                p->start_times_n++;
+        p->start_times[p->start_times_pos] = now;
+        p->start_times_pos = (p->start_times_pos + 1) % p->start_times_size;
+        return false;
+}
+
+static int pool_schedule_restart(Pool *p, unsigned streak, usec_t delay) {
+        PendingRestart *pr;
+        int r;
+
+        pr = calloc(1, sizeof(*pr));
+        if (!pr)
+                return -ENOMEM;
+        *pr = (PendingRestart) { .pool = p, .streak = streak };
+        r = sd_event_add_time_relative(p->manager->event, &pr->timer, CLOCK_MONOTONIC, delay, 0,
+                                       on_pending_restart, pr);
+        if (r < 0) {
+                free(pr);
+                return r;
+        }
+        (void) sd_event_source_set_description(pr->timer, "pool-restart");
+        pr->next = p->pending;
+        if (p->pending)
+                p->pending->prev = pr;
+        p->pending = pr;
+        p->n_pending++;
+        return 0;
+}
+
+const ExitRecord *pool_history_get(const Pool *p, unsigned k) {
+        unsigned first = (p->history_pos + p->history_size - p->history_n) % p->history_size;
+
+        if (k >= p->history_n)
+                return NULL;
+        return &p->history[(first + k) % p->history_size];
+}
+
+static usec_t now_realtime(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassification *cl,
+                         ExitAction action, uint64_t memory_peak, uint64_t cpu_usec) {
+        PoolConfig *c = p->config;
+        usec_t now = 0, delay = 0, stable;
+        unsigned streak = 0;
+        ExitRecord *rec;
+        char f[8][128], tbuf[64], sbuf[32];
+        char *fields[9];
+        bool failure;
+
+        (void) sd_event_now(p->manager->event, CLOCK_MONOTONIC, &now);
+
+        if (p->state == POOL_STOPPING || p->state == POOL_STOPPED || w->cause == KILL_CAUSE_STOP ||
+            w->cause == KILL_CAUSE_STOP_TIMEOUT)
+                action = action == EXIT_ACTION_RETIRE ? action : EXIT_ACTION_NONE;
+
+        failure = cl->reason != EXIT_REASON_SUCCESS && cl->reason != EXIT_REASON_STOPPED;
+        if (action == EXIT_ACTION_RESTART) {
+                /* Backoff per slot: a worker that ran healthy long enough resets it. */
+                stable = MAX(c->restart_max_delay_usec, 10 * USEC_PER_SEC);
+                if (w->ready_mono > 0 && now - w->ready_mono >= stable)
+                        streak = failure ? 1 : 0;
+                else
+                        streak = failure ? w->restart_streak + 1 : 0;
+                if (p->state == POOL_FAILED)
+                        action = EXIT_ACTION_NONE;
+                else if (pool_start_limit_hit(p, now))
+                        action = EXIT_ACTION_FAIL_POOL;
+                else
+                        delay = restart_backoff(c->restart_usec, c->restart_max_delay_usec, MAX(streak, 1u));
+        }
+
+        rec = &p->history[p->history_pos];
+        *rec = (ExitRecord) {
+                .worker_id = w->id,
+                .pid = w->pid,
+                .started_at = w->started_at,
+                .ready_at = w->ready_at,
+                .exited_at = now_realtime(),
+                .reason = cl->reason,
+                .core_dumped = cl->core_dumped,
+                .code = i->code,
+                .status = i->status,
+                .action = action,
+                .memory_peak = memory_peak,
+                .cpu_usec = cpu_usec,
+        };
+        memcpy(rec->evidence, cl->evidence, sizeof rec->evidence);
+        p->history_pos = (p->history_pos + 1) % p->history_size;
+        if (p->history_n < p->history_size)
+                p->history_n++;
+
+        snprintf(f[0], sizeof f[0], "WORKERPOOL_POOL=%s", p->name);
+        snprintf(f[1], sizeof f[1], "WORKERPOOL_WORKER=%" PRIu64, w->id);
+        snprintf(f[2], sizeof f[2], "WORKERPOOL_PID=%d", (int) w->pid);
+        snprintf(f[3], sizeof f[3], "WORKERPOOL_REASON=%s", exit_reason_to_string(cl->reason));
+        snprintf(f[4], sizeof f[4], "WORKERPOOL_ACTION=%s", exit_action_to_string(action));
+        snprintf(f[5], sizeof f[5], "EXIT_CODE=%s",
+                 i->code == CLD_EXITED ? "exited" : i->code == CLD_DUMPED ? "dumped" : "killed");
+        if (i->code == CLD_EXITED)
+                snprintf(f[6], sizeof f[6], "EXIT_STATUS=%d", i->status);
+        else
+                snprintf(f[6], sizeof f[6], "EXIT_STATUS=%s", signal_to_string(i->status) ?: "?");
+        snprintf(f[7], sizeof f[7], "WORKERPOOL_EVIDENCE=%.100s", cl->evidence);
+        for (int k = 0; k < 8; k++)
+                fields[k] = f[k];
+        fields[8] = NULL;
+
+        if (action == EXIT_ACTION_RESTART)
+                snprintf(sbuf, sizeof sbuf, "restart in %s", format_timespan(tbuf, sizeof tbuf, delay));
+        else
+                snprintf(sbuf, sizeof sbuf, "%s", exit_action_to_string(action));
+        log_structv(failure ? LOG_WARNING : LOG_INFO, 0, MESSAGE_ID_WORKER_EXITED, fields,
+                    "Pool %s: worker %" PRIu64 " (pid %d) exited: %s (%s); action: %s.", p->name,
+                    w->id, (int) w->pid, exit_reason_to_string(cl->reason), cl->evidence, sbuf);
+
+        switch (action) {
+        case EXIT_ACTION_RESTART:
+                p->n_restarts++;
+                if (pool_schedule_restart(p, streak, delay) < 0) {
+                        log_oom();
+                        p->n_vacant++;
+                }
+                break;
+        case EXIT_ACTION_RETIRE:
+                p->n_retired++;
+                break;
+        case EXIT_ACTION_FAIL_POOL:
+                log_error("Pool %s: start limit hit (%u restarts within %s), no more restarts until reset-failed.",
+                          p->name, pool_start_limit_burst(p),
+                          format_timespan(tbuf, sizeof tbuf, c->start_limit_interval_usec));
+                pool_set_state(p, POOL_FAILED);
+                while (p->pending)
+                        pending_free(p->pending);
+                break;
+        case EXIT_ACTION_NONE:
+                if (p->state != POOL_STOPPING && w->cause != KILL_CAUSE_STOP &&
+                    w->cause != KILL_CAUSE_STOP_TIMEOUT && p->state != POOL_FAILED)
+                        p->n_vacant++;
+                break;
+        default:
+                break;
+        }
+        pool_update_state(p);
+}

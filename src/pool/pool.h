@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Pools and their workers. A pool keeps N workers alive, each incarnation a
+ * new Worker with a new id and a new leaf cgroup; a worker's life is the state
+ * machine in worker_enter(). */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-event.h>
+
+#include "../cgroup/cgroup.h"
+#include "../classify/classify.h"
+#include "../config/config.h"
+#include "../notify/notify.h"
+
+typedef struct Manager Manager;
+typedef struct Pool Pool;
+typedef struct Worker Worker;
+
+typedef enum WorkerState {
+        WORKER_STARTING,        /* spawned, Type=notify: waiting for READY=1 */
+        WORKER_IDLE,
+        WORKER_BUSY,            /* X_WORKERPOOL_BUSY=1 */
+        WORKER_HUNG,            /* missed its watchdog, being killed */
+        WORKER_STOPPING,        /* we asked it to go */
+        WORKER_EXITED,          /* main process gone; cgroup being emptied */
+        _WORKER_STATE_MAX,
+        _WORKER_STATE_INVALID = -EINVAL,
+} WorkerState;
+
+typedef enum PoolState {
+        POOL_STARTING,
+        POOL_RUNNING,
+        POOL_DEGRADED,          /* fewer ready workers than wanted */
+        POOL_STOPPING,
+        POOL_STOPPED,
+        POOL_FAILED,            /* start limit hit: no respawns until reset */
+        _POOL_STATE_MAX,
+        _POOL_STATE_INVALID = -EINVAL,
+} PoolState;
+
+const char *worker_state_to_string(WorkerState s);
+WorkerState worker_state_from_string(const char *s);
+const char *pool_state_to_string(PoolState s);
+
+/* One entry of a pool's bounded exit history. */
+typedef struct ExitRecord {
+        uint64_t worker_id;
+        pid_t pid;
+        usec_t started_at, ready_at, exited_at;         /* CLOCK_REALTIME, 0: never */
+        ExitReason reason;
+        bool core_dumped;
+        int code, status;                               /* CLD_*, exit status / signal */
+        ExitAction action;
+        uint64_t memory_peak;                           /* bytes, UINT64_MAX: unknown */
+        uint64_t cpu_usec;                              /* UINT64_MAX: unknown */
+        char evidence[256];
+} ExitRecord;
+
+struct Worker {
+        Pool *pool;                     /* not owned */
+        Worker *prev, *next;            /* in pool->workers */
+        uint64_t id;
+        char cgroup_name[96];           /* "NAME-<id>.worker" */
+        pid_t pid;
+        int pidfd;                      /* owned */
+        int cgroup_fd;                  /* owned */
+        WorkerState state;
+        usec_t started_at, ready_at;    /* CLOCK_REALTIME */
+        usec_t started_mono, ready_mono, last_watchdog_mono;
+        unsigned restart_streak;        /* failures of this slot before this incarnation */
+        KillCause cause;
+        int cause_signal;
+        bool exec_failed;
+        const char *exec_step;
+        int exec_errno;
+        char status_text[NOTIFY_STATUS_MAX];
+        sd_event_source *exit_source;   /* owned: pidfd readable */
+        sd_event_source *timer_source;  /* owned: start/stop timeout, watchdog */
+        sd_event_source *cgroup_source; /* owned: cgroup.events watch once exited */
+};
+
+typedef struct PendingRestart PendingRestart;
+struct PendingRestart {
+        Pool *pool;                     /* not owned */
+        PendingRestart *prev, *next;
+        unsigned streak;
+        sd_event_source *timer;         /* owned */
+};
+
+struct Pool {
+        Manager *manager;               /* not owned */
+        Pool *prev, *next;              /* in manager->pools */
+        char *name;                     /* owned */
+        PoolConfig *config;             /* owned */
+        PoolState state;
+        int cgroup_fd;                  /* owned: NAME.pool */
+
+        Worker *workers;                /* owned list, live and exited-not-yet-cleaned */
+        unsigned n_workers;             /* in the list */
+        unsigned n_active;              /* starting, idle, busy, hung */
+        unsigned n_ready;               /* idle + busy */
+        unsigned n_busy;
+        uint32_t n_wanted;              /* Workers=, or what Scale() said */
+        unsigned n_retired;             /* RestartPreventExitStatus= exits */
+        unsigned n_vacant;              /* exits not restarted (Restart=) */
+        PendingRestart *pending;        /* owned list */
+        unsigned n_pending;
+
+        uint64_t n_restarts;
+        usec_t *start_times;            /* owned ring: last StartLimitBurst restarts */
+        unsigned start_times_size, start_times_pos, start_times_n;
+
+        ExitRecord *history;            /* owned ring */
+        unsigned history_size, history_pos, history_n;
+
+        bool remove_when_stopped;       /* removed from the config: free once stopped */
+};
+
+int pool_new(Manager *m, PoolConfig *config, Pool **ret);   /* takes config on success */
+Pool *pool_free(Pool *p);
+int pool_start(Pool *p);
+void pool_stop(Pool *p);
+/* Apply a new config: limits to live cgroups, size by Scale. */
+int pool_reconfigure(Pool *p, PoolConfig *config);          /* takes config on success */
+int pool_scale(Pool *p, uint32_t n);
+int pool_reset_failed(Pool *p);
+void pool_update_state(Pool *p);
+void pool_limits_from_config(const PoolConfig *c, CgroupLimits *ret);
+/* Called by worker.c */
+void pool_on_worker_ready(Pool *p, Worker *w);
+void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassification *cl,
+                         ExitAction action, uint64_t memory_peak, uint64_t cpu_usec);
+/* Iterate history from oldest to newest: k in 0..history_n-1. */
+const ExitRecord *pool_history_get(const Pool *p, unsigned k);
+
+int worker_new(Pool *p, unsigned restart_streak, Worker **ret);
+Worker *worker_free(Worker *w);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Worker *, worker_free);
+int worker_start(Worker *w);
+void worker_enter(Worker *w, WorkerState state);
+void worker_stop(Worker *w, KillCause cause);
+int worker_kill(Worker *w, int sig);
+void worker_on_notify(Worker *w, const NotifyMessage *msg);
+static inline bool worker_is_active(const Worker *w) {
+        return w->state == WORKER_STARTING || w->state == WORKER_IDLE ||
+               w->state == WORKER_BUSY || w->state == WORKER_HUNG;
+}

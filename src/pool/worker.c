@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: MIT */
+#include <assert.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "../config/parse-util.h"
+#include "../manager.h"
+#include "../shared/fd-util.h"
+#include "../shared/log.h"
+#include "../shared/strv.h"
+#include "../spawn/spawn.h"
+#include "pool.h"
+
+static const char *const worker_state_names[_WORKER_STATE_MAX] = {
+        [WORKER_STARTING] = "starting", [WORKER_IDLE] = "idle",
+        [WORKER_BUSY] = "busy",         [WORKER_HUNG] = "hung",
+        [WORKER_STOPPING] = "stopping", [WORKER_EXITED] = "exited",
+};
+
+const char *worker_state_to_string(WorkerState s) {
+        if (s < 0 || s >= _WORKER_STATE_MAX)
+                return NULL;
+        return worker_state_names[s];
+}
+
+WorkerState worker_state_from_string(const char *s) {
+        for (WorkerState i = 0; i < _WORKER_STATE_MAX; i++)
+                if (streq(s, worker_state_names[i]))
+                        return i;
+        return _WORKER_STATE_INVALID;
+}
+
+static usec_t now_realtime(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
+}
+
+static usec_t now_mono(Worker *w) {
+        uint64_t t = 0;
+
+        (void) sd_event_now(w->pool->manager->event, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
+int worker_new(Pool *p, unsigned restart_streak, Worker **ret) {
+        _cleanup_(worker_freep) Worker *w = NULL;
+        CgroupLimits limits;
+        int r;
+
+        w = calloc(1, sizeof(*w));
+        if (!w)
+                return -ENOMEM;
+        *w = (Worker) {
+                .pool = p,
+                .id = manager_next_worker_id(p->manager),
+                .pidfd = -EBADF,
+                .cgroup_fd = -EBADF,
+                .state = WORKER_STARTING,
+                .restart_streak = restart_streak,
+        };
+        snprintf(w->cgroup_name, sizeof w->cgroup_name, "%s-%" PRIu64 ".worker", p->name, w->id);
+
+        /* A fresh leaf per incarnation: never reuse a cgroup, never move a
+         * process in after the fact. */
+        r = cgroup_create(p->cgroup_fd, w->cgroup_name, false, &w->cgroup_fd);
+        if (r < 0)
+                return r;
+
+        pool_limits_from_config(p->config, &limits);
+        r = cgroup_apply_limits(w->cgroup_fd, p->manager->controllers, &limits);
+        if (r < 0)
+                log_warning_errno(r, "Pool %s: worker %" PRIu64 ": cannot apply all limits: %m",
+                                  p->name, w->id);
+
+        r = idmap_put(&p->manager->workers, w->id, w);
+        if (r < 0)
+                return r;
+
+        w->next = p->workers;
+        if (p->workers)
+                p->workers->prev = w;
+        p->workers = w;
+        p->n_workers++;
+        p->n_active++;
+
+        *ret = TAKE_PTR(w);
+        return 0;
+}
+
+Worker *worker_free(Worker *w) {
+        Pool *p;
+
+        if (!w)
+                return NULL;
+        p = w->pool;
+
+        sd_event_source_disable_unref(w->exit_source);
+        sd_event_source_disable_unref(w->timer_source);
+        sd_event_source_disable_unref(w->cgroup_source);
+
+        if (p) {
+                if (idmap_get(&p->manager->workers, w->id) == w)
+                        idmap_remove(&p->manager->workers, w->id);
+                if (w->prev || p->workers == w) {
+                        if (w->prev)
+                                w->prev->next = w->next;
+                        else
+                                p->workers = w->next;
+                        if (w->next)
+                                w->next->prev = w->prev;
+                        p->n_workers--;
+                        if (worker_is_active(w)) {
+                                p->n_active--;
+                                if (w->state == WORKER_IDLE || w->state == WORKER_BUSY)
+                                        p->n_ready--;
+                                if (w->state == WORKER_BUSY)
+                                        p->n_busy--;
+                        }
+                }
+        }
+        safe_close(w->pidfd);
+        if (w->cgroup_fd >= 0) {
+                safe_close(w->cgroup_fd);
+                if (p)   /* best effort: a half-built worker's empty leaf */
+                        (void) cgroup_remove(p->cgroup_fd, w->cgroup_name);
+        }
+        free(w);
+        return NULL;
+}
+
+/* One switch shows the whole state machine; counters follow the state. */
+void worker_enter(Worker *w, WorkerState state) {
+        Pool *p = w->pool;
+        WorkerState old = w->state;
+        bool was_ready = old == WORKER_IDLE || old == WORKER_BUSY;
+        bool is_ready = state == WORKER_IDLE || state == WORKER_BUSY;
+
+        if (old == state)
+                return;
+
+        switch (state) {
+        case WORKER_STARTING:
+                assert(false);  /* only at birth */
+                return;
+        case WORKER_IDLE:
+        case WORKER_BUSY:
+                if (old != WORKER_STARTING && old != WORKER_IDLE && old != WORKER_BUSY)
+                        return;   /* a stopping or hung worker does not come back */
+                break;
+        case WORKER_HUNG:
+                if (!worker_is_active(w))
+                        return;
+                break;
+        case WORKER_STOPPING:
+                if (!worker_is_active(w))
+                        return;
+                break;
+        case WORKER_EXITED:
+                break;
+        default:
+                return;
+        }
+
+        if (was_ready && !is_ready)
+                p->n_ready--;
+        if (!was_ready && is_ready)
+                p->n_ready++;
+        if (old == WORKER_BUSY)
+                p->n_busy--;
+        if (state == WORKER_BUSY)
+                p->n_busy++;
+        if (worker_is_active(w) && (state == WORKER_STOPPING || state == WORKER_EXITED))
+                p->n_active--;
+
+        w->state = state;
+        log_debug("Pool %s: worker %" PRIu64 " (pid %d): %s -> %s", p->name, w->id,
+                  (int) w->pid, worker_state_to_string(old), worker_state_to_string(state));
+}
+
+static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+static int worker_arm_timer(Worker *w, usec_t usec_from_now) {
+        int r;
+
+        if (usec_from_now == USEC_INFINITY) {
+                w->timer_source = sd_event_source_disable_unref(w->timer_source);
+                return 0;
+        }
+        if (w->timer_source) {
+                r = sd_event_source_set_time_relative(w->timer_source, usec_from_now);
+                if (r < 0)
+                        return r;
+                return sd_event_source_set_enabled(w->timer_source, SD_EVENT_ONESHOT);
+        }
+        r = sd_event_add_time_relative(w->pool->manager->event, &w->timer_source,
+                                       CLOCK_MONOTONIC, usec_from_now, 0, on_worker_timer, w);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(w->timer_source, "worker-timer");
+        return 0;
+}
+
+static void worker_became_ready(Worker *w) {
+        PoolConfig *c = w->pool->config;
+
+        w->ready_at = now_realtime();
+        w->ready_mono = now_mono(w);
+        w->last_watchdog_mono = w->ready_mono;
+        worker_enter(w, WORKER_IDLE);
+        (void) worker_arm_timer(w, c->watchdog_usec > 0 ? c->watchdog_usec : USEC_INFINITY);
+        pool_on_worker_ready(w->pool, w);
+}
+
+int worker_kill(Worker *w, int sig) {
+        if (w->pidfd < 0 || w->state == WORKER_EXITED)
+                return -ESRCH;
+        return pidfd_send_signal_wrapper(w->pidfd, sig);
+}
+
+void worker_stop(Worker *w, KillCause cause) {
+        PoolConfig *c = w->pool->config;
+        int sig = cause == KILL_CAUSE_WATCHDOG ? SIGABRT : SIGTERM;
+        int r;
+
+        if (!worker_is_active(w))
+                return;
+        w->cause = cause;
+        w->cause_signal = sig;
+        worker_enter(w, cause == KILL_CAUSE_WATCHDOG ? WORKER_HUNG : WORKER_STOPPING);
+        r = worker_kill(w, sig);
+        if (r < 0 && r != -ESRCH)
+                log_warning_errno(r, "Pool %s: worker %" PRIu64 ": cannot send %s: %m",
+                                  w->pool->name, w->id, signal_to_string(sig));
+        (void) worker_arm_timer(w, c->timeout_stop_usec);
+}
+
+static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Worker *w = userdata;
+        PoolConfig *c = w->pool->config;
+        char buf[64];
+
+        switch (w->state) {
+        case WORKER_STARTING:
+                log_warning("Pool %s: worker %" PRIu64 " (pid %d) not ready after %s, stopping it.",
+                            w->pool->name, w->id, (int) w->pid,
+                            format_timespan(buf, sizeof buf, c->timeout_start_usec));
+                worker_stop(w, KILL_CAUSE_START_TIMEOUT);
+                break;
+        case WORKER_IDLE:
+        case WORKER_BUSY:
+                log_warning("Pool %s: worker %" PRIu64 " (pid %d) missed its watchdog (%s), aborting it.",
+                            w->pool->name, w->id, (int) w->pid,
+                            format_timespan(buf, sizeof buf, c->watchdog_usec));
+                worker_stop(w, KILL_CAUSE_WATCHDOG);
+                break;
+        case WORKER_STOPPING:
+        case WORKER_HUNG:
+                /* Stop timeout: end the whole cgroup. */
+                log_warning("Pool %s: worker %" PRIu64 " (pid %d) did not stop within %s, killing it.",
+                            w->pool->name, w->id, (int) w->pid,
+                            format_timespan(buf, sizeof buf, c->timeout_stop_usec));
+                if (w->cause == KILL_CAUSE_STOP)
+                        w->cause = KILL_CAUSE_STOP_TIMEOUT;
+                w->cause_signal = SIGKILL;
+                if (cgroup_kill(w->cgroup_fd) < 0)
+                        (void) worker_kill(w, SIGKILL);
+                break;
+        default:
+                break;
+        }
+        return 0;
+}
+
+static int worker_remove_cgroup(Worker *w) {
+        Pool *p = w->pool;
+        int r;
+
+        r = cgroup_remove(p->cgroup_fd, w->cgroup_name);
+        if (r < 0 && r != -ENOENT)
+                return r;
+        w->cgroup_fd = safe_close(w->cgroup_fd);
+        worker_free(w);
+        pool_update_state(p);
+        return 0;
+}
+
+static int on_worker_cgroup_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Worker *w = userdata;
+        int r;
+
+        r = cgroup_is_populated(w->cgroup_fd);
+        if (r != 0)
+                return 0;
+        r = worker_remove_cgroup(w);
+        if (r < 0)
+                log_warning_errno(r, "Pool %s: cannot remove cgroup %s: %m", w->pool->name,
+                                  w->cgroup_name);
+        return 0;
+}
+
+/* The main process is gone: end what it left behind, then remove the leaf
+ * once cgroup.events says "populated 0" (watched, not polled). */
+static void worker_cleanup_cgroup(Worker *w) {
+        _cleanup_(closep) int events_fd = -EBADF;
+        int r;
+
+        r = cgroup_is_populated(w->cgroup_fd);
+        if (r == 0) {
+                r = worker_remove_cgroup(w);
+                if (r != -EBUSY) {
+                        if (r < 0)
+                                log_warning_errno(r, "Pool %s: cannot remove cgroup %s: %m",
+                                                  w->pool->name, w->cgroup_name);
+                        return;
+                }
+        } else if (r > 0) {
+                log_info("Pool %s: worker %" PRIu64 " left processes behind, killing them.",
+                         w->pool->name, w->id);
+                r = cgroup_kill(w->cgroup_fd);
+                if (r < 0)
+                        log_warning_errno(r, "Pool %s: cannot write cgroup.kill of %s: %m",
+                                          w->pool->name, w->cgroup_name);
+        }
+
+        events_fd = openat(w->cgroup_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+        if (events_fd < 0) {
+                log_warning_errno(-errno, "Pool %s: cannot open %s/cgroup.events: %m",
+                                  w->pool->name, w->cgroup_name);
+                return;
+        }
+        r = sd_event_add_inotify_fd(w->pool->manager->event, &w->cgroup_source, events_fd,
+                                    IN_MODIFY, on_worker_cgroup_event, w);
+        if (r < 0) {
+                log_warning_errno(r, "Pool %s: cannot watch %s/cgroup.events: %m",
+                                  w->pool->name, w->cgroup_name);
+                return;
+        }
+        (void) sd_event_source_set_description(w->cgroup_source, "worker-cgroup-events");
+        /* It may have emptied between the check and the watch. */
+        if (cgroup_is_populated(w->cgroup_fd) == 0)
+                (void) worker_remove_cgroup(w);
+}
+
+static void worker_collect_evidence(Worker *w, ExitInfo *i) {
+        Manager *m = w->pool->manager;
+        uint64_t v;
+
+        if (m->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY) &&
+            cgroup_read_key(w->cgroup_fd, "memory.events", "oom_kill", &v) >= 0 && v > 0) {
+                i->oom_kill = true;
+                i->oom_kills = v;
+        }
+
+        manager_fault_evidence(m, w->pid, i);
+}
+
+static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Worker *w = userdata;
+        Pool *p = w->pool;
+        ExitInfo info = { .syscall = -1 };
+        ExitClassification cl;
+        ExitAction action;
+        siginfo_t si = {};
+        uint64_t peak = UINT64_MAX, cpu = UINT64_MAX;
+
+        if (waitid(P_PIDFD, (id_t) w->pidfd, &si, WEXITED | WNOHANG) < 0) {
+                log_warning_errno(-errno, "Pool %s: worker %" PRIu64 ": waitid failed: %m",
+                                  p->name, w->id);
+                return 0;
+        }
+        if (si.si_pid == 0)
+                return 0;   /* spurious */
+
+        w->exit_source = sd_event_source_disable_unref(w->exit_source);
+        w->timer_source = sd_event_source_disable_unref(w->timer_source);
+        w->pidfd = safe_close(w->pidfd);
+
+        info.code = si.si_code;
+        info.status = si.si_status;
+        info.exec_failed = w->exec_failed;
+        info.exec_step = w->exec_step;
+        info.exec_errno = w->exec_errno;
+        info.cause = w->cause;
+        info.cause_signal = w->cause_signal;
+        worker_collect_evidence(w, &info);
+
+        classify_exit(&info, &p->config->success_exit_status, &cl);
+        action = restart_decide(p->config, &info, &cl);
+
+        if (p->manager->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY))
+                (void) cgroup_read_u64(w->cgroup_fd, "memory.peak", &peak);
+        if (cgroup_read_key(w->cgroup_fd, "cpu.stat", "usage_usec", &cpu) < 0)
+                cpu = UINT64_MAX;
+
+        worker_enter(w, WORKER_EXITED);
+        pool_on_worker_exit(p, w, &info, &cl, action, peak, cpu);
+        worker_cleanup_cgroup(w);   /* may free w */
+        return 0;
+}
+
+static int worker_build_env(Worker *w, char ***ret) {
+        Pool *p = w->pool;
+        Manager *m = p->manager;
+        _cleanup_(strv_freep) char **env = NULL;
+        char buf[256];
+        int r;
+
+        env = strv_copy((char *const[]) { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                          NULL });
+        if (!env)
+                return -ENOMEM;
+        snprintf(buf, sizeof buf, "WORKERPOOL_POOL=%s", p->name);
+        if ((r = strv_extend(&env, buf)) < 0)
+                return r;
+        snprintf(buf, sizeof buf, "WORKERPOOL_WORKER_ID=%" PRIu64, w->id);
+        if ((r = strv_extend(&env, buf)) < 0)
+                return r;
+        if (p->config->type == POOL_TYPE_NOTIFY && m->notify_path) {
+                char *e = NULL;
+
+                if (asprintf(&e, "NOTIFY_SOCKET=%s", m->notify_path) < 0)
+                        return -ENOMEM;
+                if ((r = strv_consume(&env, e)) < 0)
+                        return r;
+        }
+        if (p->config->watchdog_usec > 0 && p->config->watchdog_usec != USEC_INFINITY) {
+                snprintf(buf, sizeof buf, "WATCHDOG_USEC=%" PRIu64, p->config->watchdog_usec);
+                if ((r = strv_extend(&env, buf)) < 0)
+                        return r;
+        }
+        for (char **e = p->config->environment; e && *e; e++)
+                if ((r = strv_env_set(&env, *e)) < 0)
+                        return r;
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+typedef struct Credentials {
+        uid_t uid;
+        gid_t gid;
+        gid_t groups[64];
+        int n_groups;
+        char home[256], user[64], shell[128];
+} Credentials;
+
+/* Resolved in the daemon before the clone: NSS may allocate and block. */
+static int resolve_credentials(const PoolConfig *c, Credentials *ret) {
+        struct passwd pw, *pwp = NULL;
+        struct group gr, *grp = NULL;
+        char buf[4096];
+        char *end;
+        int r;
+
+        *ret = (Credentials) {};
+        errno = 0;
+        unsigned long id = strtoul(c->user, &end, 10);
+        if (*end == 0 && end != c->user)
+                r = getpwuid_r((uid_t) id, &pw, buf, sizeof buf, &pwp);
+        else
+                r = getpwnam_r(c->user, &pw, buf, sizeof buf, &pwp);
+        if (r != 0)
+                return -r;
+        if (!pwp)
+                return -ESRCH;
+        ret->uid = pw.pw_uid;
+        ret->gid = pw.pw_gid;
+        snprintf(ret->home, sizeof ret->home, "%s", pw.pw_dir ?: "/");
+        snprintf(ret->user, sizeof ret->user, "%s", pw.pw_name);
+        snprintf(ret->shell, sizeof ret->shell, "%s", pw.pw_shell ?: "/bin/sh");
+
+        if (c->group) {
+                id = strtoul(c->group, &end, 10);
+                if (*end == 0 && end != c->group)
+                        r = getgrgid_r((gid_t) id, &gr, buf, sizeof buf, &grp);
+                else
+                        r = getgrnam_r(c->group, &gr, buf, sizeof buf, &grp);
+                if (r != 0)
+                        return -r;
+                if (!grp)
+                        return -ESRCH;
+                ret->gid = gr.gr_gid;
+        }
+        ret->n_groups = ELEMENTSOF(ret->groups);
+        if (getgrouplist(ret->user, ret->gid, ret->groups, &ret->n_groups) < 0)
+                ret->n_groups = 0;
+        return 0;
+}
+
+int worker_start(Worker *w) {
+        Pool *p = w->pool;
+        PoolConfig *c = p->config;
+        _cleanup_(strv_freep) char **env = NULL;
+        Credentials cred;
+        SpawnParams sp;
+        SpawnResult res;
+        char buf[512];
+        int r;
+
+        r = worker_build_env(w, &env);
+        if (r < 0)
+                return r;
+
+        sp = (SpawnParams) {
+                .argv = c->exec_start,
+                .working_directory = c->working_directory,
+                .working_directory_missing_ok = c->working_directory_missing_ok,
+                .cgroup_fd = w->cgroup_fd,
+                .stdin_fd = -EBADF,
+        };
+        if (c->user) {
+                r = resolve_credentials(c, &cred);
+                if (r < 0)
+                        return log_error_errno(r, "Pool %s: cannot resolve User=%s: %m", p->name,
+                                               c->user);
+                sp.set_credentials = true;
+                sp.uid = cred.uid;
+                sp.gid = cred.gid;
+                sp.groups = cred.groups;
+                sp.n_groups = (size_t) cred.n_groups;
+                snprintf(buf, sizeof buf, "HOME=%s", cred.home);
+                if ((r = strv_env_set(&env, buf)) < 0)
+                        return r;
+                snprintf(buf, sizeof buf, "USER=%s", cred.user);
+                if ((r = strv_env_set(&env, buf)) < 0)
+                        return r;
+                snprintf(buf, sizeof buf, "LOGNAME=%s", cred.user);
+                if ((r = strv_env_set(&env, buf)) < 0)
+                        return r;
+                snprintf(buf, sizeof buf, "SHELL=%s", cred.shell);
+                if ((r = strv_env_set(&env, buf)) < 0)
+                        return r;
+        }
+        sp.envp = env;
+
+        r = spawn_worker(&sp, &res);
+        if (r < 0)
+                return r;
+
+        w->pid = res.pid;
+        w->pidfd = res.pidfd;
+        w->started_at = now_realtime();
+        w->started_mono = now_mono(w);
+        if (res.failed_step != SPAWN_STEP_NONE) {
+                w->exec_failed = true;
+                w->exec_step = spawn_step_to_string(res.failed_step);
+                w->exec_errno = res.failed_errno;
+        }
+
+        r = sd_event_add_io(p->manager->event, &w->exit_source, w->pidfd, EPOLLIN,
+                            on_worker_exit, w);
+        if (r < 0) {
+                /* Without a watch we cannot supervise it: end it now. */
+                (void) cgroup_kill(w->cgroup_fd);
+                return log_error_errno(r, "Pool %s: worker %" PRIu64 ": cannot watch pidfd: %m",
+                                       p->name, w->id);
+        }
+        (void) sd_event_source_set_description(w->exit_source, "worker-exit");
+
+        if (w->exec_failed)
+                return 0;   /* the exit handler reports it */
+
+        log_structv(LOG_INFO, 0, MESSAGE_ID_WORKER_STARTED,
+                    (char *const[]) { NULL }, "Pool %s: worker %" PRIu64 " started (pid %d).",
+                    p->name, w->id, (int) w->pid);
+
+        if (c->type == POOL_TYPE_SIMPLE)
+                worker_became_ready(w);
+        else
+                (void) worker_arm_timer(w, c->timeout_start_usec);
+        return 0;
+}
+
+void worker_on_notify(Worker *w, const NotifyMessage *msg) {
+        PoolConfig *c = w->pool->config;
+
+        if (msg->has_status)
+                memcpy(w->status_text, msg->status, sizeof w->status_text);
+
+        if (msg->ready && w->state == WORKER_STARTING && c->type == POOL_TYPE_NOTIFY) {
+                log_structv(LOG_INFO, 0, MESSAGE_ID_WORKER_READY, (char *const[]) { NULL },
+                            "Pool %s: worker %" PRIu64 " (pid %d) is ready.", w->pool->name,
+                            w->id, (int) w->pid);
+                worker_became_ready(w);
+        }
+        if (msg->watchdog && (w->state == WORKER_IDLE || w->state == WORKER_BUSY) &&
+            c->watchdog_usec > 0) {
+                w->last_watchdog_mono = now_mono(w);
+                (void) worker_arm_timer(w, c->watchdog_usec);
+        }
+        if (msg->watchdog_trigger && (w->state == WORKER_IDLE || w->state == WORKER_BUSY))
+                worker_stop(w, KILL_CAUSE_WATCHDOG);
+        if (msg->busy == 1 && w->state == WORKER_IDLE)
+                worker_enter(w, WORKER_BUSY);
+        else if (msg->busy == 0 && w->state == WORKER_BUSY)
+                worker_enter(w, WORKER_IDLE);
+        if (msg->stopping && worker_is_active(w)) {
+                /* It goes on its own; its exit is classified as it comes. */
+                worker_enter(w, WORKER_STOPPING);
+                (void) worker_arm_timer(w, c->timeout_stop_usec);
+        }
+}

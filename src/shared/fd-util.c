@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "fd-util.h"
+#include "macro.h"
+
+int read_file_at(int dirfd, const char *path, char *buf, size_t size, size_t *ret_len) {
+        _cleanup_(closep) int fd = -EBADF;
+        size_t len = 0;
+        ssize_t n;
+
+        if (size == 0)
+                return -EINVAL;
+        fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        for (;;) {
+                n = read(fd, buf + len, size - 1 - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+                if (len >= size - 1)
+                        return -EFBIG;
+        }
+        buf[len] = 0;
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+int read_full_file_at(int dirfd, const char *path, char **ret) {
+        size_t size = 4096;
+
+        for (;;) {
+                _cleanup_(freep) char *buf = malloc(size);
+                int r;
+
+                if (!buf)
+                        return -ENOMEM;
+                r = read_file_at(dirfd, path, buf, size, NULL);
+                if (r == -EFBIG && size < 16 * 1024 * 1024) {
+                        size *= 4;
+                        continue;
+                }
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(buf);
+                return 0;
+        }
+}
+
+int write_file_at(int dirfd, const char *path, const char *value) {
+        _cleanup_(closep) int fd = -EBADF;
+        size_t len = strlen(value);
+        ssize_t n;
+
+        fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        n = write(fd, value, len);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n != len)
+                return -EIO;
+        return 0;
+}
+
+int fd_nonblock(int fd, bool nonblock) {
+        int flags = fcntl(fd, F_GETFL, 0);
+
+        if (flags < 0)
+                return -errno;
+        flags = nonblock ? (flags | O_NONBLOCK) : (flags & ~O_NONBLOCK);
+        if (fcntl(fd, F_SETFL, flags) < 0)
+                return -errno;
+        return 0;
+}
+
+int pidfd_send_signal_wrapper(int pidfd, int sig) {
+        if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+                return -errno;
+        return 0;
+}
+
+int pidfd_open_wrapper(pid_t pid) {
+        int fd = (int) syscall(SYS_pidfd_open, pid, 0);
+
+        return fd < 0 ? -errno : fd;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Read a whole small file relative to dirfd (kernfs/procfs files: one read). */
+int read_file_at(int dirfd, const char *path, char *buf, size_t size, size_t *ret_len);
+/* Allocating variant; *ret is NUL-terminated. */
+int read_full_file_at(int dirfd, const char *path, char **ret);
+/* Write a string to an existing file relative to dirfd, in one write(). */
+int write_file_at(int dirfd, const char *path, const char *value);
+int fd_nonblock(int fd, bool nonblock);
+int pidfd_send_signal_wrapper(int pidfd, int sig);
+int pidfd_open_wrapper(pid_t pid);

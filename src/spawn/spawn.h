@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Start a worker process directly inside its cgroup: clone3(CLONE_INTO_CGROUP |
+ * CLONE_PIDFD | CLONE_VFORK). Everything that can allocate or block is done
+ * before the clone; the child only makes async-signal-safe calls, and reports
+ * a failure before exec through a close-on-exec pipe. */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../shared/macro.h"
+
+/* Which step failed in the child, reported with the errno. */
+typedef enum SpawnStep {
+        SPAWN_STEP_NONE,
+        SPAWN_STEP_SIGNALS,
+        SPAWN_STEP_STDIO,
+        SPAWN_STEP_SETSID,
+        SPAWN_STEP_CHDIR,
+        SPAWN_STEP_GROUPS,
+        SPAWN_STEP_GID,
+        SPAWN_STEP_UID,
+        SPAWN_STEP_EXEC,
+        _SPAWN_STEP_MAX,
+} SpawnStep;
+
+const char *spawn_step_to_string(SpawnStep s);
+
+/* Exit status of a child that failed before exec (like systemd's EXIT_EXEC). */
+#define SPAWN_EXIT_FAILED 203
+
+typedef struct SpawnParams {
+        char *const *argv;              /* argv[0]: absolute path */
+        char *const *envp;
+        const char *working_directory;  /* NULL: "/" */
+        bool working_directory_missing_ok;
+        int cgroup_fd;                  /* the worker's fresh leaf cgroup */
+        int stdin_fd;                   /* -EBADF: /dev/null */
+        bool set_credentials;
+        uid_t uid;
+        gid_t gid;
+        const gid_t *groups;
+        size_t n_groups;
+} SpawnParams;
+
+typedef struct SpawnResult {
+        pid_t pid;
+        int pidfd;                      /* owned by the caller */
+        SpawnStep failed_step;          /* SPAWN_STEP_NONE: exec succeeded */
+        int failed_errno;
+} SpawnResult;
+
+/* Returns 0 when a child was created (even if its exec then failed: see
+ * ret->failed_step; the child has exited with SPAWN_EXIT_FAILED and must
+ * still be reaped through its pidfd), or -errno when no child exists. */
+int spawn_worker(const SpawnParams *p, SpawnResult *ret);

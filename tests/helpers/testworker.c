@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/* A misbehaving worker for the tests: each argument is one step, run in order.
+ *   ready              sd_notify READY=1
+ *   status:TEXT        STATUS=TEXT
+ *   busy:1|0           X_WORKERPOOL_BUSY=
+ *   stopping           STOPPING=1
+ *   sleep:MS           sleep
+ *   pause              wait forever (signals end it)
+ *   watchdog:MS        send WATCHDOG=1 every MS, forever
+ *   ignore-term        ignore SIGTERM
+ *   exit:N             exit with status N
+ *   segv | abort | fpe | ill | stack | stack-thread | kill-self:SIG
+ *   alloc:MB           allocate and touch MB mebibytes (then go on)
+ *   grandchild         fork a daemonized child that sleeps forever
+ *   fork:N             fork N children that sleep forever (stay in the cgroup)
+ *   write:PATH:TEXT    write TEXT to PATH (for checks from the test)
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <systemd/sd-daemon.h>
+#include <time.h>
+#include <unistd.h>
+
+static void msleep(long ms) {
+        struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+                ;
+}
+
+static volatile int sink;
+
+static int recurse(int depth) {
+        volatile char frame[1024];
+
+        frame[0] = (char) depth;
+        return recurse(depth + 1) + frame[0];
+}
+
+static void *stack_thread(void *arg) {
+        (void) arg;
+        sink = recurse(0);
+        return NULL;
+}
+
+int main(int argc, char *argv[]) {
+        for (int i = 1; i < argc; i++) {
+                const char *a = argv[i];
+
+                if (strcmp(a, "ready") == 0)
+                        sd_notify(0, "READY=1");
+                else if (strncmp(a, "status:", 7) == 0)
+                        sd_notifyf(0, "STATUS=%s", a + 7);
+                else if (strncmp(a, "busy:", 5) == 0)
+                        sd_notifyf(0, "X_WORKERPOOL_BUSY=%s", a + 5);
+                else if (strcmp(a, "stopping") == 0)
+                        sd_notify(0, "STOPPING=1");
+                else if (strncmp(a, "sleep:", 6) == 0)
+                        msleep(atol(a + 6));
+                else if (strcmp(a, "pause") == 0)
+                        for (;;)
+                                pause();
+                else if (strncmp(a, "watchdog:", 9) == 0)
+                        for (;;) {
+                                sd_notify(0, "WATCHDOG=1");
+                                msleep(atol(a + 9));
+                        }
+                else if (strcmp(a, "ignore-term") == 0)
+                        signal(SIGTERM, SIG_IGN);
+                else if (strncmp(a, "exit:", 5) == 0)
+                        exit(atoi(a + 5));
+                else if (strcmp(a, "segv") == 0)
+                        sink = *(volatile int *) (uintptr_t) 8;
+                else if (strcmp(a, "abort") == 0)
+                        abort();
+                else if (strcmp(a, "fpe") == 0)
+                        raise(SIGFPE);
+                else if (strcmp(a, "ill") == 0)
+                        raise(SIGILL);
+                else if (strcmp(a, "stack") == 0)
+                        sink = recurse(0);
+                else if (strcmp(a, "stack-thread") == 0) {
+                        pthread_t t;
+
+                        pthread_create(&t, NULL, stack_thread, NULL);
+                        pthread_join(t, NULL);
+                } else if (strncmp(a, "kill-self:", 10) == 0)
+                        kill(getpid(), atoi(a + 10));
+                else if (strncmp(a, "alloc:", 6) == 0) {
+                        size_t n = (size_t) atol(a + 6) << 20;
+                        char *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+                        if (p == MAP_FAILED)
+                                return 99;
+                        for (size_t k = 0; k < n; k += 4096)
+                                p[k] = 1;
+                } else if (strcmp(a, "grandchild") == 0) {
+                        if (fork() == 0) {
+                                setsid();
+                                if (fork() == 0) {
+                                        for (;;)
+                                                pause();
+                                }
+                                _exit(0);
+                        }
+                } else if (strncmp(a, "fork:", 5) == 0) {
+                        for (int k = atoi(a + 5); k > 0; k--)
+                                if (fork() == 0)
+                                        for (;;)
+                                                pause();
+                } else if (strncmp(a, "write:", 6) == 0) {
+                        char path[4096];
+                        const char *colon = strchr(a + 6, ':');
+                        FILE *f;
+
+                        if (!colon)
+                                return 98;
+                        snprintf(path, sizeof path, "%.*s", (int) (colon - a - 6), a + 6);
+                        f = fopen(path, "we");
+                        if (!f)
+                                return 97;
+                        fputs(colon + 1, f);
+                        fclose(f);
+                } else {
+                        fprintf(stderr, "testworker: unknown step %s\n", a);
+                        return 96;
+                }
+        }
+        return 0;
+}

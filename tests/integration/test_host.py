@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Host integration tests: the real daemon, real workers, a scratch cgroup
+under this machine's cgroup2 mount (no controllers needed)."""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+
+from wptest import DaemonTest, TESTWORKER, main, pid_alive, wait_until
+
+SLEEP = "/bin/sleep"
+
+
+def pool(exec_start, **keys):
+    lines = ["[Pool]", f"ExecStart={exec_start}"]
+    for k, v in keys.items():
+        lines.append(f"{k}={v}")
+    return "\n".join(lines) + "\n"
+
+
+EXITED = r"Pool {p}: worker (\d+) \(pid (\d+)\) exited: {r} "
+
+
+class Spawn(DaemonTest):
+    def test_workers_each_in_own_cgroup(self):
+        d = self.start({"sl": pool(f"{SLEEP} infinity", Workers=5)})
+        ws = d.wait_workers("sl", 5)
+        for cg, pids in ws.items():
+            self.assertEqual(len(pids), 1, cg)
+            with open(f"/proc/{pids[0]}/cgroup") as f:
+                self.assertTrue(f.read().strip().endswith(f"/sl.pool/{cg}"))
+            with open(f"/proc/{pids[0]}/cmdline", "rb") as f:
+                self.assertEqual(f.read().split(b"\0")[0], SLEEP.encode())
+        # the daemon lives in its own leaf
+        with open(f"/proc/{d.proc.pid}/cgroup") as f:
+            self.assertTrue(f.read().strip().endswith("/supervisor"))
+        self.assertCleanExit(d)
+
+    def test_kill9_is_killed_and_replaced_in_new_cgroup(self):
+        d = self.start({"sl": pool(f"{SLEEP} infinity", Workers=3, RestartSec="50ms")})
+        ws = d.wait_workers("sl", 3)
+        victim_cg, victim = sorted(ws.items())[0]
+        os.kill(victim[0], signal.SIGKILL)
+        m = d.wait_log(EXITED.format(p="sl", r="killed"))[0]
+        self.assertEqual(int(m.group(2)), victim[0])
+        self.assertIn("action: restart", d.wait_log(r"exited: killed.*")[0].group(0))
+        ws2 = wait_until(lambda: (lambda w: w if len(w) == 3 and victim_cg not in w
+                                  and all(w.values()) else None)(d.worker_pids("sl")),
+                         what="replacement in a new cgroup")
+        self.assertNotIn(victim[0], sum(ws2.values(), []))
+        self.assertCleanExit(d)
+
+    def test_exec_failed_backs_off_and_fails_pool(self):
+        d = self.start({"bad": pool("/nonexistent/worker", Workers=1, RestartSec="20ms",
+                                    RestartMaxDelaySec="200ms", StartLimitBurst=4,
+                                    StartLimitIntervalSec="30s")})
+        d.wait_log(EXITED.format(p="bad", r="exec-failed") + r"\(execve: No such file")
+        d.wait_log(r"Pool bad: .* -> failed", timeout=15)
+        attempts = len(d.wait_log(EXITED.format(p="bad", r="exec-failed")))
+        self.assertEqual(attempts, 5)   # 1 start + 4 restarts, then the limit
+        # delays grew: 20ms, 40ms, 80ms, 160ms
+        self.assertIn("restart in 160ms", d.log_text())
+        time.sleep(0.5)
+        self.assertEqual(len(d.wait_log(EXITED.format(p="bad", r="exec-failed"))), 5)
+        self.assertCleanExit(d)
+
+    def test_sigterm_leaves_nothing_behind(self):
+        d = self.start({"a": pool(f"{SLEEP} infinity", Workers=4),
+                        "b": pool(f"{TESTWORKER} ready pause", Workers=2, Type="notify")})
+        pids = sum(d.wait_workers("a", 4).values(), []) + sum(d.wait_workers("b", 2).values(), [])
+        d.wait_log(r"Pool b: worker \d+ \(pid \d+\) is ready", count=2)
+        self.assertCleanExit(d)
+        for p in pids:
+            self.assertFalse(pid_alive(p), p)
+        self.assertEqual(len(d.wait_log(r"exited: stopped", count=6)), 6)
+
+
+class Classify(DaemonTest):
+    def run_one(self, steps, reason, **keys):
+        d = self.start({"c": pool(f"{TESTWORKER} {steps}", Restart="no", **keys)})
+        m = d.wait_log(EXITED.format(p="c", r=reason))
+        self.assertCleanExit(d)
+        return d, m
+
+    def test_success(self):
+        d, _ = self.run_one("exit:0", "success")
+        self.assertIn("action: none", d.log_text())
+
+    def test_exit_code(self):
+        self.run_one("exit:3", "exit-code")
+
+    def test_abort(self):
+        self.run_one("abort", "abort")
+
+    def test_segfault(self):
+        self.run_one("segv", "segfault")
+
+    def test_signal_fpe(self):
+        self.run_one("fpe", "signal")
+
+    def test_success_exit_status(self):
+        self.run_one("exit:42", "success", SuccessExitStatus="42")
+
+    def test_restart_prevent_retires(self):
+        d = self.start({"c": pool(f"{TESTWORKER} sleep:100 exit:75", Workers=2,
+                                  RestartPreventExitStatus="75")})
+        d.wait_log(r"exited: exit-code \(exit status 75\); action: retire", count=2)
+        d.wait_log(r"every worker retired, stopping the pool")
+        self.assertCleanExit(d)
+
+
+class Stop(DaemonTest):
+    def test_ignores_sigterm_killed_after_timeout(self):
+        d = self.start({"t": pool(f"{TESTWORKER} ignore-term ready pause", Type="notify",
+                                  TimeoutStopSec="300ms")})
+        d.wait_log(r"is ready")
+        t0 = time.monotonic()
+        self.assertCleanExit(d)
+        self.assertGreater(time.monotonic() - t0, 0.25)
+        self.assertRegex(d.log_text(), EXITED.format(p="t", r="timeout"))
+
+    def test_grandchild_is_ended_and_cgroup_removed(self):
+        marker = "/tmp/wp-grandchild-%d" % os.getpid()
+        d = self.start({"g": pool(f"{TESTWORKER} grandchild sleep:300 exit:1", Restart="no")})
+        ws = d.wait_workers("g", 1)
+        cg = list(ws)[0]
+        path = os.path.join(d.pool_dir("g"), cg)
+        wait_until(lambda: len(d.cgroup_pids(path)) >= 2, what="grandchild")
+        gpids = d.cgroup_pids(path)
+        d.wait_log(r"left processes behind, killing them")
+        wait_until(lambda: not os.path.exists(path), what="cgroup removal")
+        for p in gpids:
+            wait_until(lambda: not pid_alive(p), what=f"pid {p} gone")
+        self.assertCleanExit(d)
+
+
+class Config(DaemonTest):
+    def test_bad_pools_refused_others_run(self):
+        d = self.start({
+            "good": pool(f"{SLEEP} infinity", Workers=2),
+            "unknown": pool(f"{SLEEP} infinity", Wrokers=2),
+            "badval": pool(f"{SLEEP} infinity") + "[Resources]\nMemoryMax=lots\n",
+            "noexec": "[Pool]\nWorkers=2\n",
+        })
+        d.wait_workers("good", 2)
+        d.wait_log(r"unknown\.pool:3: .*Wrokers")
+        d.wait_log(r"badval\.pool:4: .*MemoryMax")
+        d.wait_log(r"noexec\.pool.*ExecStart")
+        for p in ("unknown", "badval", "noexec"):
+            self.assertEqual(d.worker_cgroups(p), [])
+        self.assertCleanExit(d)
+
+    def test_reload(self):
+        d = self.start({"keep": pool(f"{SLEEP} infinity", Workers=2),
+                        "gone": pool(f"{SLEEP} infinity", Workers=1)})
+        keep = d.wait_workers("keep", 2)
+        d.wait_workers("gone", 1)
+        d.write_pool("new", pool(f"{SLEEP} infinity", Workers=1))
+        d.write_pool("keep", pool(f"{SLEEP} infinity", Workers=3))
+        d.remove_pool("gone")
+        d.signal(signal.SIGHUP)
+        d.wait_workers("new", 1)
+        now = d.wait_workers("keep", 3)
+        for cg in keep:   # nobody restarted
+            self.assertEqual(now[cg], keep[cg])
+        wait_until(lambda: not os.path.exists(d.pool_dir("gone")), what="removed pool gone")
+        # a broken config keeps the running pool as it was
+        d.write_pool("keep", pool(f"{SLEEP} infinity", Workers="many"))
+        mark = d.mark()
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"keep\.pool:3: ", start=mark)
+        d.wait_log(r"Pool keep: keeping the running configuration", start=mark)
+        time.sleep(0.2)
+        self.assertEqual(d.worker_pids("keep"), now)
+        self.assertCleanExit(d)
+
+
+class Notify(DaemonTest):
+    def test_ready_status_and_spoof(self):
+        d = self.start({"n": pool(f"{TESTWORKER} status:hello ready pause", Type="notify",
+                                  Workers=1)})
+        d.wait_log(r"Pool n: worker \d+ \(pid \d+\) is ready")
+        d.wait_log(r"Pool n: starting -> running")
+        # A process outside any worker cgroup claims to be ready/stopping: dropped.
+        sock = os.path.join(d.rundir, "notify")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        s.sendto(b"STOPPING=1\nX_WORKERPOOL_BUSY=1", sock)
+        s.close()
+        d.wait_log(r"Notify message from pid \d+ outside any live worker cgroup, dropped")
+        self.assertNotRegex(d.log_text(), r"running -> ")
+        self.assertCleanExit(d)
+
+    def test_start_timeout(self):
+        d = self.start({"n": pool(f"{TESTWORKER} pause", Type="notify", TimeoutStartSec="200ms",
+                                  Restart="no")})
+        d.wait_log(EXITED.format(p="n", r="timeout"))
+        self.assertCleanExit(d)
+
+    def test_watchdog(self):
+        d = self.start({"n": pool(f"{TESTWORKER} ready sleep:100000", Type="notify",
+                                  WatchdogSec="300ms", Restart="no")})
+        d.wait_log(EXITED.format(p="n", r="watchdog"))
+        self.assertCleanExit(d)
+
+
+class Scale(DaemonTest):
+    def test_200_workers(self):
+        d = self.start({"big": pool(f"{SLEEP} infinity", Workers=200, RestartSec=0)})
+        ws = d.wait_workers("big", 200, timeout=60)
+        self.assertEqual(len(set(sum(ws.values(), []))), 200)
+        victims = [p[0] for p in list(ws.values())[:10]]
+        for v in victims:
+            os.kill(v, signal.SIGKILL)
+        m = d.wait_log(EXITED.format(p="big", r="killed"), count=10, timeout=30)
+        self.assertEqual(sorted(int(x.group(2)) for x in m), sorted(victims))
+        ws2 = d.wait_workers("big", 200, timeout=30)
+        self.assertFalse(set(victims) & set(sum(ws2.values(), [])))
+        self.assertCleanExit(d)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""VM integration tests: need cgroup v2 with the memory, cpu, pids (and io)
+controllers, which this project's hosts lack. Run inside the throw-away VM:
+    tests/vm/vm-run -- python3 tests/integration/test_vm.py"""
+
+import os
+import re
+import signal
+
+from wptest import DaemonTest, TESTWORKER, main, wait_until
+
+SLEEP = "/bin/sleep"
+MIB = 1024 * 1024
+
+
+def read(path):
+    with open(path) as f:
+        return f.read().strip()
+
+
+class Limits(DaemonTest):
+    def setUp(self):
+        super().setUp()
+        from wptest import cgroup2_mount
+        ctrl = read(os.path.join(cgroup2_mount(), "cgroup.controllers")).split()
+        for c in ("memory", "cpu", "pids"):
+            if c not in ctrl:
+                self.skipTest(f"no {c} controller here: run me in the VM (tests/vm/vm-run)")
+
+    def test_limits_in_every_worker_and_live_retune(self):
+        text = ("[Pool]\nExecStart=/bin/sleep infinity\nWorkers=3\n"
+                "[Resources]\nMemoryMax=64M\nMemoryHigh=48M\nMemorySwapMax=0\n"
+                "CPUQuota=50%\nCPUWeight=200\nTasksMax=16\n")
+        d = self.start({"lim": text})
+        ws = d.wait_workers("lim", 3)
+        for cg in ws:
+            p = os.path.join(d.pool_dir("lim"), cg)
+            self.assertEqual(read(p + "/memory.max"), str(64 * MIB))
+            self.assertEqual(read(p + "/memory.high"), str(48 * MIB))
+            if os.path.exists(p + "/memory.swap.max"):
+                self.assertEqual(read(p + "/memory.swap.max"), "0")
+            self.assertEqual(read(p + "/cpu.max"), "50000 100000")
+            self.assertEqual(read(p + "/cpu.weight"), "200")
+            self.assertEqual(read(p + "/pids.max"), "16")
+            self.assertEqual(read(p + "/memory.oom.group"), "1")
+        # reload with a new MemoryMax: live cgroups change, nobody restarts
+        d.write_pool("lim", text.replace("MemoryMax=64M", "MemoryMax=128M").replace("TasksMax=16", "TasksMax=infinity"))
+        d.signal(signal.SIGHUP)
+        d.wait_log(r"Pool lim: new limits applied to 3 live workers")
+        self.assertEqual(d.worker_pids("lim"), ws)
+        for cg in ws:
+            p = os.path.join(d.pool_dir("lim"), cg)
+            self.assertEqual(read(p + "/memory.max"), str(128 * MIB))
+            self.assertEqual(read(p + "/pids.max"), "max")
+        self.assertCleanExit(d)
+
+    def test_oom_kill_10_times(self):
+        hog = f"{TESTWORKER} sleep:200 alloc:100 pause"
+        d = self.start({
+            "hog": f"[Pool]\nExecStart={hog}\nRestartSec=0\nStartLimitBurst=100\n"
+                   "[Resources]\nMemoryMax=32M\nMemorySwapMax=0\n",
+            "calm": "[Pool]\nExecStart=/bin/sleep infinity\nWorkers=2\n",
+        })
+        calm = d.wait_workers("calm", 2)
+        m = d.wait_log(r"Pool hog: worker (\d+) \(pid (\d+)\) exited: (\S+) \((.*)\); action: (\S+)",
+                       count=10, timeout=120)
+        report = [(x.group(1), x.group(3), x.group(5)) for x in m[:10]]
+        print("\nOOM runs:", report)
+        for wid, reason, action in report:
+            self.assertEqual(reason, "oom-kill", report)
+            self.assertEqual(action, "restart", report)
+        self.assertEqual(len({r[0] for r in report}), 10)   # new worker id each time
+        self.assertEqual(d.worker_pids("calm"), calm)          # others untouched
+        self.assertEqual(d.proc.poll(), None)
+        self.assertCleanExit(d)
+
+    def test_kill9_near_limit_is_killed_not_oom(self):
+        d = self.start({"near": "[Pool]\nExecStart=%s alloc:28 pause\nRestart=no\n"
+                                "[Resources]\nMemoryMax=32M\nMemorySwapMax=0\n" % TESTWORKER})
+        ws = d.wait_workers("near", 1)
+        cg, pids = list(ws.items())[0]
+        wait_until(lambda: int(read(os.path.join(d.pool_dir("near"), cg, "memory.current"))) > 20 * MIB,
+                   what="allocation")
+        os.kill(pids[0], signal.SIGKILL)
+        d.wait_log(r"Pool near: worker \d+ \(pid %d\) exited: killed " % pids[0])
+        self.assertCleanExit(d)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+# SPDX-License-Identifier: MIT
+"""Host integration harness: the real workerpoold, real workers, a scratch
+cgroup under this machine's cgroup2 mount. Standard library only."""
+
+import os
+import re
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import unittest
+
+WORKERPOOLD = os.environ.get("WORKERPOOLD", "build/src/workerpoold")
+TESTWORKER = os.environ.get("TESTWORKER", "build/tests/helpers/testworker")
+
+
+def cgroup2_mount():
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            pre, _, post = line.partition(" - ")
+            if post.startswith("cgroup2 "):
+                return pre.split()[4]
+    return None
+
+
+def wait_until(pred, timeout=10.0, interval=0.02, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        time.sleep(interval)
+
+
+def pid_alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return False
+
+
+class Daemon:
+    """One workerpoold with its own config dir, runtime dir and cgroup root."""
+
+    def __init__(self, pools, extra_args=(), dropins=None):
+        self.tmp = tempfile.TemporaryDirectory(prefix="wp-test-")
+        self.confdir = os.path.join(self.tmp.name, "pools.d")
+        self.rundir = os.path.join(self.tmp.name, "run")
+        os.mkdir(self.confdir)
+        for name, text in pools.items():
+            self.write_pool(name, text)
+        for (name, fname), text in (dropins or {}).items():
+            d = os.path.join(self.confdir, name + ".pool.d")
+            os.makedirs(d, exist_ok=True)
+            with open(os.path.join(d, fname), "w") as f:
+                f.write(text)
+        mount = cgroup2_mount()
+        assert mount, "no cgroup2 mount"
+        self.mount = mount
+        self.cgroot = os.path.join(mount, "wp-test-%d-%d" % (os.getpid(), time.monotonic_ns() % 10**9))
+        self.lines = []
+        self.cond = threading.Condition()
+        args = [WORKERPOOLD, "--config-dir", self.confdir, "--runtime-dir", self.rundir,
+                "--cgroup-root", self.cgroot, "--config", os.path.join(self.tmp.name, "none.conf"),
+                "--log-level", "debug", *extra_args]
+        env = dict(os.environ)
+        env.pop("JOURNAL_STREAM", None)
+        env.pop("NOTIFY_SOCKET", None)
+        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                     text=True, env=env)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        self.exit_code = None
+
+    def _read(self):
+        for line in self.proc.stderr:
+            with self.cond:
+                self.lines.append(line.rstrip("\n"))
+                self.cond.notify_all()
+            if os.environ.get("WPTEST_VERBOSE"):
+                print("  |", line.rstrip("\n"), flush=True)
+
+    def write_pool(self, name, text):
+        with open(os.path.join(self.confdir, name + ".pool"), "w") as f:
+            f.write(text)
+
+    def remove_pool(self, name):
+        os.unlink(os.path.join(self.confdir, name + ".pool"))
+
+    def log_text(self):
+        with self.cond:
+            return "\n".join(self.lines)
+
+    def wait_log(self, pattern, timeout=10.0, count=1, start=0):
+        """Wait until `count` lines (from index `start`) match; return the matches."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                found = [m for m in (rx.search(l) for l in self.lines[start:]) if m]
+                if len(found) >= count:
+                    return found
+                left = deadline - time.monotonic()
+                if left <= 0 or self.proc.poll() is not None and not self.reader.is_alive():
+                    raise AssertionError(
+                        f"no {count} log line(s) matching {pattern!r} within {timeout}s; log tail:\n"
+                        + "\n".join(self.lines[-40:]))
+                self.cond.wait(min(left, 0.2))
+
+    def mark(self):
+        with self.cond:
+            return len(self.lines)
+
+    def pool_dir(self, pool):
+        return os.path.join(self.cgroot, pool + ".pool")
+
+    def worker_cgroups(self, pool):
+        d = self.pool_dir(pool)
+        try:
+            return sorted(e for e in os.listdir(d) if e.endswith(".worker"))
+        except FileNotFoundError:
+            return []
+
+    def cgroup_pids(self, path):
+        try:
+            with open(os.path.join(path, "cgroup.procs")) as f:
+                return [int(x) for x in f.read().split()]
+        except FileNotFoundError:
+            return []
+
+    def worker_pids(self, pool):
+        """{cgroup name: [pids]} for live worker cgroups."""
+        return {w: self.cgroup_pids(os.path.join(self.pool_dir(pool), w))
+                for w in self.worker_cgroups(pool)}
+
+    def wait_workers(self, pool, n, timeout=10.0):
+        def ok():
+            ws = self.worker_pids(pool)
+            return ws if len(ws) == n and all(len(p) >= 1 for p in ws.values()) else None
+        return wait_until(ok, timeout, what=f"{n} workers in pool {pool}")
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout=30.0):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.exit_code = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.exit_code = self.proc.wait()
+                raise AssertionError("daemon did not exit within %ss after SIGTERM" % timeout)
+        else:
+            self.exit_code = self.proc.returncode
+        self.reader.join(5)
+        return self.exit_code
+
+    def cleanup(self):
+        """Best effort: never leave processes or cgroups on the machine."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        if os.path.isdir(self.cgroot):
+            for dirpath, dirnames, _ in os.walk(self.cgroot, topdown=False):
+                try:
+                    with open(os.path.join(dirpath, "cgroup.kill"), "w") as f:
+                        f.write("1")
+                except OSError:
+                    pass
+            time.sleep(0.1)
+            for dirpath, dirnames, _ in os.walk(self.cgroot, topdown=False):
+                try:
+                    os.rmdir(dirpath)
+                except OSError:
+                    pass
+        self.tmp.cleanup()
+
+
+class DaemonTest(unittest.TestCase):
+    """Each test gets self.start(pools) and automatic cleanup."""
+
+    def setUp(self):
+        if os.geteuid() != 0:
+            self.skipTest("needs root (writes cgroups)")
+        if not cgroup2_mount():
+            self.skipTest("no cgroup2 mount")
+        self.daemons = []
+
+    def tearDown(self):
+        for d in self.daemons:
+            d.cleanup()
+
+    def start(self, pools, **kw):
+        d = Daemon(pools, **kw)
+        self.daemons.append(d)
+        return d
+
+    def assertCleanExit(self, d):
+        code = d.stop()
+        self.assertEqual(code, 0, "daemon exit code\n" + d.log_text()[-3000:])
+        self.assertFalse(os.path.exists(d.cgroot), "cgroup root left behind: %s" % d.cgroot)
+
+
+def main():
+    """Run with a closing line CI can read: 'integration: N passed, N failed, N skipped'."""
+    import sys
+    loader = unittest.TestLoader()
+    suite = loader.loadTestsFromModule(sys.modules["__main__"])
+    if len(sys.argv) > 1:
+        suite = unittest.TestSuite(
+            t for t in _flatten(suite) if any(a in t.id() for a in sys.argv[1:]))
+    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    failed = len(result.failures) + len(result.errors)
+    skipped = len(result.skipped)
+    passed = result.testsRun - failed - skipped
+    print(f"integration: {passed} passed, {failed} failed, {skipped} skipped")
+    sys.exit(1 if failed else (77 if skipped and passed == 0 else 0))
+
+
+def _flatten(suite):
+    for t in suite:
+        if isinstance(t, unittest.TestSuite):
+            yield from _flatten(t)
+        else:
+            yield t

@@ -1,0 +1,262 @@
+/* SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "classify/classify.h"
+#include "shared/idmap.h"
+
+static PoolConfig *cfg;
+
+static void setup(void) {
+        cr_assert_eq(pool_config_new("t", NULL, &cfg), 0);
+}
+
+static void teardown(void) {
+        cfg = pool_config_free(cfg);
+}
+
+TestSuite(classify, .init = setup, .fini = teardown);
+
+static ExitClassification run(ExitInfo i) {
+        ExitClassification cl;
+
+        classify_exit(&i, &cfg->success_exit_status, &cl);
+        return cl;
+}
+
+#define EXITED(s) ((ExitInfo) { .code = CLD_EXITED, .status = (s), .syscall = -1 })
+#define KILLED(s) ((ExitInfo) { .code = CLD_KILLED, .status = (s), .syscall = -1 })
+#define DUMPED(s) ((ExitInfo) { .code = CLD_DUMPED, .status = (s), .syscall = -1 })
+
+static void set_status(ExitStatusSet *s, int st) {
+        s->status[st / 8] |= 1u << (st % 8);
+}
+static void set_signal(ExitStatusSet *s, int sig) {
+        s->signal[sig / 8] |= 1u << (sig % 8);
+}
+
+Test(classify, reasons_table) {
+        struct {
+                ExitInfo info;
+                ExitReason want;
+        } table[] = {
+                { EXITED(0), EXIT_REASON_SUCCESS },
+                { EXITED(1), EXIT_REASON_EXIT_CODE },
+                { EXITED(255), EXIT_REASON_EXIT_CODE },
+                { KILLED(SIGKILL), EXIT_REASON_KILLED },
+                { KILLED(SIGTERM), EXIT_REASON_KILLED },
+                { DUMPED(SIGSEGV), EXIT_REASON_SEGFAULT },
+                { KILLED(SIGBUS), EXIT_REASON_SEGFAULT },
+                { DUMPED(SIGABRT), EXIT_REASON_ABORT },
+                { DUMPED(SIGFPE), EXIT_REASON_SIGNAL },
+                { KILLED(SIGUSR1), EXIT_REASON_SIGNAL },
+                { KILLED(SIGSYS), EXIT_REASON_SIGNAL },   /* no filter: not ours */
+        };
+
+        for (size_t k = 0; k < sizeof(table) / sizeof(table[0]); k++) {
+                ExitClassification cl = run(table[k].info);
+                cr_expect_eq(cl.reason, table[k].want, "case %zu: got %s want %s", k,
+                             exit_reason_to_string(cl.reason), exit_reason_to_string(table[k].want));
+        }
+}
+
+Test(classify, oom_needs_the_counter) {
+        ExitInfo i = KILLED(SIGKILL);
+
+        cr_assert_eq(run(i).reason, EXIT_REASON_KILLED);
+        i.oom_kill = true;
+        i.oom_kills = 1;
+        cr_assert_eq(run(i).reason, EXIT_REASON_OOM_KILL);
+        cr_assert(strstr(run(i).evidence, "oom_kill"));
+        /* oom_kill rose but it died of something else: not an OOM kill */
+        i = KILLED(SIGSEGV);
+        i.oom_kill = true;
+        cr_assert_eq(run(i).reason, EXIT_REASON_SEGFAULT);
+}
+
+Test(classify, exec_failed_wins) {
+        ExitInfo i = EXITED(203);
+
+        i.exec_failed = true;
+        i.exec_step = "execve";
+        i.exec_errno = ENOENT;
+        cr_assert_eq(run(i).reason, EXIT_REASON_EXEC_FAILED);
+        cr_assert(strstr(run(i).evidence, "No such file"));
+}
+
+Test(classify, our_own_kills) {
+        ExitInfo i = KILLED(SIGTERM);
+
+        i.cause = KILL_CAUSE_STOP;
+        i.cause_signal = SIGTERM;
+        cr_assert_eq(run(i).reason, EXIT_REASON_STOPPED);
+        i = EXITED(0);
+        i.cause = KILL_CAUSE_STOP;
+        i.cause_signal = SIGTERM;
+        cr_assert_eq(run(i).reason, EXIT_REASON_STOPPED);
+        i = EXITED(143);
+        i.cause = KILL_CAUSE_STOP;
+        i.cause_signal = SIGTERM;
+        cr_assert_eq(run(i).reason, EXIT_REASON_STOPPED);
+        /* an unclean exit while stopping stays what it is */
+        i = EXITED(3);
+        i.cause = KILL_CAUSE_STOP;
+        i.cause_signal = SIGTERM;
+        cr_assert_eq(run(i).reason, EXIT_REASON_EXIT_CODE);
+
+        i = KILLED(SIGKILL);
+        i.cause = KILL_CAUSE_STOP_TIMEOUT;
+        cr_assert_eq(run(i).reason, EXIT_REASON_TIMEOUT);
+        i = KILLED(SIGTERM);
+        i.cause = KILL_CAUSE_START_TIMEOUT;
+        cr_assert_eq(run(i).reason, EXIT_REASON_TIMEOUT);
+        i = DUMPED(SIGABRT);
+        i.cause = KILL_CAUSE_WATCHDOG;
+        i.cause_signal = SIGABRT;
+        cr_assert_eq(run(i).reason, EXIT_REASON_WATCHDOG);
+}
+
+Test(classify, fault_probe_evidence) {
+        ExitInfo i = DUMPED(SIGSEGV);
+
+        i.have_evidence = true;
+        i.kernel_fault = true;
+        i.stack_overflow = true;
+        i.fault_addr = 0x7ffc0000;
+        cr_assert_eq(run(i).reason, EXIT_REASON_STACK_OVERFLOW);
+        i.stack_overflow = false;
+        cr_assert_eq(run(i).reason, EXIT_REASON_SEGFAULT);
+        i.kernel_fault = false;
+        i.sender_pid = 42;
+        strcpy(i.sender_comm, "bash");
+        cr_assert_eq(run(i).reason, EXIT_REASON_SIGNAL);
+        cr_assert(strstr(run(i).evidence, "pid 42 (bash)"));
+
+        i = KILLED(SIGKILL);
+        i.have_evidence = true;
+        i.sender_pid = 4242;
+        strcpy(i.sender_comm, "bash");
+        cr_assert_eq(run(i).reason, EXIT_REASON_KILLED);
+        cr_assert(strstr(run(i).evidence, "4242"));
+
+        i = KILLED(SIGSYS);
+        i.have_evidence = true;
+        i.kernel_fault = true;
+        i.syscall = 169;
+        cr_assert_eq(run(i).reason, EXIT_REASON_SECCOMP);
+        cr_assert(strstr(run(i).evidence, "169"));
+}
+
+Test(classify, success_exit_status) {
+        set_status(&cfg->success_exit_status, 42);
+        set_signal(&cfg->success_exit_status, SIGUSR1);
+        cr_assert_eq(run(EXITED(42)).reason, EXIT_REASON_SUCCESS);
+        cr_assert_eq(run(KILLED(SIGUSR1)).reason, EXIT_REASON_SUCCESS);
+        cr_assert_eq(run(EXITED(43)).reason, EXIT_REASON_EXIT_CODE);
+}
+
+static ExitAction decide(RestartPolicy pol, ExitInfo i) {
+        ExitClassification cl;
+
+        cfg->restart = pol;
+        classify_exit(&i, &cfg->success_exit_status, &cl);
+        return restart_decide(cfg, &i, &cl);
+}
+
+Test(classify, restart_table_like_systemd) {
+        ExitInfo clean = EXITED(0), code = EXITED(1), segv = DUMPED(SIGSEGV), term = KILLED(SIGTERM);
+        ExitInfo wd = DUMPED(SIGABRT), to = KILLED(SIGKILL);
+        const ExitAction R = EXIT_ACTION_RESTART, N = EXIT_ACTION_NONE;
+
+        wd.cause = KILL_CAUSE_WATCHDOG;
+        wd.cause_signal = SIGABRT;
+        to.cause = KILL_CAUSE_START_TIMEOUT;
+
+        /*                    clean code segv term wd  timeout */
+        struct {
+                RestartPolicy p;
+                ExitAction want[6];
+        } t[] = {
+                { RESTART_NO,          { N, N, N, N, N, N } },
+                { RESTART_ALWAYS,      { R, R, R, R, R, R } },
+                { RESTART_ON_SUCCESS,  { R, N, N, R, N, N } },
+                { RESTART_ON_FAILURE,  { N, R, R, N, R, R } },
+                { RESTART_ON_ABNORMAL, { N, N, R, N, R, R } },
+                { RESTART_ON_ABORT,    { N, N, R, N, N, N } },
+                { RESTART_ON_WATCHDOG, { N, N, N, N, R, N } },
+        };
+        for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
+                ExitInfo cases[6] = { clean, code, segv, term, wd, to };
+
+                for (int c = 0; c < 6; c++)
+                        cr_expect_eq(decide(t[k].p, cases[c]), t[k].want[c], "Restart=%s case %d",
+                                     restart_policy_to_string(t[k].p), c);
+        }
+}
+
+Test(classify, prevent_and_force) {
+        set_status(&cfg->restart_prevent_exit_status, 75);
+        cr_assert_eq(decide(RESTART_ALWAYS, EXITED(75)), EXIT_ACTION_RETIRE);
+        cr_assert_eq(decide(RESTART_ALWAYS, EXITED(74)), EXIT_ACTION_RESTART);
+        set_status(&cfg->restart_force_exit_status, 0);
+        cr_assert_eq(decide(RESTART_NO, EXITED(0)), EXIT_ACTION_RESTART);
+        /* stopped on request: never restarted, whatever Restart= says */
+        ExitInfo i = KILLED(SIGTERM);
+        i.cause = KILL_CAUSE_STOP;
+        i.cause_signal = SIGTERM;
+        cr_assert_eq(decide(RESTART_ALWAYS, i), EXIT_ACTION_NONE);
+}
+
+Test(classify, backoff) {
+        const usec_t ms = 1000;
+
+        cr_assert_eq(restart_backoff(100 * ms, 30000 * ms, 0), 100 * ms);
+        cr_assert_eq(restart_backoff(100 * ms, 30000 * ms, 1), 100 * ms);
+        cr_assert_eq(restart_backoff(100 * ms, 30000 * ms, 2), 200 * ms);
+        cr_assert_eq(restart_backoff(100 * ms, 30000 * ms, 5), 1600 * ms);
+        cr_assert_eq(restart_backoff(100 * ms, 30000 * ms, 9), 25600 * ms);
+        cr_assert_eq(restart_backoff(100 * ms, 30000 * ms, 10), 30000 * ms);
+        cr_assert_eq(restart_backoff(100 * ms, 30000 * ms, 1000000), 30000 * ms);
+        cr_assert_eq(restart_backoff(0, 30000 * ms, 7), 0);
+        cr_assert_eq(restart_backoff(500 * ms, 100 * ms, 3), 500 * ms);   /* max below base */
+        cr_assert_eq(restart_backoff(UINT64_MAX / 2, UINT64_MAX, 5), UINT64_MAX);
+}
+
+Test(classify, names_round_trip) {
+        for (ExitReason r = 0; r < _EXIT_REASON_MAX; r++)
+                cr_assert_eq(exit_reason_from_string(exit_reason_to_string(r)), r);
+        cr_assert_eq(exit_reason_from_string("nope"), _EXIT_REASON_INVALID);
+        cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_OOM_KILL), "oom-kill");
+        cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_STACK_OVERFLOW), "stack-overflow");
+}
+
+Test(idmap, put_get_remove_grow) {
+        IdMap m = {};
+        size_t b = 0;
+        const IdMapEntry *cur = NULL;
+        uint64_t key, sum = 0;
+        size_t n = 0;
+
+        for (uint64_t k = 1; k <= 10000; k++)
+                cr_assert_eq(idmap_put(&m, k, (void *) (uintptr_t) (k * 3)), 0);
+        cr_assert_eq(idmap_put(&m, 5, (void *) 1), -EEXIST);
+        cr_assert_eq(idmap_size(&m), 10000);
+        for (uint64_t k = 1; k <= 10000; k++)
+                cr_assert_eq((uintptr_t) idmap_get(&m, k), k * 3);
+        cr_assert_null(idmap_get(&m, 10001));
+        for (uint64_t k = 2; k <= 10000; k += 2)
+                cr_assert_eq((uintptr_t) idmap_remove(&m, k), k * 3);
+        cr_assert_null(idmap_remove(&m, 2));
+        cr_assert_eq(idmap_size(&m), 5000);
+        while (idmap_next(&m, &b, &cur, &key)) {
+                cr_assert(key % 2 == 1);
+                sum += key;
+                n++;
+        }
+        cr_assert_eq(n, 5000);
+        cr_assert_eq(sum, 5000ull * 5000ull);
+        idmap_done(&m);
+        cr_assert_eq(idmap_size(&m), 0);
+}
