@@ -12,6 +12,26 @@
 
 typedef struct FaultProbe FaultProbe;
 
+/* Observers of lifecycle events (the D-Bus layer): the pool layer calls
+ * these, never sd-bus itself. Any of them may be NULL. */
+typedef struct ManagerHooks {
+        void (*worker_started)(Manager *m, Worker *w);
+        void (*worker_ready)(Manager *m, Worker *w);
+        void (*worker_state_changed)(Manager *m, Worker *w);
+        void (*worker_exited)(Manager *m, Worker *w, const ExitRecord *r);
+        void (*worker_freed)(Manager *m, Worker *w);
+        void (*pool_state_changed)(Manager *m, Pool *p);
+        void (*pool_changed)(Manager *m, Pool *p);      /* counters, limits, size */
+        void (*pool_added)(Manager *m, Pool *p);
+        void (*pool_freed)(Manager *m, Pool *p);
+} ManagerHooks;
+
+#define MANAGER_HOOK(m, name, ...)                                      \
+        do {                                                            \
+                if ((m)->hooks && (m)->hooks->name)                     \
+                        (m)->hooks->name((m), __VA_ARGS__);             \
+        } while (0)
+
 typedef struct ManagerOptions {
         char **config_dirs;             /* NULL: config_default_dirs */
         const char *manager_config;     /* workerpoold.conf path, NULL: default */
@@ -53,6 +73,9 @@ struct Manager {
         sd_event_source *gc_source;     /* owned: deferred cleanup of stopped pools */
         bool exiting;
         bool ready_sent;
+
+        const ManagerHooks *hooks;      /* not owned */
+        void *bus;                      /* owned by the bus layer (src/bus/) */
 };
 
 int manager_new(const ManagerOptions *o, Manager **ret);

@@ -184,8 +184,9 @@ void classify_exit(const ExitInfo *i, const ExitStatusSet *success, ExitClassifi
         case KILL_CAUSE_REQUEST:
                 if (i->code != CLD_EXITED && i->status == i->cause_signal &&
                     !(i->status == SIGKILL && i->oom_kill)) {
-                        ret->reason = EXIT_REASON_STOPPED;
-                        EVIDENCE("killed on request with %s", sig_name(i->status, nb));
+                        ret->reason = EXIT_REASON_KILLED;
+                        EVIDENCE("%s sent on an administrator's request (Kill)",
+                                 sig_name(i->status, nb));
                         return;
                 }
                 break;

@@ -108,6 +108,7 @@ int pool_new(Manager *m, PoolConfig *config, Pool **ret) {
                 m->pools->prev = p;
         m->pools = p;
         m->n_pools++;
+        MANAGER_HOOK(m, pool_added, p);
         *ret = p;
         return 0;
 
@@ -144,7 +145,10 @@ Pool *pool_free(Pool *p) {
         if (!p)
                 return NULL;
         m = p->manager;
+        if (m && (p->prev || m->pools == p))
+                MANAGER_HOOK(m, pool_freed, p);
 
+        sd_event_source_disable_unref(p->rolling_source);
         while (p->pending)
                 pending_free(p->pending);
         while (p->workers) {
@@ -189,16 +193,20 @@ static void pool_set_state(Pool *p, PoolState s) {
                     MESSAGE_ID_POOL_STATE, fields, "Pool %s: %s -> %s.", p->name,
                     pool_state_to_string(p->state), pool_state_to_string(s));
         p->state = s;
+        MANAGER_HOOK(p->manager, pool_state_changed, p);
 }
 
 static uint32_t pool_target(const Pool *p) {
         unsigned gone = p->n_retired + p->n_vacant;
 
-        return p->n_wanted > gone ? p->n_wanted - gone : 0;
+        /* During a rolling restart one extra worker is on its way up. */
+        return (p->n_wanted > gone ? p->n_wanted - gone : 0) + (p->rolling_worker ? 1 : 0);
 }
 
 void pool_update_state(Pool *p) {
         uint32_t target;
+
+        MANAGER_HOOK(p->manager, pool_changed, p);
 
         switch (p->state) {
         case POOL_STOPPING:
@@ -358,8 +366,133 @@ int pool_reconfigure(Pool *p, PoolConfig *config) {
         return 0;
 }
 
+static void pool_rolling_schedule(Pool *p);
+
 void pool_on_worker_ready(Pool *p, Worker *w) {
+        if (w == p->rolling_worker) {
+                Worker *old = NULL;
+
+                /* The new one is up: retire one old worker, idle ones first. */
+                for (Worker *o = p->workers; o; o = o->next)
+                        if (o->obsolete && worker_is_active(o) &&
+                            (!old || (old->state == WORKER_BUSY && o->state != WORKER_BUSY)))
+                                old = o;
+                p->rolling_worker = NULL;
+                if (old) {
+                        old->obsolete = false;
+                        worker_stop(old, KILL_CAUSE_STOP);
+                }
+                pool_rolling_schedule(p);
+        }
         pool_update_state(p);
+}
+
+void pool_rolling_abort(Pool *p) {
+        p->rolling_worker = NULL;
+        for (Worker *o = p->workers; o; o = o->next)
+                o->obsolete = false;
+}
+
+/* One step of a rolling restart: start one new worker while an old one is
+ * left; the old one stops once the new one is ready. */
+void pool_rolling_step(Pool *p) {
+        Worker *w = NULL;
+        bool left = false;
+        int r;
+
+        if (p->rolling_worker || p->state == POOL_STOPPING || p->state == POOL_STOPPED ||
+            p->state == POOL_FAILED) {
+                if (!p->rolling_worker)
+                        pool_rolling_abort(p);
+                return;
+        }
+        for (Worker *o = p->workers; o; o = o->next)
+                if (o->obsolete && worker_is_active(o))
+                        left = true;
+        if (!left) {
+                log_info("Pool %s: rolling restart done.", p->name);
+                return;
+        }
+        r = worker_new(p, 0, &w);
+        if (r < 0) {
+                log_error_errno(r, "Pool %s: rolling restart: cannot create a worker: %m", p->name);
+                pool_rolling_abort(p);
+                return;
+        }
+        p->rolling_worker = w;
+        r = worker_start(w);
+        if (r < 0) {
+                log_error_errno(r, "Pool %s: rolling restart: cannot start a worker: %m", p->name);
+                p->rolling_worker = NULL;
+                worker_free(w);
+                pool_rolling_abort(p);
+        }
+}
+
+static int on_rolling_step(sd_event_source *s, void *userdata) {
+        pool_rolling_step(userdata);
+        return 0;
+}
+
+/* Next step from the event loop, not from inside a worker callback. */
+static void pool_rolling_schedule(Pool *p) {
+        int r;
+
+        if (!p->rolling_source) {
+                r = sd_event_add_defer(p->manager->event, &p->rolling_source, on_rolling_step, p);
+                if (r < 0) {
+                        log_oom();
+                        pool_rolling_abort(p);
+                        return;
+                }
+                (void) sd_event_source_set_description(p->rolling_source, "pool-rolling-restart");
+        }
+        (void) sd_event_source_set_enabled(p->rolling_source, SD_EVENT_ONESHOT);
+}
+
+int pool_restart(Pool *p) {
+        unsigned n = 0;
+
+        if (p->state == POOL_STOPPED || p->state == POOL_STOPPING)
+                return pool_start(p);
+        if (p->state == POOL_FAILED)
+                return -EHOSTDOWN;
+        if (p->rolling_worker)
+                return -EBUSY;
+        for (Worker *w = p->workers; w; w = w->next)
+                if (worker_is_active(w)) {
+                        w->obsolete = true;
+                        n++;
+                }
+        log_info("Pool %s: rolling restart of %u workers.", p->name, n);
+        pool_rolling_step(p);
+        return 0;
+}
+
+int pool_kill_workers(Pool *p, int sig) {
+        int r, ret = 0;
+        unsigned n = 0;
+
+        for (Worker *w = p->workers; w; w = w->next) {
+                if (!worker_is_active(w))
+                        continue;
+                r = worker_kill_request(w, sig);
+                if (r < 0 && ret == 0)
+                        ret = r;
+                else
+                        n++;
+        }
+        return ret < 0 && n == 0 ? ret : (int) n;
+}
+
+int worker_restart(Worker *w) {
+        Pool *p = w->pool;
+
+        if (!worker_is_active(w))
+                return -ESRCH;
+        worker_stop(w, KILL_CAUSE_STOP);
+        pool_reconcile(p);   /* the stopped one no longer counts: a new one starts */
+        return 0;
 }
 
 static int on_pending_restart(sd_event_source *s, uint64_t usec, void *userdata) {
@@ -489,6 +622,12 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassi
         p->history_pos = (p->history_pos + 1) % p->history_size;
         if (p->history_n < p->history_size)
                 p->history_n++;
+        MANAGER_HOOK(p->manager, worker_exited, w, rec);
+        if (w == p->rolling_worker) {
+                log_warning("Pool %s: the new worker %" PRIu64 " died before it was ready, "
+                            "rolling restart abandoned.", p->name, w->id);
+                pool_rolling_abort(p);
+        }
 
         snprintf(f[0], sizeof f[0], "WORKERPOOL_POOL=%s", p->name);
         snprintf(f[1], sizeof f[1], "WORKERPOOL_WORKER=%" PRIu64, w->id);

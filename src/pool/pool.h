@@ -73,6 +73,7 @@ struct Worker {
         unsigned restart_streak;        /* failures of this slot before this incarnation */
         KillCause cause;
         int cause_signal;
+        bool obsolete;                  /* to be replaced by a rolling restart */
         bool exec_failed;
         const char *exec_step;
         int exec_errno;
@@ -117,6 +118,8 @@ struct Pool {
         unsigned history_size, history_pos, history_n;
 
         bool remove_when_stopped;       /* removed from the config: free once stopped */
+        Worker *rolling_worker;         /* not owned: the new worker of a rolling restart */
+        sd_event_source *rolling_source; /* owned: next rolling restart step */
 };
 
 int pool_new(Manager *m, PoolConfig *config, Pool **ret);   /* takes config on success */
@@ -127,6 +130,13 @@ void pool_stop(Pool *p);
 int pool_reconfigure(Pool *p, PoolConfig *config);          /* takes config on success */
 int pool_scale(Pool *p, uint32_t n);
 int pool_reset_failed(Pool *p);
+/* Rolling restart: one worker at a time, each new one ready before an old one stops. */
+int pool_restart(Pool *p);
+void pool_rolling_step(Pool *p);
+void pool_rolling_abort(Pool *p);
+/* Send sig to every live worker (classified "killed", restarted by Restart=).
+ * Returns how many got it, or -errno if none did. */
+int pool_kill_workers(Pool *p, int sig);
 void pool_update_state(Pool *p);
 void pool_limits_from_config(const PoolConfig *c, CgroupLimits *ret);
 /* Called by worker.c */
@@ -143,6 +153,10 @@ int worker_start(Worker *w);
 void worker_enter(Worker *w, WorkerState state);
 void worker_stop(Worker *w, KillCause cause);
 int worker_kill(Worker *w, int sig);
+/* An admin's kill: remembered as the cause, so the exit says who sent it. */
+int worker_kill_request(Worker *w, int sig);
+/* Stop this worker and start a replacement right away. */
+int worker_restart(Worker *w);
 void worker_on_notify(Worker *w, const NotifyMessage *msg);
 static inline bool worker_is_active(const Worker *w) {
         return w->state == WORKER_STARTING || w->state == WORKER_IDLE ||

@@ -109,6 +109,7 @@ Worker *worker_free(Worker *w) {
         sd_event_source_disable_unref(w->cgroup_source);
 
         if (p) {
+                MANAGER_HOOK(p->manager, worker_freed, w);
                 if (idmap_get(&p->manager->workers, w->id) == w)
                         idmap_remove(&p->manager->workers, w->id);
                 if (w->prev || p->workers == w) {
@@ -185,6 +186,7 @@ void worker_enter(Worker *w, WorkerState state) {
         w->state = state;
         log_debug("Pool %s: worker %" PRIu64 " (pid %d): %s -> %s", p->name, w->id,
                   (int) w->pid, worker_state_to_string(old), worker_state_to_string(state));
+        MANAGER_HOOK(p->manager, worker_state_changed, w);
 }
 
 static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata);
@@ -218,6 +220,7 @@ static void worker_became_ready(Worker *w) {
         w->last_watchdog_mono = w->ready_mono;
         worker_enter(w, WORKER_IDLE);
         (void) worker_arm_timer(w, c->watchdog_usec > 0 ? c->watchdog_usec : USEC_INFINITY);
+        MANAGER_HOOK(w->pool->manager, worker_ready, w);
         pool_on_worker_ready(w->pool, w);
 }
 
@@ -225,6 +228,21 @@ int worker_kill(Worker *w, int sig) {
         if (w->pidfd < 0 || w->state == WORKER_EXITED)
                 return -ESRCH;
         return pidfd_send_signal_wrapper(w->pidfd, sig);
+}
+
+int worker_kill_request(Worker *w, int sig) {
+        int r;
+
+        if (!worker_is_active(w))
+                return -ESRCH;
+        r = worker_kill(w, sig);
+        if (r < 0)
+                return r;
+        if (w->cause == KILL_CAUSE_NONE) {
+                w->cause = KILL_CAUSE_REQUEST;
+                w->cause_signal = sig;
+        }
+        return 0;
 }
 
 void worker_stop(Worker *w, KillCause cause) {
@@ -572,6 +590,7 @@ int worker_start(Worker *w) {
         log_structv(LOG_INFO, 0, MESSAGE_ID_WORKER_STARTED,
                     (char *const[]) { NULL }, "Pool %s: worker %" PRIu64 " started (pid %d).",
                     p->name, w->id, (int) w->pid);
+        MANAGER_HOOK(p->manager, worker_started, w);
 
         if (c->type == POOL_TYPE_SIMPLE)
                 worker_became_ready(w);
