@@ -39,12 +39,17 @@ static void misbehave(void) {
                 (void) *null;
                 break;
         default:
+                /* Bounded, so that a host without the memory controller
+                 * (no MemoryMax= enforced) does not run out of memory. */
                 fprintf(stderr, "example-worker: leaking memory until the limit\n");
-                for (;;) {
+                for (int mib = 0; mib < 256; mib++) {
                         char *p = malloc(1 << 20);
                         if (p)
                                 memset(p, 1, 1 << 20);
+                        msleep(2);
                 }
+                fprintf(stderr, "example-worker: 256M and no limit hit (no memory controller?)\n");
+                exit(3);
         }
 }
 

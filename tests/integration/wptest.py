@@ -11,8 +11,8 @@ import threading
 import time
 import unittest
 
-WORKERPOOLD = os.environ.get("WORKERPOOLD", "build/src/workerpoold")
-TESTWORKER = os.environ.get("TESTWORKER", "build/tests/helpers/testworker")
+WORKERPOOLD = os.path.abspath(os.environ.get("WORKERPOOLD", "build/src/workerpoold"))
+TESTWORKER = os.path.abspath(os.environ.get("TESTWORKER", "build/tests/helpers/testworker"))
 
 
 def cgroup2_mount():
@@ -207,7 +207,7 @@ class DaemonTest(unittest.TestCase):
 
 
 def main():
-    """Run with a closing line CI can read: 'integration: N passed, N failed, N skipped'."""
+    """Run with a closing line CI can read: 'LEVEL: N passed, N failed, N skipped'."""
     import sys
     loader = unittest.TestLoader()
     suite = loader.loadTestsFromModule(sys.modules["__main__"])
@@ -218,7 +218,8 @@ def main():
     failed = len(result.failures) + len(result.errors)
     skipped = len(result.skipped)
     passed = result.testsRun - failed - skipped
-    print(f"integration: {passed} passed, {failed} failed, {skipped} skipped")
+    level = os.path.basename(sys.argv[0]).replace("test_", "").replace(".py", "")
+    print(f"{level}: {passed} passed, {failed} failed, {skipped} skipped")
     sys.exit(1 if failed else (77 if skipped and passed == 0 else 0))
 
 

@@ -1,0 +1,1560 @@
+/* SPDX-License-Identifier: MIT */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "parse-util.h"
+#include "../shared/log.h"   /* log_parse_level() only: this layer never logs */
+#include "../shared/strv.h"
+
+#define WHITESPACE " \t\n\r"
+#define COMMENTS "#;"
+
+const char *const config_default_dirs[] = {
+        "/etc/workerpoold/pools.d",
+        "/run/workerpoold/pools.d",
+        "/usr/lib/workerpoold/pools.d",
+        NULL,
+};
+
+/* ---- enums --------------------------------------------------------------- */
+
+static const char *const pool_type_table[_POOL_TYPE_MAX] = {
+        [POOL_TYPE_SIMPLE] = "simple",
+        [POOL_TYPE_NOTIFY] = "notify",
+};
+
+static const char *const restart_policy_table[_RESTART_MAX] = {
+        [RESTART_NO] = "no",
+        [RESTART_ON_SUCCESS] = "on-success",
+        [RESTART_ON_FAILURE] = "on-failure",
+        [RESTART_ON_ABNORMAL] = "on-abnormal",
+        [RESTART_ON_WATCHDOG] = "on-watchdog",
+        [RESTART_ON_ABORT] = "on-abort",
+        [RESTART_ALWAYS] = "always",
+};
+
+static int string_table_lookup(const char *const *table, size_t n, const char *s) {
+        if (!s)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (table[i] && streq(table[i], s))
+                        return (int) i;
+        return -EINVAL;
+}
+
+const char *pool_type_to_string(PoolType t) {
+        return t >= 0 && t < _POOL_TYPE_MAX ? pool_type_table[t] : NULL;
+}
+
+PoolType pool_type_from_string(const char *s) {
+        return (PoolType) string_table_lookup(pool_type_table, _POOL_TYPE_MAX, s);
+}
+
+const char *restart_policy_to_string(RestartPolicy r) {
+        return r >= 0 && r < _RESTART_MAX ? restart_policy_table[r] : NULL;
+}
+
+RestartPolicy restart_policy_from_string(const char *s) {
+        return (RestartPolicy) string_table_lookup(restart_policy_table, _RESTART_MAX, s);
+}
+
+/* ---- small helpers ------------------------------------------------------- */
+
+static bool streq_ptr(const char *a, const char *b) {
+        if (!a || !b)
+                return a == b;
+        return streq(a, b);
+}
+
+static const char *startswith(const char *s, const char *prefix) {
+        size_t l = strlen(prefix);
+
+        return strncmp(s, prefix, l) == 0 ? s + l : NULL;
+}
+
+static bool endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+
+        return a >= b && streq(s + a - b, suffix);
+}
+
+static char *strstrip(char *s) {
+        char *e;
+
+        s += strspn(s, WHITESPACE);
+        e = s + strlen(s);
+        while (e > s && strchr(WHITESPACE, e[-1]))
+                e--;
+        *e = '\0';
+        return s;
+}
+
+static int strcmp_ptr(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+static void strv_sort(char **l) {
+        size_t n = strv_length(l);
+
+        if (n > 1)
+                qsort(l, n, sizeof(char *), strcmp_ptr);
+}
+
+bool pool_name_is_valid(const char *name) {
+        size_t n;
+
+        if (isempty(name))
+                return false;
+        n = strlen(name);
+        if (n > 64)
+                return false;
+        if (name[0] == '.' || name[0] == '-')
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = name[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      strchr("_.:-", c)))
+                        return false;
+        }
+        return true;
+}
+
+/* User=/Group=: a numeric id, or a name in systemd's relaxed sense: no
+ * whitespace, control characters, ':' or '/', not starting with '-' or '+',
+ * not "." or "..", not all digits unless a valid id. */
+static bool user_group_name_is_valid(const char *s) {
+        size_t n;
+
+        if (isempty(s))
+                return false;
+        n = strlen(s);
+        if (n > 256)
+                return false;
+        if (strspn(s, "0123456789") == n) {
+                uint32_t id;
+                /* (uid_t) -1 and the 16-bit -1 are not valid ids */
+                return parse_uint32(s, &id) >= 0 && id != UINT32_MAX && id != 65535;
+        }
+        if (s[0] == '-' || s[0] == '+' || streq(s, ".") || streq(s, ".."))
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                unsigned char c = (unsigned char) s[i];
+                if (c < 0x20 || c == 0x7f || c == ' ' || c == ':' || c == '/')
+                        return false;
+        }
+        return true;
+}
+
+static bool env_name_is_valid(const char *s, size_t n) {
+        if (n == 0 || (s[0] >= '0' && s[0] <= '9'))
+                return false;
+        for (size_t i = 0; i < n; i++) {
+                char c = s[i];
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_'))
+                        return false;
+        }
+        return true;
+}
+
+/* KEY=VALUE with a valid name; the value may hold tabs and newlines but no
+ * other control characters (as systemd). */
+static bool env_assignment_is_valid(const char *s) {
+        const char *eq = strchr(s, '=');
+
+        if (!eq || !env_name_is_valid(s, (size_t) (eq - s)))
+                return false;
+        for (const char *c = eq + 1; *c; c++) {
+                unsigned char u = (unsigned char) *c;
+                if ((u < 0x20 && u != '\t' && u != '\n') || u == 0x7f)
+                        return false;
+        }
+        return true;
+}
+
+static uint64_t physical_memory(void) {
+        long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+        if (pages <= 0 || size <= 0)
+                return 0;
+        if ((uint64_t) pages > UINT64_MAX / (uint64_t) size)
+                return UINT64_MAX - 1;
+        return (uint64_t) pages * (uint64_t) size;
+}
+
+static int read_pid_max(uint64_t *ret) {
+        _cleanup_(freep) char *line = NULL;
+        FILE *f;
+        size_t sz = 0;
+        ssize_t k;
+        int r;
+
+        f = fopen("/proc/sys/kernel/pid_max", "re");
+        if (!f)
+                return negative_errno();
+        k = getline(&line, &sz, f);
+        r = k < 0 ? -EIO : 0;
+        fclose(f);
+        if (r < 0)
+                return r;
+        return parse_uint64(strstrip(line), ret);
+}
+
+/* ---- the parser ---------------------------------------------------------- */
+
+typedef struct ConfigParser ConfigParser;
+typedef struct ConfigItem ConfigItem;
+
+/* Parse `value` into `data` (the field at item->offset in the target); `def`
+ * is the same field in the defaults (for Key= resets). Returns 0, -EINVAL
+ * after recording an error message, or -ENOMEM (aborts the load). */
+typedef int (*ConfigParseFunc)(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def);
+
+struct ConfigItem {
+        const char *section;
+        const char *key;
+        ConfigParseFunc parse;
+        size_t offset;
+        unsigned flags;
+        uint64_t min, max;      /* for the integer parsers */
+};
+
+enum {
+        CONFIG_SEC_FIX_0 = 1 << 0,       /* time span: 0 means infinity (timeouts) */
+        CONFIG_MEMORY_PERCENT = 1 << 1,  /* size: allow N% of physical memory */
+        CONFIG_MEMORY_ZERO = 1 << 2,     /* size: allow 0 */
+        CONFIG_UINT_INFINITY = 1 << 3,   /* integer: "infinity" -> max */
+};
+
+typedef struct ConfigLocation {
+        const char *path;       /* not owned */
+        unsigned line;
+        unsigned seq;
+} ConfigLocation;
+
+struct ConfigParser {
+        const ConfigItem *items;        /* not owned, {}-terminated */
+        size_t n_items;
+        void *target;                   /* not owned: PoolConfig or ManagerConfig */
+        const void *defaults;           /* not owned: same type, defaults */
+
+        const char *path;               /* not owned: current file */
+        unsigned line;                  /* current (first) line of the assignment */
+        char *section;                  /* owned: current section, NULL before any */
+        bool skip_section;              /* unknown or invalid section: errors reported once */
+
+        char **errors;                  /* owned strv of "PATH:LINE: message" */
+        int io_error;                   /* first error reading a file, or 0 */
+        ConfigLocation *locs;           /* owned: last assignment of each item */
+        unsigned seq;
+        bool exec_start_invalid;        /* the last ExecStart= was refused */
+};
+
+static void config_parser_done(ConfigParser *p) {
+        p->section = mfree(p->section);
+        p->errors = strv_free(p->errors);
+        p->locs = mfree(p->locs);
+}
+
+static int config_parser_init(ConfigParser *p, const ConfigItem *items, void *target,
+                              const void *defaults) {
+        size_t n = 0;
+
+        while (items[n].key)
+                n++;
+        *p = (ConfigParser) {
+                .items = items,
+                .n_items = n,
+                .target = target,
+                .defaults = defaults,
+        };
+        p->locs = calloc(n ? n : 1, sizeof(ConfigLocation));
+        if (!p->locs)
+                return -ENOMEM;
+        return 0;
+}
+
+static int config_error_at(ConfigParser *p, const char *path, unsigned line, const char *format, ...)
+        _printf_(4, 5);
+static int config_error_at(ConfigParser *p, const char *path, unsigned line, const char *format, ...) {
+        _cleanup_(freep) char *msg = NULL;
+        char *s;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&msg, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return -ENOMEM;
+
+        if (!path)
+                r = asprintf(&s, "%s", msg);            /* e.g. a config not from a file */
+        else if (line > 0)
+                r = asprintf(&s, "%s:%u: %s", path, line, msg);
+        else
+                r = asprintf(&s, "%s: %s", path, msg);
+        if (r < 0)
+                return -ENOMEM;
+        r = strv_consume(&p->errors, s);
+        if (r < 0)
+                return r;
+        return -EINVAL;
+}
+
+#define config_error(p, ...) config_error_at((p), (p)->path, (p)->line, __VA_ARGS__)
+
+static int config_invalid(ConfigParser *p, const ConfigItem *item, const char *value, const char *why) {
+        return config_error(p, "Invalid %s= value '%s': %s", item->key, value, why);
+}
+
+static const ConfigItem *config_find_item(const ConfigParser *p, const char *section, const char *key) {
+        for (size_t i = 0; i < p->n_items; i++)
+                if (streq(p->items[i].section, section) && streq(p->items[i].key, key))
+                        return &p->items[i];
+        return NULL;
+}
+
+static const ConfigLocation *config_location(const ConfigParser *p, const char *section, const char *key) {
+        const ConfigItem *item = config_find_item(p, section, key);
+
+        if (!item || !p->locs[item - p->items].path)
+                return NULL;
+        return &p->locs[item - p->items];
+}
+
+static bool config_section_is_known(const ConfigParser *p, const char *section) {
+        for (size_t i = 0; i < p->n_items; i++)
+                if (streq(p->items[i].section, section))
+                        return true;
+        return false;
+}
+
+/* ---- value parsers ------------------------------------------------------- */
+
+static int config_parse_string(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        char **s = data, *c;
+
+        if (isempty(value)) {
+                *s = mfree(*s);
+                return 0;
+        }
+        c = strdup(value);
+        if (!c)
+                return -ENOMEM;
+        free(*s);
+        *s = c;
+        return 0;
+}
+
+static int config_parse_user_group(ConfigParser *p, const ConfigItem *item, const char *value,
+                                   void *data, const void *def) {
+        if (!isempty(value) && !user_group_name_is_valid(value))
+                return config_invalid(p, item, value, "expected a user or group name or a numeric id");
+        return config_parse_string(p, item, value, data, def);
+}
+
+static int config_parse_exec_start(ConfigParser *p, const ConfigItem *item, const char *value,
+                                   void *data, const void *def) {
+        const PoolConfig *c = p->target;
+        char ***argv = data, **l = NULL;
+        const char *why = "invalid command line";
+        int r;
+
+        p->exec_start_invalid = false;
+        if (isempty(value)) {
+                *argv = strv_free(*argv);
+                return 0;
+        }
+        if (*argv)
+                return config_error(p, "ExecStart= may be given only once "
+                                       "(an empty ExecStart= first resets it)");
+
+        r = exec_split_full(value, c->name, &l, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                p->exec_start_invalid = true;
+                return config_invalid(p, item, value, why);
+        }
+        *argv = l;
+        return 0;
+}
+
+static int config_parse_environment(ConfigParser *p, const ConfigItem *item, const char *value,
+                                    void *data, const void *def) {
+        _cleanup_(strv_freep) char **words = NULL, **env = NULL;
+        char ***l = data;
+        const char *why = "invalid quoting";
+        int r;
+
+        if (isempty(value)) {
+                *l = strv_free(*l);
+                return 0;
+        }
+
+        r = split_quoted_full(value, &words, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+
+        for (char **w = words; *w; w++)
+                if (!env_assignment_is_valid(*w))
+                        return config_error(p, "Invalid Environment= assignment '%s': expected "
+                                               "KEY=VALUE with KEY made of letters, digits and '_'", *w);
+
+        env = strv_copy(*l);
+        if (!env)
+                return -ENOMEM;
+        for (char **w = words; *w; w++) {
+                r = strv_env_set(&env, *w);
+                if (r < 0)
+                        return r;
+        }
+        strv_free(*l);
+        *l = TAKE_PTR(env);
+        return 0;
+}
+
+static int config_parse_working_directory(ConfigParser *p, const ConfigItem *item, const char *value,
+                                          void *data, const void *def) {
+        PoolConfig *c = p->target;
+        char **wd = data, *path;
+        bool missing_ok = false;
+        const char *v = value;
+        size_t n;
+
+        if (isempty(value)) {
+                *wd = mfree(*wd);
+                c->working_directory_missing_ok = false;
+                return 0;
+        }
+        if (v[0] == '-') {
+                missing_ok = true;
+                v++;
+        }
+        path = strdup(v);
+        if (!path)
+                return -ENOMEM;
+        n = strlen(path);
+        while (n > 1 && path[n - 1] == '/')
+                path[--n] = '\0';       /* "/srv/app/" -> "/srv/app" */
+        if (!path_is_absolute_normalized(path)) {
+                free(path);
+                return config_invalid(p, item, value,
+                                      "expected an absolute path (without '.' or '..'), "
+                                      "optionally prefixed with '-'");
+        }
+        free(*wd);
+        *wd = path;
+        c->working_directory_missing_ok = missing_ok;
+        return 0;
+}
+
+static int config_parse_pool_type(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def) {
+        PoolType *t = data, v;
+
+        if (isempty(value)) {
+                *t = *(const PoolType *) def;
+                return 0;
+        }
+        v = pool_type_from_string(value);
+        if (v < 0)
+                return config_invalid(p, item, value, "expected simple or notify");
+        *t = v;
+        return 0;
+}
+
+static int config_parse_restart(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def) {
+        RestartPolicy *rp = data, v;
+
+        if (isempty(value)) {
+                *rp = *(const RestartPolicy *) def;
+                return 0;
+        }
+        v = restart_policy_from_string(value);
+        if (v < 0)
+                return config_invalid(p, item, value,
+                                      "expected no, on-success, on-failure, on-abnormal, "
+                                      "on-watchdog, on-abort or always");
+        *rp = v;
+        return 0;
+}
+
+/* Shared by the integer parsers: value -> item->min..item->max. */
+static int config_parse_ranged(ConfigParser *p, const ConfigItem *item, const char *value, uint64_t *ret) {
+        uint64_t v;
+        int r;
+
+        if ((item->flags & CONFIG_UINT_INFINITY) && streq(value, "infinity")) {
+                *ret = item->max;
+                return 0;
+        }
+        r = parse_uint64(value, &v);
+        if (r == -EINVAL)
+                return config_invalid(p, item, value,
+                                      (item->flags & CONFIG_UINT_INFINITY)
+                                              ? "expected an unsigned integer or infinity"
+                                              : "expected an unsigned integer");
+        if (r < 0 || v < item->min || v > item->max)
+                return config_error(p, "Invalid %s= value '%s': must be between %" PRIu64 " and %" PRIu64,
+                                    item->key, value, item->min, item->max);
+        *ret = v;
+        return 0;
+}
+
+static int config_parse_uint32(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        uint64_t v;
+        int r;
+
+        if (isempty(value)) {
+                *(uint32_t *) data = *(const uint32_t *) def;
+                return 0;
+        }
+        r = config_parse_ranged(p, item, value, &v);
+        if (r < 0)
+                return r;
+        *(uint32_t *) data = (uint32_t) v;
+        return 0;
+}
+
+static int config_parse_unsigned(ConfigParser *p, const ConfigItem *item, const char *value,
+                                 void *data, const void *def) {
+        uint64_t v;
+        int r;
+
+        if (isempty(value)) {
+                *(unsigned *) data = *(const unsigned *) def;
+                return 0;
+        }
+        r = config_parse_ranged(p, item, value, &v);
+        if (r < 0)
+                return r;
+        *(unsigned *) data = (unsigned) v;
+        return 0;
+}
+
+static int config_parse_uint64(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        uint64_t v;
+        int r;
+
+        if (isempty(value)) {
+                *(uint64_t *) data = *(const uint64_t *) def;
+                return 0;
+        }
+        r = config_parse_ranged(p, item, value, &v);
+        if (r < 0)
+                return r;
+        *(uint64_t *) data = v;
+        return 0;
+}
+
+static int config_parse_exit_status(ConfigParser *p, const ConfigItem *item, const char *value,
+                                    void *data, const void *def) {
+        _cleanup_(strv_freep) char **words = NULL;
+        ExitStatusSet *set = data, n;
+        const char *why = "invalid quoting";
+        int r;
+
+        if (isempty(value)) {
+                *set = (ExitStatusSet) {};
+                return 0;
+        }
+
+        r = split_quoted_full(value, &words, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+
+        n = *set;
+        for (char **w = words; *w; w++) {
+                uint32_t st;
+                int sig;
+
+                if ((*w)[0] >= '0' && (*w)[0] <= '9') {
+                        r = parse_uint32(*w, &st);
+                        if (r < 0 || st > 255)
+                                return config_error(p, "Invalid %s= value '%s': exit status '%s' "
+                                                       "is not in the range 0..255", item->key, value, *w);
+                        n.status[st / 8] |= (uint8_t) (1u << (st % 8));
+                        continue;
+                }
+                sig = parse_signal(*w);
+                if (sig <= 0 || sig > 64)
+                        return config_error(p, "Invalid %s= value '%s': '%s' is neither an exit "
+                                               "status (0..255) nor a signal name", item->key, value, *w);
+                n.signal[sig / 8] |= (uint8_t) (1u << (sig % 8));
+        }
+        *set = n;
+        return 0;
+}
+
+static int parse_sec_value(ConfigParser *p, const ConfigItem *item, const char *value, usec_t *ret) {
+        usec_t u;
+        int r;
+
+        r = parse_time(value, USEC_PER_SEC, &u);
+        if (r == -ERANGE)
+                return config_invalid(p, item, value, "time span out of range");
+        if (r < 0)
+                return config_invalid(p, item, value,
+                                      "expected a time span like 5s, 100ms, 1min 30s or infinity");
+        if ((item->flags & CONFIG_SEC_FIX_0) && u == 0)
+                u = USEC_INFINITY;     /* as systemd: a timeout of 0 means none */
+        *ret = u;
+        return 0;
+}
+
+static int config_parse_sec(ConfigParser *p, const ConfigItem *item, const char *value,
+                            void *data, const void *def) {
+        if (isempty(value)) {
+                *(usec_t *) data = *(const usec_t *) def;
+                return 0;
+        }
+        return parse_sec_value(p, item, value, data);
+}
+
+/* TimeoutSec=: sets TimeoutStartSec= and TimeoutStopSec= */
+static int config_parse_timeout(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def) {
+        const PoolConfig *d = p->defaults;
+        PoolConfig *c = p->target;
+        usec_t u;
+        int r;
+
+        if (isempty(value)) {
+                c->timeout_start_usec = d->timeout_start_usec;
+                c->timeout_stop_usec = d->timeout_stop_usec;
+                return 0;
+        }
+        r = parse_sec_value(p, item, value, &u);
+        if (r < 0)
+                return r;
+        c->timeout_start_usec = c->timeout_stop_usec = u;
+        return 0;
+}
+
+static int config_parse_memory(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        bool percent = (item->flags & CONFIG_MEMORY_PERCENT) && strchr(value, '%');
+        uint64_t base = 0, bytes;
+        int r;
+
+        if (isempty(value)) {
+                *(uint64_t *) data = *(const uint64_t *) def;
+                return 0;
+        }
+
+        if (percent) {
+                base = physical_memory();
+                if (base == 0)
+                        return config_invalid(p, item, value, "cannot determine the physical memory size");
+        }
+        r = parse_size(value, base, &bytes);
+        if (r == -ERANGE)
+                return config_invalid(p, item, value,
+                                      percent ? "out of range (a percentage must be at most 100%)"
+                                              : "out of range");
+        if (r < 0)
+                return config_invalid(p, item, value,
+                                      percent ? "expected a percentage like 50% (of physical memory)"
+                                              : "expected a size like 512M or infinity");
+        if (bytes == CGROUP_LIMIT_MAX && !streq(value, "infinity"))
+                return config_invalid(p, item, value, "out of range (use infinity for no limit)");
+        if (bytes == 0 && !(item->flags & CONFIG_MEMORY_ZERO))
+                return config_invalid(p, item, value, "must be greater than zero");
+
+        *(uint64_t *) data = bytes;
+        return 0;
+}
+
+static int config_parse_cpu_quota(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def) {
+        usec_t u;
+        int r;
+
+        if (isempty(value)) {
+                *(usec_t *) data = *(const usec_t *) def;
+                return 0;
+        }
+        r = parse_cpu_quota(value, &u);
+        if (r < 0)
+                return config_invalid(p, item, value,
+                                      "expected a percentage greater than 0% like 50% or 150%");
+        *(usec_t *) data = u;
+        return 0;
+}
+
+static int config_parse_tasks_max(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def) {
+        uint64_t v;
+        int r;
+
+        if (isempty(value)) {
+                *(uint64_t *) data = *(const uint64_t *) def;
+                return 0;
+        }
+        if (streq(value, "infinity")) {
+                *(uint64_t *) data = CGROUP_LIMIT_MAX;
+                return 0;
+        }
+
+        if (strchr(value, '%')) {
+                uint64_t pid_max;
+
+                r = read_pid_max(&pid_max);
+                if (r < 0)
+                        return config_invalid(p, item, value, "cannot read /proc/sys/kernel/pid_max");
+                r = parse_size(value, pid_max, &v);
+        } else
+                r = parse_uint64(value, &v);
+        if (r == -ERANGE)
+                return config_invalid(p, item, value, "out of range");
+        if (r < 0)
+                return config_invalid(p, item, value,
+                                      "expected a number, a percentage like 10%, or infinity");
+        if (v == 0 || v == CGROUP_LIMIT_MAX)
+                return config_invalid(p, item, value, "out of range");
+        *(uint64_t *) data = v;
+        return 0;
+}
+
+static int config_parse_log_level(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def) {
+        uint32_t n;
+        int l;
+
+        if (isempty(value)) {
+                *(int *) data = *(const int *) def;
+                return 0;
+        }
+        l = log_parse_level(value);
+        if (l < 0 && parse_uint32(value, &n) >= 0 && n <= LOG_DEBUG)
+                l = (int) n;
+        if (l < 0)
+                return config_invalid(p, item, value,
+                                      "expected emerg, alert, crit, err, warning, notice, info, "
+                                      "debug or 0..7");
+        *(int *) data = l;
+        return 0;
+}
+
+/* ---- tables -------------------------------------------------------------- */
+
+#define POOL(field) offsetof(PoolConfig, field)
+#define MANAGER(field) offsetof(ManagerConfig, field)
+
+static const ConfigItem pool_items[] = {
+        { "Pool", "Description",              config_parse_string,            POOL(description) },
+        { "Pool", "ExecStart",                config_parse_exec_start,        POOL(exec_start) },
+        { "Pool", "Environment",              config_parse_environment,       POOL(environment) },
+        { "Pool", "WorkingDirectory",         config_parse_working_directory, POOL(working_directory) },
+        { "Pool", "Type",                     config_parse_pool_type,         POOL(type) },
+        { "Pool", "Workers",                  config_parse_uint32,            POOL(workers), 0, 0, UINT32_MAX },
+        { "Pool", "MinWorkers",               config_parse_uint32,            POOL(min_workers), 0, 0, UINT32_MAX },
+        { "Pool", "MaxWorkers",               config_parse_uint32,            POOL(max_workers),
+          CONFIG_UINT_INFINITY, 0, UINT32_MAX },
+        { "Pool", "Restart",                  config_parse_restart,           POOL(restart) },
+        { "Pool", "SuccessExitStatus",        config_parse_exit_status,       POOL(success_exit_status) },
+        { "Pool", "RestartPreventExitStatus", config_parse_exit_status,       POOL(restart_prevent_exit_status) },
+        { "Pool", "RestartForceExitStatus",   config_parse_exit_status,       POOL(restart_force_exit_status) },
+        { "Pool", "RestartSec",               config_parse_sec,               POOL(restart_usec) },
+        { "Pool", "RestartMaxDelaySec",       config_parse_sec,               POOL(restart_max_delay_usec) },
+        { "Pool", "StartLimitIntervalSec",    config_parse_sec,               POOL(start_limit_interval_usec) },
+        { "Pool", "StartLimitBurst",          config_parse_unsigned,          POOL(start_limit_burst), 0, 0, UINT_MAX },
+        { "Pool", "TimeoutStartSec",          config_parse_sec,               POOL(timeout_start_usec), CONFIG_SEC_FIX_0 },
+        { "Pool", "TimeoutStopSec",           config_parse_sec,               POOL(timeout_stop_usec), CONFIG_SEC_FIX_0 },
+        { "Pool", "TimeoutSec",               config_parse_timeout,           POOL(timeout_start_usec), CONFIG_SEC_FIX_0 },
+        { "Pool", "WatchdogSec",              config_parse_sec,               POOL(watchdog_usec) },
+        { "Pool", "ExitHistory",              config_parse_unsigned,          POOL(exit_history), 0, 1, 100000 },
+
+        { "Resources", "MemoryMax",           config_parse_memory,            POOL(memory_max), CONFIG_MEMORY_PERCENT },
+        { "Resources", "MemoryHigh",          config_parse_memory,            POOL(memory_high), CONFIG_MEMORY_PERCENT },
+        { "Resources", "MemorySwapMax",       config_parse_memory,            POOL(memory_swap_max), CONFIG_MEMORY_ZERO },
+        { "Resources", "CPUQuota",            config_parse_cpu_quota,         POOL(cpu_quota_per_sec_usec) },
+        { "Resources", "CPUWeight",           config_parse_uint64,            POOL(cpu_weight), 0, 1, 10000 },
+        { "Resources", "TasksMax",            config_parse_tasks_max,         POOL(tasks_max) },
+
+        { "Sandbox", "User",                  config_parse_user_group,        POOL(user) },
+        { "Sandbox", "Group",                 config_parse_user_group,        POOL(group) },
+        {}
+};
+
+static const ConfigItem manager_items[] = {
+        { "Manager", "LogLevel",                     config_parse_log_level, MANAGER(log_level) },
+        { "Manager", "DefaultRestartSec",            config_parse_sec,       MANAGER(default_restart_usec) },
+        { "Manager", "DefaultRestartMaxDelaySec",    config_parse_sec,       MANAGER(default_restart_max_delay_usec) },
+        { "Manager", "DefaultTimeoutStartSec",       config_parse_sec,       MANAGER(default_timeout_start_usec),
+          CONFIG_SEC_FIX_0 },
+        { "Manager", "DefaultTimeoutStopSec",        config_parse_sec,       MANAGER(default_timeout_stop_usec),
+          CONFIG_SEC_FIX_0 },
+        { "Manager", "DefaultStartLimitIntervalSec", config_parse_sec,       MANAGER(default_start_limit_interval_usec) },
+        { "Manager", "DefaultStartLimitBurst",       config_parse_unsigned,  MANAGER(default_start_limit_burst),
+          0, 0, UINT_MAX },
+        { "Manager", "DefaultExitHistory",           config_parse_unsigned,  MANAGER(default_exit_history),
+          0, 1, 100000 },
+        {}
+};
+
+/* ---- INI syntax ---------------------------------------------------------- */
+
+static int config_parse_assignment(ConfigParser *p, char *l) {
+        const ConfigItem *item;
+        char *eq, *key, *value;
+        int r;
+
+        eq = strchr(l, '=');
+        if (!eq)
+                return config_error(p, "Missing '=' in line '%s'", l);
+        *eq = '\0';
+        key = strstrip(l);
+        value = strstrip(eq + 1);
+
+        if (!p->section)
+                return config_error(p, "Assignment %s= outside of any section", key);
+        if (p->skip_section)
+                return 0;
+        if (isempty(key))
+                return config_error(p, "Missing key name before '='");
+        if (startswith(key, "X-"))
+                return 0;       /* as systemd: extension keys are ignored */
+
+        item = config_find_item(p, p->section, key);
+        if (!item) {
+                for (size_t i = 0; i < p->n_items; i++)
+                        if (streq(p->items[i].key, key))
+                                return config_error(p, "Unknown key %s= in section [%s] (it belongs in [%s])",
+                                                    key, p->section, p->items[i].section);
+                return config_error(p, "Unknown key %s= in section [%s]", key, p->section);
+        }
+
+        r = item->parse(p, item, value, (uint8_t *) p->target + item->offset,
+                        (const uint8_t *) p->defaults + item->offset);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0)
+                p->locs[item - p->items] = (ConfigLocation) { p->path, p->line, ++p->seq };
+        return r;
+}
+
+static int config_parse_line(ConfigParser *p, char *l) {
+        l = strstrip(l);
+        if (l[0] == '\0' || strchr(COMMENTS, l[0]))
+                return 0;
+
+        if (l[0] == '[') {
+                size_t n = strlen(l);
+                char *s;
+
+                p->section = mfree(p->section);
+                if (n < 3 || l[n - 1] != ']' || memchr(l + 1, '[', n - 2) || memchr(l + 1, ']', n - 2)) {
+                        /* Skip what follows, but do not report it as outside a section. */
+                        p->section = strdup("");
+                        p->skip_section = true;
+                        if (!p->section)
+                                return -ENOMEM;
+                        return config_error(p, "Invalid section header '%s'", l);
+                }
+                s = strndup(l + 1, n - 2);
+                if (!s)
+                        return -ENOMEM;
+                p->section = s;
+                p->skip_section = false;
+                if (startswith(s, "X-")) {
+                        p->skip_section = true;   /* as systemd: extension sections are ignored */
+                        return 0;
+                }
+                if (!config_section_is_known(p, s)) {
+                        p->skip_section = true;
+                        return config_error(p, "Unknown section [%s]", s);
+                }
+                return 0;
+        }
+
+        return config_parse_assignment(p, l);
+}
+
+/* Whether the last character is an unescaped backslash (a continuation). */
+static bool line_continues(const char *l) {
+        bool escaped = false;
+
+        for (const char *c = l; *c; c++)
+                escaped = !escaped && *c == '\\';
+        return escaped;
+}
+
+static int config_parse_stream(ConfigParser *p, FILE *f) {
+        _cleanup_(freep) char *buf = NULL, *cont = NULL;
+        unsigned lineno = 0, start = 0;
+        size_t sz = 0;
+        int r;
+
+        for (;;) {
+                char *l;
+                ssize_t k;
+
+                errno = 0;
+                k = getline(&buf, &sz, f);
+                if (k < 0) {
+                        if (ferror(f))
+                                return errno > 0 ? -errno : -EIO;
+                        break;
+                }
+                lineno++;
+                l = buf;
+                if ((size_t) k != strlen(l)) {
+                        r = config_error_at(p, p->path, lineno, "Line contains a NUL byte");
+                        if (r == -ENOMEM)
+                                return r;
+                        continue;
+                }
+                if (lineno == 1 && startswith(l, "\xef\xbb\xbf"))
+                        l += 3;         /* UTF-8 byte order mark */
+                l[strcspn(l, "\n")] = '\0';
+                if (k > 0 && l[0] != '\0' && l[strlen(l) - 1] == '\r')
+                        l[strlen(l) - 1] = '\0';
+
+                if (cont) {
+                        const char *s = l + strspn(l, WHITESPACE);
+                        char *j;
+
+                        /* as systemd: comment lines inside a continuation are skipped */
+                        if (s[0] != '\0' && strchr(COMMENTS, s[0]))
+                                continue;
+                        if (asprintf(&j, "%s%s", cont, l) < 0)
+                                return -ENOMEM;
+                        free(cont);
+                        cont = j;
+                } else {
+                        cont = strdup(l);
+                        if (!cont)
+                                return -ENOMEM;
+                        start = lineno;
+                }
+
+                if (line_continues(cont)) {
+                        cont[strlen(cont) - 1] = ' ';
+                        continue;
+                }
+
+                p->line = start;
+                r = config_parse_line(p, cont);
+                if (r == -ENOMEM)
+                        return r;
+                cont = mfree(cont);
+        }
+
+        if (cont) {
+                /* the file ended with a continued line: parse what we have */
+                p->line = start;
+                r = config_parse_line(p, cont);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        return 0;
+}
+
+/* Parse one file into p->target. Returns 0 (errors in the file are recorded),
+ * -ENOMEM, or -ENOENT if missing_ok and the file does not exist; other I/O
+ * errors are recorded and remembered in p->io_error. */
+static int config_parse_file(ConfigParser *p, const char *path, bool missing_ok) {
+        _cleanup_(closep) int fd = -EBADF;
+        struct stat st;
+        FILE *f;
+        int r;
+
+        p->path = path;
+        p->line = 0;
+        p->section = mfree(p->section);
+        p->skip_section = false;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                r = -errno;
+                if (r == -ENOENT && missing_ok)
+                        return r;
+                goto fail;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                goto fail;
+        }
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+                return 0;       /* /dev/null: empty */
+        if (!S_ISREG(st.st_mode)) {
+                r = S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
+                goto fail;
+        }
+
+        f = fdopen(fd, "r");
+        if (!f) {
+                r = -errno;
+                goto fail;
+        }
+        TAKE_FD(fd);
+        r = config_parse_stream(p, f);
+        fclose(f);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                goto fail;
+        p->section = mfree(p->section);
+        return 0;
+
+fail:
+        if (p->io_error == 0)
+                p->io_error = r;
+        r = config_error_at(p, path, 0, "Failed to read file: %s", strerror(-r));
+        return r == -ENOMEM ? r : 0;
+}
+
+/* ---- ManagerConfig ------------------------------------------------------- */
+
+void manager_config_init(ManagerConfig *c) {
+        *c = (ManagerConfig) {
+                .log_level = LOG_INFO,
+                .default_restart_usec = 100 * USEC_PER_MSEC,
+                .default_restart_max_delay_usec = 30 * USEC_PER_SEC,
+                .default_timeout_start_usec = 90 * USEC_PER_SEC,
+                .default_timeout_stop_usec = 90 * USEC_PER_SEC,
+                .default_start_limit_interval_usec = 10 * USEC_PER_SEC,
+                .default_start_limit_burst = 0,
+                .default_exit_history = 64,
+        };
+}
+
+/* As systemd's system.conf: a refused line is not applied, the valid ones
+ * are (the daemon logs the errors and runs on), and -EINVAL says so. */
+int manager_config_load(ManagerConfig *c, const char *path, char ***ret_errors) {
+        _cleanup_(config_parser_done) ConfigParser p = {};
+        ManagerConfig n = *c, defaults;
+        int r;
+
+        if (ret_errors)
+                *ret_errors = NULL;
+        if (!path)
+                return -EINVAL;
+
+        manager_config_init(&defaults);
+        r = config_parser_init(&p, manager_items, &n, &defaults);
+        if (r < 0)
+                return r;
+
+        r = config_parse_file(&p, path, /* missing_ok= */ true);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+
+        *c = n;
+        if (p.errors) {
+                if (ret_errors)
+                        *ret_errors = TAKE_PTR(p.errors);
+                return p.io_error ?: -EINVAL;
+        }
+        return 0;
+}
+
+/* ---- PoolConfig ---------------------------------------------------------- */
+
+static void pool_config_set_defaults(PoolConfig *c, const ManagerConfig *m) {
+        ManagerConfig builtin;
+
+        if (!m) {
+                manager_config_init(&builtin);
+                m = &builtin;
+        }
+        *c = (PoolConfig) {
+                .type = POOL_TYPE_SIMPLE,
+                .workers = 1,
+                .min_workers = 0,
+                .max_workers = UINT32_MAX,
+                .restart = RESTART_ON_FAILURE,
+                .restart_usec = m->default_restart_usec,
+                .restart_max_delay_usec = m->default_restart_max_delay_usec,
+                .start_limit_interval_usec = m->default_start_limit_interval_usec,
+                .start_limit_burst = m->default_start_limit_burst,
+                .timeout_start_usec = m->default_timeout_start_usec,
+                .timeout_stop_usec = m->default_timeout_stop_usec,
+                .watchdog_usec = 0,
+                .exit_history = m->default_exit_history,
+                .memory_max = CGROUP_LIMIT_MAX,
+                .memory_high = CGROUP_LIMIT_MAX,
+                .memory_swap_max = CGROUP_LIMIT_MAX,
+                .cpu_quota_per_sec_usec = USEC_INFINITY,
+                .cpu_weight = 100,
+                .tasks_max = CGROUP_LIMIT_MAX,
+        };
+}
+
+PoolConfig *pool_config_free(PoolConfig *c) {
+        if (!c)
+                return NULL;
+        free(c->name);
+        free(c->path);
+        strv_free(c->dropins);
+        free(c->description);
+        strv_free(c->exec_start);
+        strv_free(c->environment);
+        free(c->working_directory);
+        free(c->user);
+        free(c->group);
+        free(c);
+        return NULL;
+}
+
+int pool_config_new(const char *name, const ManagerConfig *m, PoolConfig **ret) {
+        _cleanup_(pool_config_freep) PoolConfig *c = NULL;
+
+        if (!pool_name_is_valid(name))
+                return -EINVAL;
+
+        c = malloc(sizeof(*c));
+        if (!c)
+                return -ENOMEM;
+        pool_config_set_defaults(c, m);
+        c->name = strdup(name);
+        if (!c->name)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+bool pool_config_exec_changed(const PoolConfig *a, const PoolConfig *b) {
+        if (!a || !b)
+                return a != b;
+        return !strv_equal(a->exec_start, b->exec_start) ||
+               !strv_equal(a->environment, b->environment) ||
+               !streq_ptr(a->working_directory, b->working_directory) ||
+               a->working_directory_missing_ok != b->working_directory_missing_ok ||
+               a->type != b->type ||
+               !streq_ptr(a->user, b->user) ||
+               !streq_ptr(a->group, b->group);
+}
+
+bool pool_config_resources_changed(const PoolConfig *a, const PoolConfig *b) {
+        if (!a || !b)
+                return a != b;
+        return a->memory_max != b->memory_max ||
+               a->memory_high != b->memory_high ||
+               a->memory_swap_max != b->memory_swap_max ||
+               a->cpu_quota_per_sec_usec != b->cpu_quota_per_sec_usec ||
+               a->cpu_weight != b->cpu_weight ||
+               a->tasks_max != b->tasks_max;
+}
+
+/* ---- finding files ------------------------------------------------------- */
+
+/* 1: a regular file to use, 0: masked (empty or /dev/null), -ENOENT: absent
+ * or not a regular file (ignored), other -errno: error. */
+static int config_file_check(const char *path) {
+        struct stat st;
+
+        if (stat(path, &st) < 0) {
+                if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+                        return -ENOENT;
+                return -errno;
+        }
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
+                return 0;
+        if (!S_ISREG(st.st_mode))
+                return -ENOENT;
+        return st.st_size == 0 ? 0 : 1;
+}
+
+/* The NAME.pool file that counts: the first one in dirs; -ENOENT if none, or
+ * if the first one is masked. */
+static int pool_file_find(const char *name, const char *const *dirs, char **ret_path) {
+        for (const char *const *d = dirs; *d; d++) {
+                _cleanup_(freep) char *path = NULL;
+                int r;
+
+                if (asprintf(&path, "%s/%s.pool", *d, name) < 0)
+                        return -ENOMEM;
+                r = config_file_check(path);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        return -ENOENT;         /* masked */
+                if (ret_path)
+                        *ret_path = TAKE_PTR(path);
+                return 0;
+        }
+        return -ENOENT;
+}
+
+/* Entries of dir whose names end in suffix (hidden files skipped); a missing
+ * dir is empty. */
+static int dir_list(const char *dir, const char *suffix, char ***ret) {
+        _cleanup_(strv_freep) char **l = NULL;
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+
+        d = opendir(dir);
+        if (!d) {
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return -errno;
+                *ret = TAKE_PTR(l);
+                return 0;
+        }
+        for (;;) {
+                errno = 0;
+                de = readdir(d);
+                if (!de) {
+                        if (errno > 0)
+                                r = -errno;
+                        break;
+                }
+                if (de->d_name[0] == '.' || !endswith(de->d_name, suffix) ||
+                    strlen(de->d_name) == strlen(suffix))
+                        continue;
+                r = strv_extend(&l, de->d_name);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+/* Full paths of NAME.pool.d/x.conf drop-ins to apply, sorted by x; the first
+ * dir holding x wins, and masks x in later dirs. */
+static int dropins_find(const char *name, const char *const *dirs, char ***ret) {
+        _cleanup_(strv_freep) char **seen = NULL, **paths = NULL;
+        int r;
+
+        seen = calloc(1, sizeof(char *));
+        paths = calloc(1, sizeof(char *));
+        if (!seen || !paths)
+                return -ENOMEM;
+
+        for (const char *const *d = dirs; *d; d++) {
+                _cleanup_(strv_freep) char **files = NULL;
+                _cleanup_(freep) char *dir = NULL;
+
+                if (asprintf(&dir, "%s/%s.pool.d", *d, name) < 0)
+                        return -ENOMEM;
+                r = dir_list(dir, ".conf", &files);
+                if (r < 0)
+                        return r;
+                for (char **f = files; *f; f++) {
+                        if (strv_find(seen, *f))
+                                continue;
+                        r = strv_extend(&seen, *f);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        strv_sort(seen);
+
+        /* seen is sorted by file name; find each one's winning dir */
+        for (char **f = seen; *f; f++)
+                for (const char *const *d = dirs; *d; d++) {
+                        _cleanup_(freep) char *path = NULL;
+
+                        if (asprintf(&path, "%s/%s.pool.d/%s", *d, name, *f) < 0)
+                                return -ENOMEM;
+                        r = config_file_check(path);
+                        if (r == -ENOENT)
+                                continue;       /* not here (or not a file) */
+                        if (r < 0)
+                                return r;
+                        if (r > 0) {
+                                r = strv_consume(&paths, TAKE_PTR(path));
+                                if (r < 0)
+                                        return r;
+                        }
+                        break;                  /* masked (r == 0) or used */
+                }
+
+        *ret = TAKE_PTR(paths);
+        return 0;
+}
+
+int config_enumerate_pools(const char *const *dirs, char ***ret_names) {
+        _cleanup_(strv_freep) char **candidates = NULL, **names = NULL;
+        int r;
+
+        if (!dirs)
+                dirs = config_default_dirs;
+
+        candidates = calloc(1, sizeof(char *));
+        names = calloc(1, sizeof(char *));
+        if (!candidates || !names)
+                return -ENOMEM;
+
+        for (const char *const *d = dirs; *d; d++) {
+                _cleanup_(strv_freep) char **files = NULL;
+
+                r = dir_list(*d, ".pool", &files);
+                if (r < 0)
+                        return r;
+                for (char **f = files; *f; f++) {
+                        (*f)[strlen(*f) - strlen(".pool")] = '\0';
+                        if (!pool_name_is_valid(*f) || strv_find(candidates, *f))
+                                continue;
+                        r = strv_extend(&candidates, *f);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        /* Same rules as config_load_pool(): exactly the names it can load. */
+        for (char **n = candidates; *n; n++) {
+                r = pool_file_find(*n, dirs, NULL);
+                if (r == -ENOENT)
+                        continue;
+                if (r < 0)
+                        return r;
+                r = strv_extend(&names, *n);
+                if (r < 0)
+                        return r;
+        }
+        strv_sort(names);
+
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
+
+/* ---- loading a pool ------------------------------------------------------ */
+
+static const ConfigLocation *location_later(const ConfigLocation *a, const ConfigLocation *b) {
+        if (!a)
+                return b;
+        if (!b)
+                return a;
+        return a->seq > b->seq ? a : b;
+}
+
+static int pool_config_verify(ConfigParser *p, const PoolConfig *c) {
+        const PoolConfig *d = p->defaults;
+        const ConfigLocation *lw, *lmin, *lmax, *l;
+        char max_buf[16];
+        int r;
+
+        /* (an invalid ExecStart= line was already reported) */
+        if (strv_length(c->exec_start) == 0 && !p->exec_start_invalid) {
+                r = config_error_at(p, c->path, 0, "Missing ExecStart=");
+                if (r == -ENOMEM)
+                        return r;
+        }
+
+        lw = config_location(p, "Pool", "Workers");
+        lmin = config_location(p, "Pool", "MinWorkers");
+        lmax = config_location(p, "Pool", "MaxWorkers");
+        if (c->max_workers == UINT32_MAX)
+                snprintf(max_buf, sizeof max_buf, "infinity");
+        else
+                snprintf(max_buf, sizeof max_buf, "%" PRIu32, c->max_workers);
+
+        if (c->min_workers > c->max_workers) {
+                l = location_later(lmin, lmax);
+                r = config_error_at(p, l ? l->path : c->path, l ? l->line : 0,
+                                    "MinWorkers=%" PRIu32 " is greater than MaxWorkers=%s",
+                                    c->min_workers, max_buf);
+        } else if (c->workers < c->min_workers || c->workers > c->max_workers) {
+                l = lw ?: location_later(lmin, lmax);
+                r = config_error_at(p, l ? l->path : c->path, l ? l->line : 0,
+                                    "Workers=%" PRIu32 "%s is outside MinWorkers..MaxWorkers (%" PRIu32 "..%s)",
+                                    c->workers, !lw && c->workers == d->workers ? " (the default)" : "",
+                                    c->min_workers, max_buf);
+        } else
+                r = 0;
+        return r == -ENOMEM ? r : 0;
+}
+
+int config_load_pool(const char *name, const char *const *dirs, const ManagerConfig *m,
+                     PoolConfig **ret, char ***ret_errors) {
+        _cleanup_(config_parser_done) ConfigParser p = {};
+        _cleanup_(pool_config_freep) PoolConfig *c = NULL;
+        _cleanup_(strv_freep) char **dropins = NULL;
+        PoolConfig defaults;
+        int r;
+
+        if (ret_errors)
+                *ret_errors = NULL;
+        if (!pool_name_is_valid(name))
+                return -EINVAL;
+        if (!dirs)
+                dirs = config_default_dirs;
+
+        r = pool_config_new(name, m, &c);
+        if (r < 0)
+                return r;
+        r = pool_file_find(name, dirs, &c->path);
+        if (r < 0)
+                return r;
+        r = dropins_find(name, dirs, &dropins);
+        if (r < 0)
+                return r;
+
+        pool_config_set_defaults(&defaults, m);
+        r = config_parser_init(&p, pool_items, c, &defaults);
+        if (r < 0)
+                return r;
+
+        r = config_parse_file(&p, c->path, /* missing_ok= */ false);
+        if (r < 0)
+                return r;
+        for (char **d = dropins; *d; d++) {
+                r = config_parse_file(&p, *d, /* missing_ok= */ false);
+                if (r < 0)
+                        return r;
+        }
+
+        r = pool_config_verify(&p, c);
+        if (r < 0)
+                return r;
+
+        if (p.errors) {
+                if (ret_errors)
+                        *ret_errors = TAKE_PTR(p.errors);
+                return p.io_error ?: -EINVAL;
+        }
+
+        c->dropins = TAKE_PTR(dropins);
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* Added for the D-Bus layer */
+
+static int strdup_ptr(const char *s, char **ret) {
+        if (!s) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strdup(s);
+        return *ret ? 0 : -ENOMEM;
+}
+
+static int strv_copy_ptr(char **l, char ***ret) {
+        if (!l) {
+                *ret = NULL;
+                return 0;
+        }
+        *ret = strv_copy(l);
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* Keep in sync with pool_config_free(): every owned pointer is copied. */
+int pool_config_dup(const PoolConfig *c, PoolConfig **ret) {
+        _cleanup_(pool_config_freep) PoolConfig *n = NULL;
+
+        n = malloc(sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        *n = *c;
+        n->name = n->path = n->description = n->working_directory = n->user = n->group = NULL;
+        n->dropins = n->exec_start = n->environment = NULL;
+
+        if (strdup_ptr(c->name, &n->name) < 0 ||
+            strdup_ptr(c->path, &n->path) < 0 ||
+            strdup_ptr(c->description, &n->description) < 0 ||
+            strdup_ptr(c->working_directory, &n->working_directory) < 0 ||
+            strdup_ptr(c->user, &n->user) < 0 ||
+            strdup_ptr(c->group, &n->group) < 0 ||
+            strv_copy_ptr(c->dropins, &n->dropins) < 0 ||
+            strv_copy_ptr(c->exec_start, &n->exec_start) < 0 ||
+            strv_copy_ptr(c->environment, &n->environment) < 0)
+                return -ENOMEM;
+
+        *ret = TAKE_PTR(n);
+        return 0;
+}
+
+const char *pool_config_property_section(const char *key) {
+        if (isempty(key))
+                return NULL;
+        for (const ConfigItem *i = pool_items; i->key; i++)
+                if (streq(i->key, key))
+                        return i->section;
+        return NULL;
+}
+
+/* Strip the "PATH: " the parser puts in front of a message without a line:
+ * PATH is "" (our pseudo file) or the pool's main file (verify). */
+static char *config_error_strip(const char *e, const char *path) {
+        size_t k = path ? strlen(path) : 0;
+
+        if (e[0] == ':' && e[1] == ' ')
+                e += 2;
+        else if (path && strneq(e, path, k) && e[k] == ':' && e[k + 1] == ' ')
+                e += k + 2;
+        return strdup(e);
+}
+
+int pool_config_set_property(PoolConfig *c, const ManagerConfig *m, const char *key,
+                             const char *value, char **ret_error) {
+        _cleanup_(config_parser_done) ConfigParser p = {};
+        const ConfigItem *item = NULL;
+        PoolConfig defaults;
+        int r;
+
+        if (ret_error)
+                *ret_error = NULL;
+        for (const ConfigItem *i = pool_items; !isempty(key) && i->key; i++)
+                if (streq(i->key, key)) {
+                        item = i;
+                        break;
+                }
+        if (!item)
+                return -ENOENT;
+
+        pool_config_set_defaults(&defaults, m);
+        r = config_parser_init(&p, pool_items, c, &defaults);
+        if (r < 0)
+                return r;
+        p.path = "";
+        p.line = 0;
+        /* Only complain about a missing ExecStart= if this call removed it. */
+        p.exec_start_invalid = !streq(key, "ExecStart");
+
+        r = item->parse(&p, item, value ?: "", (uint8_t *) c + item->offset,
+                        (const uint8_t *) &defaults + item->offset);
+        if (r == -ENOMEM)
+                return r;
+        if (r >= 0) {
+                p.locs[item - p.items] = (ConfigLocation) { "", 0, ++p.seq };
+                r = pool_config_verify(&p, c);
+                if (r == -ENOMEM)
+                        return r;
+        }
+        if (p.errors) {
+                if (ret_error && !(*ret_error = config_error_strip(p.errors[0], c->path)))
+                        return -ENOMEM;
+                return -EINVAL;
+        }
+        return 0;
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""The classification matrix: every reason of the vocabulary provoked by real
+misbehaving workers, N times each, all pools at once; prints a report and
+fails on any single wrong classification. Runs on the host (everything that
+needs no memory controller) and in the VM (adds oom-kill):
+    WPTEST_MATRIX_N=20 tests/vm/vm-run -- python3 tests/integration/test_matrix.py"""
+
+import collections
+import os
+import re
+import signal
+import time
+
+from wptest import DaemonTest, TESTWORKER, cgroup2_mount, main, wait_until
+
+N = int(os.environ.get("WPTEST_MATRIX_N", "20"))
+
+
+def have_memory_controller():
+    with open(os.path.join(cgroup2_mount(), "cgroup.controllers")) as f:
+        return "memory" in f.read().split()
+
+
+# pool name -> (expected reason, pool keys)
+CASES = {
+    "success": ("success", dict(ExecStart=f"{TESTWORKER} sleep:300 exit:0")),
+    "exitcode": ("exit-code", dict(ExecStart=f"{TESTWORKER} sleep:300 exit:3")),
+    "abort": ("abort", dict(ExecStart=f"{TESTWORKER} sleep:300 abort")),
+    "nullread": ("segfault", dict(ExecStart=f"{TESTWORKER} sleep:300 segv")),
+    "stackmain": ("stack-overflow", dict(ExecStart=f"{TESTWORKER} sleep:300 stack")),
+    "stackthread": ("stack-overflow", dict(ExecStart=f"{TESTWORKER} sleep:300 stack-thread")),
+    "fpe": ("signal", dict(ExecStart=f"{TESTWORKER} sleep:300 fpe")),
+    "raisesegv": ("signal", dict(ExecStart=f"{TESTWORKER} sleep:300 kill-self:11")),
+    "execfail": ("exec-failed", dict(ExecStart="/nonexistent/worker")),
+    "watchdog": ("watchdog", dict(ExecStart=f"{TESTWORKER} ready pause", Type="notify",
+                                  WatchdogSec="500ms")),
+    "starttimeout": ("timeout", dict(ExecStart=f"{TESTWORKER} pause", Type="notify",
+                                     TimeoutStartSec="500ms")),
+    "killed": ("killed", dict(ExecStart=f"{TESTWORKER} pause")),
+}
+OOM = ("oom-kill", dict(ExecStart=f"{TESTWORKER} sleep:300 alloc:100 pause"),
+       "[Resources]\nMemoryMax=32M\nMemorySwapMax=0\n")
+
+
+class Matrix(DaemonTest):
+    def test_matrix(self):
+        cases = dict(CASES)
+        extra = {}
+        if have_memory_controller():
+            cases["oom"] = OOM[:2]
+            extra["oom"] = OOM[2]
+        pools = {}
+        for name, (_, keys) in cases.items():
+            text = "[Pool]\nRestart=no\nWorkers=%d\n" % N
+            text += "".join(f"{k}={v}\n" for k, v in keys.items())
+            pools[name] = text + extra.get(name, "")
+        d = self.start(pools)
+        # the admin's kill -9 for the "killed" pool
+        ws = d.wait_workers("killed", N, timeout=60)
+        for pids in ws.values():
+            os.kill(pids[0], signal.SIGKILL)
+        total = N * len(cases)
+        rx = r"Pool (\S+): worker \d+ \(pid \d+\) exited: (\S+) \((.*)\); action"
+        lines = d.wait_log(rx, count=total, timeout=180)
+        got = collections.defaultdict(collections.Counter)
+        evidence = {}
+        for m in lines:
+            got[m.group(1)][m.group(2)] += 1
+            evidence.setdefault((m.group(1), m.group(2)), m.group(3))
+        print("\nclassification matrix (%d workers per case):" % N)
+        print("  %-13s %-15s %s" % ("case", "expected", "got"))
+        bad = []
+        for name, (want, _) in cases.items():
+            c = got[name]
+            ok = c[want] == N and sum(c.values()) == N
+            print("  %-13s %-15s %-28s %s" % (name, want, dict(c), "ok" if ok else "WRONG"))
+            if not ok:
+                bad.append((name, dict(c), [evidence.get((name, r)) for r in c]))
+        print("  e.g. stack-overflow evidence:", evidence.get(("stackmain", "stack-overflow")))
+        print("  e.g. killed evidence:", evidence.get(("killed", "killed")))
+        self.assertEqual(bad, [])
+        self.assertCleanExit(d)
+
+
+if __name__ == "__main__":
+    main()
