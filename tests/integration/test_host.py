@@ -221,6 +221,31 @@ class Scale(DaemonTest):
         self.assertCleanExit(d)
 
 
+class CrashLoop(DaemonTest):
+    def test_crash_loop_backs_off_cheaply(self):
+        """4 workers that die at once, forever: the delay doubles up to the
+        cap, and the daemon's own CPU use stays low (reported)."""
+        d = self.start({"loop": pool(f"{TESTWORKER} exit:1", Workers=4, RestartSec="50ms",
+                                     RestartMaxDelaySec="800ms", StartLimitIntervalSec=0)})
+        d.wait_log(EXITED.format(p="loop", r="exit-code"), count=4)
+
+        def cpu_ticks():
+            with open(f"/proc/{d.proc.pid}/stat") as f:
+                fields = f.read().rsplit(") ", 1)[1].split()
+            return int(fields[11]) + int(fields[12])   # utime + stime
+
+        t0, c0 = time.monotonic(), cpu_ticks()
+        time.sleep(5)
+        t1, c1 = time.monotonic(), cpu_ticks()
+        exits = len(d.wait_log(EXITED.format(p="loop", r="exit-code")))
+        share = (c1 - c0) / os.sysconf("SC_CLK_TCK") / (t1 - t0)
+        print(f"\n  crash loop: {exits} exits, daemon CPU {share * 100:.1f}% of one core over {t1 - t0:.1f}s")
+        self.assertIn("restart in 800ms", d.log_text())   # reached the cap
+        self.assertNotIn("restart in 1.6s", d.log_text())
+        self.assertLess(share, 0.10)
+        self.assertCleanExit(d)
+
+
 class Leaks(DaemonTest):
     def test_1000_crash_restart_cycles(self):
         """1,000 crash/restart cycles: fds and cgroups come back to where they
