@@ -75,17 +75,35 @@ class Limits(DaemonTest):
         self.assertEqual(d.proc.poll(), None)
         self.assertCleanExit(d)
 
-    def test_kill9_near_limit_is_killed_not_oom(self):
-        d = self.start({"near": "[Pool]\nExecStart=%s alloc:28 pause\nRestart=no\n"
-                                "[Resources]\nMemoryMax=32M\nMemorySwapMax=0\n" % TESTWORKER})
-        ws = d.wait_workers("near", 1)
-        cg, pids = list(ws.items())[0]
-        wait_until(lambda: int(read(os.path.join(d.pool_dir("near"), cg, "memory.current"))) > 20 * MIB,
-                   what="allocation")
-        os.kill(pids[0], signal.SIGKILL)
-        d.wait_log(r"Pool near: worker \d+ \(pid %d\) exited: killed " % pids[0])
-        self.assertCleanExit(d)
+    def test_oom_vs_kill9_near_limit_50_50(self):
+        """50 workers killed by an admin's kill -9 while close to their limit
+        say "killed"; 50 that really run out of memory say "oom-kill"."""
+        n = 50
+        d = self.start({
+            "near": "[Pool]\nExecStart=%s alloc:12 pause\nRestart=no\nWorkers=%d\n"
+                    "[Resources]\nMemoryMax=16M\nMemorySwapMax=0\n" % (TESTWORKER, n),
+            "hog": "[Pool]\nExecStart=%s sleep:100 alloc:64 pause\nRestart=no\nWorkers=%d\n"
+                   "[Resources]\nMemoryMax=16M\nMemorySwapMax=0\n" % (TESTWORKER, n),
+        })
+        ws = d.wait_workers("near", n, timeout=120)
 
+        def all_near():
+            for cg in ws:
+                cur = int(read(os.path.join(d.pool_dir("near"), cg, "memory.current")))
+                if cur < 12 * MIB:
+                    return False
+            return True
+        wait_until(all_near, timeout=120, what="every worker close to its limit")
+        for pids in ws.values():
+            os.kill(pids[0], signal.SIGKILL)
+        rx = r"Pool %s: worker \d+ \(pid \d+\) exited: (\S+) "
+        near = [m.group(1) for m in d.wait_log(rx % "near", count=n, timeout=120)]
+        hog = [m.group(1) for m in d.wait_log(rx % "hog", count=n, timeout=120)]
+        print("\n  kill -9 near the limit: %d/%d killed; real OOM: %d/%d oom-kill"
+              % (near.count("killed"), n, hog.count("oom-kill"), n))
+        self.assertEqual(near, ["killed"] * n)
+        self.assertEqual(hog, ["oom-kill"] * n)
+        self.assertCleanExit(d)
 
 if __name__ == "__main__":
     main()
