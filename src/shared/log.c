@@ -59,6 +59,7 @@ static void write_stderr(int level, const char *msg) {
                 fprintf(stderr, "workerpoold[%d]: %s\n", (int) getpid(), msg);
 }
 
+_printf_(8, 0)
 static int log_dispatch(int level, int error, const char *file, int line, const char *func,
                         const char *message_id, char *const *fields, const char *format,
                         va_list ap) {

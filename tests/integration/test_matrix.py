@@ -38,6 +38,8 @@ CASES = {
     "starttimeout": ("timeout", dict(ExecStart=f"{TESTWORKER} pause", Type="notify",
                                      TimeoutStartSec="500ms")),
     "killed": ("killed", dict(ExecStart=f"{TESTWORKER} pause")),
+    # ended by the daemon's own stop at the end of the test
+    "stop": ("stopped", dict(ExecStart=f"{TESTWORKER} ready pause", Type="notify")),
 }
 OOM = ("oom-kill", dict(ExecStart=f"{TESTWORKER} sleep:300 alloc:100 pause"),
        "[Resources]\nMemoryMax=32M\nMemorySwapMax=0\n")
@@ -60,9 +62,12 @@ class Matrix(DaemonTest):
         ws = d.wait_workers("killed", N, timeout=60)
         for pids in ws.values():
             os.kill(pids[0], signal.SIGKILL)
-        total = N * len(cases)
+        total = N * (len(cases) - 1)
         rx = r"Pool (\S+): worker \d+ \(pid \d+\) exited: (\S+) \((.*)\); action"
-        lines = d.wait_log(rx, count=total, timeout=180)
+        d.wait_log(r"Pool stop: worker \d+ \(pid \d+\) is ready", count=N, timeout=60)
+        d.wait_log(rx, count=total, timeout=180)
+        self.assertCleanExit(d)
+        lines = d.wait_log(rx, count=total + N, timeout=10)
         got = collections.defaultdict(collections.Counter)
         evidence = {}
         for m in lines:
@@ -80,7 +85,6 @@ class Matrix(DaemonTest):
         print("  e.g. stack-overflow evidence:", evidence.get(("stackmain", "stack-overflow")))
         print("  e.g. killed evidence:", evidence.get(("killed", "killed")))
         self.assertEqual(bad, [])
-        self.assertCleanExit(d)
 
 
 if __name__ == "__main__":
