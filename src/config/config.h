@@ -68,6 +68,8 @@ typedef struct ManagerConfig {
 
 void manager_config_init(ManagerConfig *c);
 /* Parse one workerpoold.conf (a missing file is not an error: returns 0). */
+/* On -EINVAL the valid lines are applied, the refused ones are not (as
+ * systemd's system.conf), and *ret_errors holds "PATH:LINE: message"s. */
 int manager_config_load(ManagerConfig *c, const char *path, char ***ret_errors);
 
 typedef struct PoolConfig {
@@ -147,3 +149,18 @@ const char *pool_type_to_string(PoolType t);
 PoolType pool_type_from_string(const char *s);
 const char *restart_policy_to_string(RestartPolicy r);
 RestartPolicy restart_policy_from_string(const char *s);
+
+/* Added for the D-Bus layer */
+
+/* A deep copy of c (keep in sync with pool_config_free()). */
+int pool_config_dup(const PoolConfig *c, PoolConfig **ret);
+/* The section ("Pool", "Resources", ...) a pool key belongs in, or NULL. */
+const char *pool_config_property_section(const char *key);
+/* Apply one Key=value to c with the same parser and error text as the config
+ * files (an empty value resets to the default from m, which may be NULL), then
+ * check the result as a loaded file is checked (Workers= within
+ * MinWorkers..MaxWorkers...). -ENOENT: no such key. -EINVAL: refused, the
+ * message (without file:line) in *ret_error. On error c may be half changed:
+ * work on a copy. */
+int pool_config_set_property(PoolConfig *c, const ManagerConfig *m, const char *key,
+                             const char *value, char **ret_error);
