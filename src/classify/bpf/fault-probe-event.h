@@ -11,7 +11,6 @@ enum {
         FAULT_PROBE_HAVE_REGS    = 1u << 2,  /* sp/ip: the target generated it itself */
         FAULT_PROBE_HAVE_STACK   = 1u << 3,  /* stack_start/stack_end/stack_vm_flags valid */
         FAULT_PROBE_MAIN_THREAD  = 1u << 4,  /* target is the thread group leader */
-        FAULT_PROBE_HANDLED      = 1u << 5,  /* target had a handler installed for signo */
 };
 
 /* Mirrors TRACE_SIGNAL_* of include/trace/events/signal.h. */

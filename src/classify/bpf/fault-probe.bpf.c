@@ -3,19 +3,23 @@
 /* The fault probe: catches the evidence of a fatal signal when it is
  * generated, which waitid() cannot give afterwards. One program on
  * tp_btf/signal_generate; everything it learns goes into one ring buffer
- * record per signal. See fault-probe.c for how the records are used.
+ * record per signal. See fault-probe.c for how the records are used and
+ * for the stack overflow rule.
  *
  * Hot path (every signal on the system): the signal number against a skip
- * mask, then the target's cgroup against our subtree, a handful of loads.
- * Only signals to tasks inside the subtree go further.
+ * mask, then the target's cgroup against our subtree: a few BTF loads, no
+ * helper call. Only signals to tasks inside the subtree go further.
  *
- * Portability (same object on 6.1 and later, CO-RE):
- *  - siginfo is read with bpf_probe_read_kernel(): it may be SEND_SIG_NOINFO
- *    (0) or SEND_SIG_PRIV (1), and 6.1's verifier rejects a BTF load of
- *    _sigfault._addr anyway;
+ * Portability (one CO-RE object for 6.1 and later):
+ *  - the siginfo pointer may be SEND_SIG_NOINFO (0) or SEND_SIG_PRIV (1):
+ *    those are told apart first; si_code is then a BTF load, but the union
+ *    members (_sigfault._addr, _sigsys._syscall) are probe reads: 6.1's
+ *    verifier rejects a BTF load of _sigfault._addr;
  *  - bpf_find_vma() is called at most once per run: the tracepoint runs
  *    with irqs off and on 6.1 a second call in the same run finds the
- *    mmap_lock's deferred unlock still queued and returns -EBUSY.
+ *    mmap_lock's deferred unlock still queued and returns -EBUSY;
+ *  - cgroup ancestry by walking cgroup.self.parent, not ancestors[], see
+ *    task_in_subtree().
  */
 
 #include "vmlinux.h"
@@ -65,12 +69,11 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
  * cgroup directory on cgroup2, i.e. its kernfs id. */
 const volatile __u64 root_cgroup_id = 0;
 
-/* The root's level in the hierarchy, found on the first match and kept:
- * a cgroup id is never reused, so neither is the level. -1: not yet. */
+/* The root's level in the hierarchy and the address of its css, found by
+ * id on the first match and kept: an id is never reused, and the address
+ * is checked against the id again on every match. -1: not found yet. */
 int root_level = -1;
-
-/* ... and its cgroup's css (as a number: only compared). */
-__u64 root_css = 0;
+__u64 root_css = 0;             /* a number: only ever compared */
 
 /* Records lost because the ring buffer was full. */
 __u64 n_dropped = 0;
@@ -202,14 +205,21 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_
                                              &info->_sifields._sigfault._addr);
         }
 
-        /* A handled signal that nobody sent explicitly (timers, SIGIO, ...)
-         * is no evidence of anything: keep the ring buffer for what is. */
-        if (!fault && !seccomp && !sent && sig != SIGSEGV && sig != SIGBUS && sig != SIGKILL &&
-            task_has_handler(task, sig))
-                return 0;
-
         pid_tgid = bpf_get_current_pid_tgid();
         self = (__u32) pid_tgid == (__u32) task->pid;
+
+        /* A signal the target will handle is evidence only if it is a fault,
+         * a seccomp kill, or sent by another process (a handler may clean up
+         * and re-raise: then who sent the first one matters). One that it
+         * sent itself (an event loop waking itself up) or that nobody sent
+         * (timers, SIGIO) is not: keep the ring buffer for what is. Signals
+         * left at SIG_DFL are fatal (the others are in SKIP_MASK) and
+         * ignored ones were dropped above. */
+        if (!fault && !seccomp && sig != SIGKILL &&
+            !(sent && (__u32) (pid_tgid >> 32) != (__u32) task->tgid) &&
+            !(code == SI_KERNEL && (sig == SIGSEGV || sig == SIGBUS)) &&
+            task_has_handler(task, sig))
+                return 0;
 
         e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
         if (!e) {
@@ -249,7 +259,7 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_
          * mm->start_stack, or for other threads the TLS base (fsbase), which
          * glibc and musl place at the top of the thread's stack mapping,
          * above the guard. */
-        if (self && code > 0 && (is_fault_signal(sig))) {
+        if (self && code > 0 && is_fault_signal(sig)) {
                 struct pt_regs *regs = (struct pt_regs *) bpf_task_pt_regs(task);
                 struct vma_info vi = {};
                 __u64 anchor;

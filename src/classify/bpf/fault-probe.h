@@ -48,8 +48,10 @@ typedef struct FaultEvidence {
 int fault_probe_new(uint64_t root_cgroup_id, FaultProbe **ret);
 FaultProbe *fault_probe_free(FaultProbe *p);
 
-/* An fd that polls readable (EPOLLIN) when records are waiting: add it to
- * the event loop and call fault_probe_process() when it fires. */
+/* An fd (epoll) that polls readable when the ring buffer is a quarter
+ * full: add it to the event loop and call fault_probe_process() when it
+ * fires. It does not fire for every record (a wakeup per signal would cost
+ * more than the rest of the probe); fault_probe_take() drains by itself. */
 int fault_probe_get_fd(FaultProbe *p);
 
 /* Drain the ring buffer into the table. Returns the number of records
@@ -66,7 +68,9 @@ int fault_probe_process(FaultProbe *p);
 int fault_probe_take(FaultProbe *p, pid_t pid, int signo, FaultEvidence *ret);
 
 /* Drop all records of a tgid (call it for every exit not classified with
- * fault_probe_take()). */
+ * fault_probe_take()). Records of processes nobody asks about (workers'
+ * sub-processes) are dropped anyway, least recently heard from first, once
+ * the table holds 512 processes (about 550 KiB). */
 void fault_probe_forget(FaultProbe *p, pid_t pid);
 
 /* The overflow rule, on its own (fault_probe_take() fills in
