@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus/bus.h"
 #include "config-build.h"
 #include "manager.h"
 #include "shared/log.h"
@@ -23,6 +24,10 @@ static void help(void) {
                "     --runtime-dir=DIR    Where the notify socket lives (default:\n"
                "                          $RUNTIME_DIRECTORY or /run/workerpoold)\n"
                "     --log-level=LEVEL    emerg..debug (default: info, or LogLevel= in the config)\n"
+               "     --system             Take org.workerpoold1 on the system bus (default; when no\n"
+               "                          system bus runs and none was asked for, run without one)\n"
+               "     --user               Take org.workerpoold1 on the session bus\n"
+               "     --bus=ADDRESS        Take org.workerpoold1 on the bus at ADDRESS\n"
                "\nSignals: SIGTERM/SIGINT stop every pool and exit; SIGHUP reloads the configuration.\n"
                "See workerpoold(8) and workerpoold.pool(5).\n",
                SYSCONFDIR);
@@ -35,6 +40,9 @@ enum {
         ARG_CGROUP_ROOT,
         ARG_RUNTIME_DIR,
         ARG_LOG_LEVEL,
+        ARG_SYSTEM,
+        ARG_USER,
+        ARG_BUS,
 };
 
 int main(int argc, char *argv[]) {
@@ -46,10 +54,16 @@ int main(int argc, char *argv[]) {
                 { "cgroup-root", required_argument, NULL, ARG_CGROUP_ROOT },
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 { "log-level",   required_argument, NULL, ARG_LOG_LEVEL   },
+                { "system",      no_argument,       NULL, ARG_SYSTEM      },
+                { "user",        no_argument,       NULL, ARG_USER        },
+                { "bus",         required_argument, NULL, ARG_BUS         },
                 {}
         };
         _cleanup_(strv_freep) char **dirs = NULL;
         ManagerOptions o = { .log_level = -1 };
+        BusTransport transport = BUS_TRANSPORT_SYSTEM;
+        const char *bus_address = NULL;
+        bool bus_explicit = false;
         Manager *m = NULL;
         sigset_t ss;
         int c, r;
@@ -84,6 +98,19 @@ int main(int argc, char *argv[]) {
                                 return 2;
                         }
                         break;
+                case ARG_SYSTEM:
+                        transport = BUS_TRANSPORT_SYSTEM;
+                        bus_explicit = true;
+                        break;
+                case ARG_USER:
+                        transport = BUS_TRANSPORT_USER;
+                        bus_explicit = true;
+                        break;
+                case ARG_BUS:
+                        transport = BUS_TRANSPORT_ADDRESS;
+                        bus_address = optarg;
+                        bus_explicit = true;
+                        break;
                 default:
                         return 2;
                 }
@@ -109,8 +136,18 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
         r = manager_startup(m);
+        if (r >= 0) {
+                /* The name is ours before manager_run() says READY=1. */
+                r = bus_setup(m, transport, bus_address);
+                if (r < 0 && !bus_explicit && (r == -ENOENT || r == -ECONNREFUSED)) {
+                        log_warning("No system bus; running without D-Bus control.");
+                        bus_done(m);
+                        r = 0;
+                }
+        }
         if (r >= 0)
                 r = manager_run(m);
+        bus_done(m);
         manager_free(m);
         return r < 0 ? 1 : 0;
 }

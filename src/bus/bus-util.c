@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: MIT */
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "../config/parse-util.h"
+#include "bus-util.h"
+
+int bus_parse_signal(const char *s, int *ret) {
+        int sig;
+
+        if (isempty(s) || strlen(s) > 32)
+                return -EINVAL;
+        sig = parse_signal(s);
+        if (sig == -ERANGE)
+                return -ERANGE;
+        if (sig <= 0 || sig >= _NSIG)
+                return -EINVAL;
+        *ret = sig;
+        return 0;
+}
+
+int bus_parse_worker_id(const char *s, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (isempty(s) || s[0] == '0')
+                return -EINVAL;
+        for (const char *p = s; *p; p++) {
+                if (*p < '0' || *p > '9')
+                        return -EINVAL;
+                if (v > (UINT64_MAX - (uint64_t) (*p - '0')) / 10)
+                        return -ERANGE;
+                v = v * 10 + (uint64_t) (*p - '0');
+        }
+        *ret = v;
+        return 0;
+}
+
+int bus_worker_path_parse(const char *path, uint64_t *ret) {
+        size_t k = strlen(BUS_WORKER_PREFIX);
+
+        if (!path || !strneq(path, BUS_WORKER_PREFIX, k) || path[k] != '/')
+                return -EINVAL;
+        return bus_parse_worker_id(path + k + 1, ret) < 0 ? -EINVAL : 0;
+}
+
+bool bus_property_value_is_safe(const char *v) {
+        if (!v || strlen(v) > 4096)
+                return false;
+        for (const unsigned char *p = (const unsigned char *) v; *p; p++)
+                if (*p < 0x20 || *p == 0x7f || *p == '\\')
+                        return false;
+        return true;
+}
+
+/* ---- drop-in text -------------------------------------------------------- */
+
+typedef struct Buf {
+        char *data;
+        size_t n, size;
+        bool oom;
+} Buf;
+
+static void buf_put(Buf *b, const char *s, size_t k) {
+        if (b->oom)
+                return;
+        if (b->n + k + 1 > b->size) {
+                size_t size = MAX(b->size * 2, b->n + k + 64);
+                char *d = realloc(b->data, size);
+
+                if (!d) {
+                        b->oom = true;
+                        return;
+                }
+                b->data = d;
+                b->size = size;
+        }
+        memcpy(b->data + b->n, s, k);
+        b->n += k;
+        b->data[b->n] = 0;
+}
+
+static void buf_puts(Buf *b, const char *s) {
+        buf_put(b, s, strlen(s));
+}
+
+static const char *line_key_end(const char *l, size_t len) {
+        const char *eq = memchr(l, '=', len);
+
+        if (!eq)
+                return NULL;
+        while (eq > l && (eq[-1] == ' ' || eq[-1] == '\t'))
+                eq--;
+        return eq;
+}
+
+int dropin_text_set(const char *old, const char *section, const char *key, const char *value,
+                    char **ret) {
+        Buf b = {};
+        bool in_section = false, done = false;
+        size_t klen = strlen(key), slen = strlen(section);
+        const char *p = old ?: "";
+
+        if (isempty(section) || isempty(key) || !value)
+                return -EINVAL;
+        if (!old)
+                buf_puts(&b, "# Written by workerpoold (SetProperties, workerpoolctl set-property).\n");
+
+        while (*p) {
+                const char *nl = strchr(p, '\n');
+                size_t len = nl ? (size_t) (nl - p) : strlen(p);
+                const char *s = p, *kend;
+
+                while (s < p + len && (*s == ' ' || *s == '\t'))
+                        s++;
+                if (*s == '[') {
+                        /* Leaving our section without having seen the key: add it at its end. */
+                        if (in_section && !done) {
+                                buf_puts(&b, key);
+                                buf_puts(&b, "=");
+                                buf_puts(&b, value);
+                                buf_puts(&b, "\n");
+                                done = true;
+                        }
+                        in_section = (size_t) (p + len - s) >= slen + 2 && strneq(s + 1, section, slen) &&
+                                     s[slen + 1] == ']';
+                } else if (in_section && !done && (kend = line_key_end(s, (size_t) (p + len - s))) &&
+                           (size_t) (kend - s) == klen && strneq(s, key, klen)) {
+                        buf_puts(&b, key);
+                        buf_puts(&b, "=");
+                        buf_puts(&b, value);
+                        buf_puts(&b, "\n");
+                        done = true;
+                        p += len + (nl ? 1 : 0);
+                        continue;
+                } else if (in_section && done && (kend = line_key_end(s, (size_t) (p + len - s))) &&
+                           (size_t) (kend - s) == klen && strneq(s, key, klen)) {
+                        /* a later duplicate would win over ours: drop it */
+                        p += len + (nl ? 1 : 0);
+                        continue;
+                }
+                buf_put(&b, p, len);
+                buf_puts(&b, "\n");
+                p += len + (nl ? 1 : 0);
+        }
+        if (!done) {
+                if (!in_section) {
+                        buf_puts(&b, "[");
+                        buf_puts(&b, section);
+                        buf_puts(&b, "]\n");
+                }
+                buf_puts(&b, key);
+                buf_puts(&b, "=");
+                buf_puts(&b, value);
+                buf_puts(&b, "\n");
+        }
+        if (b.oom) {
+                free(b.data);
+                return -ENOMEM;
+        }
+        *ret = b.data;
+        return 0;
+}
+
+/* ---- PSI ----------------------------------------------------------------- */
+
+int pressure_parse(const char *text, Pressure *ret) {
+        Pressure r = {};
+        const char *p = text;
+
+        if (!text)
+                return -EINVAL;
+        while (*p) {
+                double a10, a60, a300;
+                unsigned long long total;
+                char kind[8];
+
+                if (sscanf(p, "%7s avg10=%lf avg60=%lf avg300=%lf total=%llu", kind, &a10, &a60, &a300,
+                           &total) == 5) {
+                        if (streq(kind, "some")) {
+                                r.some_avg10 = a10, r.some_avg60 = a60, r.some_avg300 = a300;
+                                r.some_total = total;
+                                r.have_some = true;
+                        } else if (streq(kind, "full")) {
+                                r.full_avg10 = a10, r.full_avg60 = a60, r.full_avg300 = a300;
+                                r.full_total = total;
+                                r.have_full = true;
+                        }
+                }
+                p = strchr(p, '\n');
+                if (!p)
+                        break;
+                p++;
+        }
+        if (!r.have_some && !r.have_full)
+                return -EINVAL;
+        *ret = r;
+        return 0;
+}
+
+/* ---- JSON ---------------------------------------------------------------- */
+
+/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_valid_len(const unsigned char *s) {
+        unsigned c = s[0];
+        size_t n;
+        uint32_t cp;
+
+        if (c < 0x80)
+                return 1;
+        if (c >= 0xc2 && c <= 0xdf)
+                n = 2, cp = c & 0x1f;
+        else if (c >= 0xe0 && c <= 0xef)
+                n = 3, cp = c & 0x0f;
+        else if (c >= 0xf0 && c <= 0xf4)
+                n = 4, cp = c & 0x07;
+        else
+                return 0;
+        for (size_t i = 1; i < n; i++) {
+                if ((s[i] & 0xc0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3f);
+        }
+        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff))
+                return 0;
+        return n;
+}
+
+static void json_escape_buf(Buf *b, const char *str) {
+        const unsigned char *s = (const unsigned char *) (str ?: "");
+        char u[8];
+
+        buf_puts(b, "\"");
+        while (*s) {
+                size_t n;
+
+                switch (*s) {
+                case '"':  buf_puts(b, "\\\""); s++; continue;
+                case '\\': buf_puts(b, "\\\\"); s++; continue;
+                case '\n': buf_puts(b, "\\n"); s++; continue;
+                case '\r': buf_puts(b, "\\r"); s++; continue;
+                case '\t': buf_puts(b, "\\t"); s++; continue;
+                case '\b': buf_puts(b, "\\b"); s++; continue;
+                case '\f': buf_puts(b, "\\f"); s++; continue;
+                default:
+                        break;
+                }
+                if (*s < 0x20 || *s == 0x7f) {
+                        snprintf(u, sizeof u, "\\u%04x", *s);
+                        buf_puts(b, u);
+                        s++;
+                        continue;
+                }
+                n = utf8_valid_len(s);
+                if (n == 0) {
+                        buf_puts(b, "\\ufffd");
+                        s++;
+                        continue;
+                }
+                buf_put(b, (const char *) s, n);
+                s += n;
+        }
+        buf_puts(b, "\"");
+}
+
+char *json_escape(const char *s) {
+        Buf b = {};
+
+        json_escape_buf(&b, s);
+        if (b.oom) {
+                free(b.data);
+                return NULL;
+        }
+        return b.data;
+}
+
+void json_fputs(FILE *f, const char *s) {
+        _cleanup_(freep) char *e = json_escape(s);
+
+        fputs(e ?: "null", f);
+}
+
+char *format_timestamp(char *buf, size_t n, uint64_t usec) {
+        struct tm tm;
+        time_t t;
+
+        if (usec == 0 || usec == UINT64_MAX) {
+                snprintf(buf, n, "n/a");
+                return buf;
+        }
+        t = (time_t) (usec / USEC_PER_SEC);
+        if (!localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+                snprintf(buf, n, "@%" PRIu64, usec / USEC_PER_SEC);
+        return buf;
+}

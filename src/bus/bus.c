@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../shared/log.h"
+#include "bus.h"
+
+const sd_bus_error_map bus_workerpoold_errors[] = {
+        SD_BUS_ERROR_MAP(BUS_ERROR_NO_SUCH_POOL,   ENOENT),
+        SD_BUS_ERROR_MAP(BUS_ERROR_NO_SUCH_WORKER, ESRCH),
+        SD_BUS_ERROR_MAP(BUS_ERROR_INVALID_VALUE,  EINVAL),
+        SD_BUS_ERROR_MAP(BUS_ERROR_POOL_FAILED,    EHOSTDOWN),
+        SD_BUS_ERROR_MAP(BUS_ERROR_OUT_OF_RANGE,   ERANGE),
+        SD_BUS_ERROR_MAP(BUS_ERROR_NOT_PERMITTED,  EPERM),
+        SD_BUS_ERROR_MAP_END
+};
+
+static Bus *bus_of(Manager *m) {
+        return m->bus;
+}
+
+char *bus_pool_path(const Pool *p) {
+        char *path = NULL;
+
+        if (sd_bus_path_encode(BUS_POOL_PREFIX, p->name, &path) < 0)
+                return NULL;
+        return path;
+}
+
+char *bus_worker_path(const Worker *w) {
+        char *path = NULL;
+
+        if (asprintf(&path, BUS_WORKER_PREFIX "/%" PRIu64, w->id) < 0)
+                return NULL;
+        return path;
+}
+
+/* Every method and writable property carries SD_BUS_VTABLE_UNPRIVILEGED:
+ * sd-bus's own check (CAP_SYS_ADMIN, answered with a generic AccessDenied)
+ * is replaced by this one, called by every handler that changes something. */
+int bus_verify_privileged(sd_bus_message *msg, sd_bus_error *error) {
+        sd_bus_creds *creds = NULL;
+        uid_t uid = (uid_t) -1;
+        int r;
+
+        r = sd_bus_query_sender_creds(msg, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UID, &creds);
+        if (r >= 0) {
+                if (sd_bus_creds_get_euid(creds, &uid) < 0 && sd_bus_creds_get_uid(creds, &uid) < 0)
+                        uid = (uid_t) -1;
+                sd_bus_creds_unref(creds);
+        }
+        if (uid == 0)
+                return 0;
+        if (r < 0)
+                log_debug_errno(r, "Cannot get the credentials of %s: %m", sd_bus_message_get_sender(msg) ?: "?");
+        return sd_bus_error_setf(error, BUS_ERROR_NOT_PERMITTED,
+                                 "Only root may call %s.%s() or change properties.",
+                                 sd_bus_message_get_interface(msg) ?: "?",
+                                 sd_bus_message_get_member(msg) ?: "?");
+}
+
+uint64_t bus_cgroup_read(int cgroup_fd, const char *file, const char *key) {
+        uint64_t v;
+        int r;
+
+        if (cgroup_fd < 0)
+                return UINT64_MAX;
+        r = key ? cgroup_read_key(cgroup_fd, file, key, &v) : cgroup_read_u64(cgroup_fd, file, &v);
+        return r < 0 ? UINT64_MAX : v;
+}
+
+uint64_t bus_cgroup_cpu_nsec(int cgroup_fd) {
+        uint64_t u = bus_cgroup_read(cgroup_fd, "cpu.stat", "usage_usec");
+
+        return u == UINT64_MAX || u > UINT64_MAX / 1000 ? UINT64_MAX : u * 1000;
+}
+
+int bus_append_pressure(sd_bus_message *reply, int cgroup_fd, const char *file) {
+        Pressure pr = {};
+        char buf[512];
+        ssize_t n = -1;
+        int fd;
+
+        if (cgroup_fd >= 0) {
+                fd = openat(cgroup_fd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (fd >= 0) {
+                        n = read(fd, buf, sizeof buf - 1);
+                        safe_close(fd);
+                }
+        }
+        if (n > 0) {
+                buf[n] = 0;
+                if (pressure_parse(buf, &pr) < 0)
+                        pr.have_some = false;
+        }
+        if (!pr.have_some)
+                return sd_bus_message_append(reply, "(dddt)", -1.0, -1.0, -1.0, UINT64_MAX);
+        return sd_bus_message_append(reply, "(dddt)", pr.some_avg10, pr.some_avg60, pr.some_avg300,
+                                     pr.some_total);
+}
+
+/* ---- coalesced PropertiesChanged ----------------------------------------- */
+
+static int on_flush(sd_event_source *s, void *userdata) {
+        Bus *b = userdata;
+        size_t bucket = 0;
+        const IdMapEntry *cursor = NULL;
+        uint64_t key;
+        void *v;
+
+        /* Collect first: emitting never changes the maps, but keep it simple. */
+        while ((v = idmap_next(&b->dirty_pools, &bucket, &cursor, &key))) {
+                _cleanup_(freep) char *path = bus_pool_path(v);
+
+                if (path)
+                        (void) sd_bus_emit_properties_changed_strv(b->bus, path, BUS_POOL_INTERFACE, NULL);
+        }
+        bucket = 0, cursor = NULL;
+        while ((v = idmap_next(&b->dirty_workers, &bucket, &cursor, &key))) {
+                _cleanup_(freep) char *path = bus_worker_path(v);
+
+                if (path)
+                        (void) sd_bus_emit_properties_changed_strv(b->bus, path, BUS_WORKER_INTERFACE, NULL);
+        }
+        idmap_done(&b->dirty_pools);
+        idmap_done(&b->dirty_workers);
+        if (b->manager_dirty)
+                (void) sd_bus_emit_properties_changed(b->bus, BUS_PATH, BUS_MANAGER_INTERFACE, "NPools",
+                                                      "NWorkers", NULL);
+        b->manager_dirty = false;
+        return 0;
+}
+
+static void bus_schedule_flush(Bus *b) {
+        int r;
+
+        if (!b->flush_source) {
+                r = sd_event_add_defer(b->manager->event, &b->flush_source, on_flush, b);
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot schedule PropertiesChanged: %m");
+                        return;
+                }
+                (void) sd_event_source_set_description(b->flush_source, "bus-properties-changed");
+                /* after the work of this iteration is done */
+                (void) sd_event_source_set_priority(b->flush_source, SD_EVENT_PRIORITY_IDLE);
+        }
+        (void) sd_event_source_set_enabled(b->flush_source, SD_EVENT_ONESHOT);
+}
+
+void bus_pool_changed(Manager *m, Pool *p) {
+        Bus *b = bus_of(m);
+
+        if (!b)
+                return;
+        (void) idmap_put(&b->dirty_pools, (uint64_t) (uintptr_t) p, p);
+        bus_schedule_flush(b);
+}
+
+static void bus_worker_changed(Bus *b, Worker *w) {
+        (void) idmap_put(&b->dirty_workers, w->id, w);
+        bus_schedule_flush(b);
+}
+
+/* ---- lifecycle hooks ------------------------------------------------------ */
+
+static void emit_pool_signal(Bus *b, Pool *p, const char *member, const char *types, ...) {
+        _cleanup_(freep) char *path = bus_pool_path(p);
+        sd_bus_message *msg = NULL;
+        va_list ap;
+        int r;
+
+        if (!path)
+                return;
+        r = sd_bus_message_new_signal(b->bus, &msg, path, BUS_POOL_INTERFACE, member);
+        if (r >= 0) {
+                va_start(ap, types);
+                r = sd_bus_message_appendv(msg, types, ap);
+                va_end(ap);
+        }
+        if (r >= 0)
+                r = sd_bus_send(b->bus, msg, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit %s for pool %s: %m", member, p->name);
+        sd_bus_message_unref(msg);
+}
+
+static void hook_worker_started(Manager *m, Worker *w) {
+        Bus *b = bus_of(m);
+        _cleanup_(freep) char *path = bus_worker_path(w);
+
+        emit_pool_signal(b, w->pool, "WorkerStarted", "tu", w->id, (uint32_t) w->pid);
+        if (path)
+                (void) sd_bus_emit_interfaces_added(b->bus, path, BUS_WORKER_INTERFACE, NULL);
+        b->manager_dirty = true;
+        bus_pool_changed(m, w->pool);
+}
+
+static void hook_worker_ready(Manager *m, Worker *w) {
+        Bus *b = bus_of(m);
+
+        emit_pool_signal(b, w->pool, "WorkerReady", "tu", w->id, (uint32_t) w->pid);
+        bus_worker_changed(b, w);
+}
+
+static void hook_worker_state_changed(Manager *m, Worker *w) {
+        bus_worker_changed(bus_of(m), w);
+        bus_pool_changed(m, w->pool);
+}
+
+static void hook_worker_exited(Manager *m, Worker *w, const ExitRecord *r) {
+        emit_pool_signal(bus_of(m), w->pool, "WorkerExited", "tussiis", w->id, (uint32_t) r->pid,
+                         exit_reason_to_string(r->reason), r->evidence, r->code, r->status,
+                         exit_action_to_string(r->action));
+}
+
+static void hook_worker_freed(Manager *m, Worker *w) {
+        Bus *b = bus_of(m);
+        _cleanup_(freep) char *path = bus_worker_path(w);
+
+        if (idmap_get(&b->dirty_workers, w->id) == w)
+                (void) idmap_remove(&b->dirty_workers, w->id);
+        if (path)
+                (void) sd_bus_emit_interfaces_removed(b->bus, path, BUS_WORKER_INTERFACE, NULL);
+        b->manager_dirty = true;
+        bus_schedule_flush(b);
+}
+
+static void hook_pool_state_changed(Manager *m, Pool *p) {
+        emit_pool_signal(bus_of(m), p, "PoolStateChanged", "s", pool_state_to_string(p->state));
+        bus_pool_changed(m, p);
+}
+
+static void hook_pool_changed(Manager *m, Pool *p) {
+        bus_pool_changed(m, p);
+}
+
+static void hook_pool_added(Manager *m, Pool *p) {
+        Bus *b = bus_of(m);
+        _cleanup_(freep) char *path = bus_pool_path(p);
+
+        if (path)
+                (void) sd_bus_emit_interfaces_added(b->bus, path, BUS_POOL_INTERFACE, NULL);
+        b->manager_dirty = true;
+        bus_schedule_flush(b);
+}
+
+static void hook_pool_freed(Manager *m, Pool *p) {
+        Bus *b = bus_of(m);
+        _cleanup_(freep) char *path = bus_pool_path(p);
+
+        (void) idmap_remove(&b->dirty_pools, (uint64_t) (uintptr_t) p);
+        if (path)
+                (void) sd_bus_emit_interfaces_removed(b->bus, path, BUS_POOL_INTERFACE, NULL);
+        b->manager_dirty = true;
+        bus_schedule_flush(b);
+}
+
+static const ManagerHooks bus_hooks = {
+        .worker_started = hook_worker_started,
+        .worker_ready = hook_worker_ready,
+        .worker_state_changed = hook_worker_state_changed,
+        .worker_exited = hook_worker_exited,
+        .worker_freed = hook_worker_freed,
+        .pool_state_changed = hook_pool_state_changed,
+        .pool_changed = hook_pool_changed,
+        .pool_added = hook_pool_added,
+        .pool_freed = hook_pool_freed,
+};
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int bus_connect(BusTransport transport, const char *address, sd_bus **ret) {
+        sd_bus *bus = NULL;
+        int r;
+
+        switch (transport) {
+        case BUS_TRANSPORT_SYSTEM:
+                return sd_bus_open_system_with_description(ret, "workerpoold");
+        case BUS_TRANSPORT_USER:
+                return sd_bus_open_user_with_description(ret, "workerpoold");
+        case BUS_TRANSPORT_ADDRESS:
+                r = sd_bus_new(&bus);
+                if (r < 0)
+                        return r;
+                r = sd_bus_set_address(bus, address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(bus, true);
+                if (r >= 0)
+                        r = sd_bus_set_description(bus, "workerpoold");
+                if (r >= 0)
+                        r = sd_bus_start(bus);
+                if (r < 0) {
+                        sd_bus_unref(bus);
+                        return r;
+                }
+                *ret = bus;
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
+static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+
+        /* Without the bus nobody can steer us: stop cleanly, as systemd's
+         * daemons do, and let the service manager restart us. */
+        log_error("Lost the connection to the bus, exiting.");
+        manager_begin_exit(m);
+        return 0;
+}
+
+int bus_setup(Manager *m, BusTransport transport, const char *address) {
+        Bus *b;
+        int r;
+
+        if (transport == BUS_TRANSPORT_NONE)
+                return 0;
+
+        b = calloc(1, sizeof(*b));
+        if (!b)
+                return log_oom();
+        b->manager = m;
+        m->bus = b;
+
+        r = bus_connect(transport, address, &b->bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the %s bus%s%s: %m",
+                                       transport == BUS_TRANSPORT_SYSTEM ? "system" :
+                                       transport == BUS_TRANSPORT_USER ? "session" : "given",
+                                       address ? " at " : "", address ?: "");
+        r = sd_bus_error_add_map(bus_workerpoold_errors);
+        if (r < 0)
+                return log_error_errno(r, "Cannot register the bus errors: %m");
+
+        r = sd_bus_add_object_vtable(b->bus, NULL, BUS_PATH, BUS_MANAGER_INTERFACE, bus_manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot publish %s: %m", BUS_PATH);
+        r = sd_bus_add_fallback_vtable(b->bus, NULL, BUS_POOL_PREFIX, BUS_POOL_INTERFACE, bus_pool_vtable,
+                                       bus_pool_find, m);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(b->bus, NULL, BUS_POOL_PREFIX, bus_pool_enumerate, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot publish the pool objects: %m");
+        r = sd_bus_add_fallback_vtable(b->bus, NULL, BUS_WORKER_PREFIX, BUS_WORKER_INTERFACE,
+                                       bus_worker_vtable, bus_worker_find, m);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(b->bus, NULL, BUS_WORKER_PREFIX, bus_worker_enumerate, m);
+        if (r < 0)
+                return log_error_errno(r, "Cannot publish the worker objects: %m");
+        r = sd_bus_add_object_manager(b->bus, NULL, BUS_PATH);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the object manager: %m");
+
+        r = sd_bus_match_signal_async(b->bus, NULL, "org.freedesktop.DBus.Local", NULL,
+                                      "org.freedesktop.DBus.Local", "Disconnected", on_disconnected,
+                                      NULL, m);
+        if (r < 0)
+                log_debug_errno(r, "Cannot watch for disconnection: %m");
+
+        r = sd_bus_attach_event(b->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
+
+        m->hooks = &bus_hooks;
+
+        /* Synchronously: the name must be ours before READY=1. */
+        r = sd_bus_request_name(b->bus, BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Cannot acquire the bus name %s: %m", BUS_NAME);
+        log_info("Acquired the bus name %s.", BUS_NAME);
+        return 0;
+}
+
+void bus_done(Manager *m) {
+        Bus *b;
+
+        if (!m)
+                return;
+        b = bus_of(m);
+        m->hooks = NULL;
+        if (!b)
+                return;
+        sd_event_source_disable_unref(b->flush_source);
+        if (b->bus) {
+                (void) sd_bus_flush(b->bus);
+                (void) sd_bus_detach_event(b->bus);
+                sd_bus_flush_close_unref(b->bus);
+        }
+        idmap_done(&b->dirty_pools);
+        idmap_done(&b->dirty_workers);
+        free(b);
+        m->bus = NULL;
+}

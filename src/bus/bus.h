@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* The daemon's D-Bus layer: org.workerpoold1 on the system bus (or the
+ * session bus, or any address). Vtables in bus-manager.c, bus-pool.c and
+ * bus-worker.c; the connection, the name, the lifecycle hooks (signals,
+ * PropertiesChanged, InterfacesAdded/Removed) here. See org.workerpoold1(5). */
+
+#include <systemd/sd-bus.h>
+
+#include "../manager.h"
+#include "../shared/idmap.h"
+#include "bus-util.h"
+
+typedef enum BusTransport {
+        BUS_TRANSPORT_SYSTEM,
+        BUS_TRANSPORT_USER,
+        BUS_TRANSPORT_ADDRESS,
+        BUS_TRANSPORT_NONE,             /* no bus at all */
+} BusTransport;
+
+typedef struct Bus {
+        Manager *manager;               /* not owned */
+        sd_bus *bus;                    /* owned */
+        IdMap dirty_pools;              /* (uintptr_t) Pool* -> Pool*: PropertiesChanged due */
+        IdMap dirty_workers;            /* worker id -> Worker*: PropertiesChanged due */
+        bool manager_dirty;
+        sd_event_source *flush_source;  /* owned: emits what is due, once per loop iteration */
+} Bus;
+
+/* Connect, publish the objects and take the name (synchronously: when this
+ * returns 0 the name is ours). */
+int bus_setup(Manager *m, BusTransport transport, const char *address);
+/* Flush and close; clears the hooks. Safe if bus_setup() failed or never ran. */
+void bus_done(Manager *m);
+
+/* --- internal to src/bus/ --- */
+
+extern const sd_bus_vtable bus_manager_vtable[];
+extern const sd_bus_vtable bus_pool_vtable[];
+extern const sd_bus_vtable bus_worker_vtable[];
+extern const sd_bus_error_map bus_workerpoold_errors[];
+
+int bus_pool_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                  sd_bus_error *error);
+int bus_pool_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error);
+int bus_worker_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                    sd_bus_error *error);
+int bus_worker_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                         sd_bus_error *error);
+
+/* Object paths (malloc'd, NULL on OOM). */
+char *bus_pool_path(const Pool *p);
+char *bus_worker_path(const Worker *w);
+
+/* 0 if the sender of msg has euid 0; otherwise NotPermitted in error and -EPERM. */
+int bus_verify_privileged(sd_bus_message *msg, sd_bus_error *error);
+
+/* Cgroup counters for properties, read on demand; UINT64_MAX when unknown. */
+uint64_t bus_cgroup_read(int cgroup_fd, const char *file, const char *key);
+uint64_t bus_cgroup_cpu_nsec(int cgroup_fd);
+/* A "(dddt)" of the "some" line of a *.pressure file (avg10, avg60,
+ * avg300, total usec); (-1, -1, -1, UINT64_MAX) when unavailable. */
+int bus_append_pressure(sd_bus_message *reply, int cgroup_fd, const char *file);
+
+/* Mark for a coalesced PropertiesChanged. */
+void bus_pool_changed(Manager *m, Pool *p);
