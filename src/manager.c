@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -52,6 +53,7 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
                 return -ENOMEM;
 
         if (o->cgroup_root) {
+                m->cgroup_root_explicit = true;
                 m->cgroup_root = strdup(o->cgroup_root);
                 if (!m->cgroup_root)
                         return -ENOMEM;
@@ -187,7 +189,9 @@ static int manager_setup_cgroups(Manager *m) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create the parents of %s%s: %m", m->cgroup_mount,
                                        m->cgroup_root);
-        if (mkdirat(m->cgroup_mount_fd, m->cgroup_root + 1, 0755) >= 0)
+        /* Ours to remove on exit: what we made, and an explicit --cgroup-root
+         * (a crashed predecessor may have made it; rmdir fails if not empty). */
+        if (mkdirat(m->cgroup_mount_fd, m->cgroup_root + 1, 0755) >= 0 || m->cgroup_root_explicit)
                 m->created_root = true;
         else if (errno != EEXIST)
                 return log_error_errno(-errno, "Cannot create %s%s: %m", m->cgroup_mount, m->cgroup_root);
@@ -382,6 +386,42 @@ static void manager_send_status(Manager *m) {
                           workers, ready);
 }
 
+/* Pool cgroups of a previous instance for pools we do not run any more. */
+static void manager_reap_stale_pools(Manager *m) {
+        _cleanup_(closep) int dfd = -EBADF;
+        struct dirent *de;
+        DIR *d;
+
+        dfd = openat(m->cgroup_root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return;
+        d = fdopendir(dfd);
+        if (!d)
+                return;
+        dfd = -EBADF;
+        while ((de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+                char name[256];
+                unsigned n = 0;
+                int r;
+
+                if (de->d_type != DT_DIR || l <= 5 || !streq(de->d_name + l - 5, ".pool"))
+                        continue;
+                snprintf(name, sizeof name, "%.*s", (int) (l - 5), de->d_name);
+                if (manager_find_pool(m, name))
+                        continue;
+                r = cgroup_open(m->cgroup_root_fd, de->d_name, &dfd);
+                if (r < 0)
+                        continue;
+                (void) cgroup_reap_children(dfd, ".worker", &n);
+                dfd = safe_close(dfd);
+                r = cgroup_remove(m->cgroup_root_fd, de->d_name);
+                log_warning("Removed the cgroup of pool %s left by a previous instance (%u workers ended)%s",
+                            name, n, r < 0 ? ", but it could not be removed" : ".");
+        }
+        closedir(d);
+}
+
 int manager_startup(Manager *m) {
         _cleanup_(strv_freep) char **names = NULL;
         int r;
@@ -401,6 +441,7 @@ int manager_startup(Manager *m) {
                 log_notice("No pools configured (looked in %s).", m->config_dirs[0]);
         for (char **n = names; n && *n; n++)
                 (void) manager_add_pool(m, *n);   /* one bad pool never stops the others */
+        manager_reap_stale_pools(m);
         return 0;
 }
 

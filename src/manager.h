@@ -52,7 +52,8 @@ struct Manager {
         int cgroup_mount_fd;            /* owned */
         int cgroup_root_fd;             /* owned */
         int supervisor_fd;              /* owned */
-        bool created_root;
+        bool created_root;              /* remove it on exit */
+        bool cgroup_root_explicit;      /* --cgroup-root */
         CgroupMask controllers;         /* enabled for our pools */
 
         Pool *pools;                    /* owned list */

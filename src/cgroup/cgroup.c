@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <fcntl.h>
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -250,5 +251,54 @@ int cgroup_apply_limits(int fd, CgroupMask mask, const CgroupLimits *l) {
                 APPLY("pids.max", buf);
         }
 #undef APPLY
+        return ret;
+}
+
+static int cgroup_reap_one(int parent_fd, const char *name) {
+        _cleanup_(closep) int fd = -EBADF;
+        unsigned dummy;
+        int r;
+
+        r = cgroup_open(parent_fd, name, &fd);
+        if (r < 0)
+                return r == -ENOENT ? 0 : r;
+        (void) cgroup_reap_children(fd, "", &dummy);
+        if (cgroup_is_populated(fd) > 0) {
+                (void) cgroup_kill(fd);
+                for (int k = 0; k < 200 && cgroup_is_populated(fd) > 0; k++)
+                        (void) usleep(10 * 1000);
+        }
+        return cgroup_remove(parent_fd, name);
+}
+
+int cgroup_reap_children(int fd, const char *suffix, unsigned *ret_n) {
+        _cleanup_(closep) int dfd = -EBADF;
+        size_t k = strlen(suffix);
+        unsigned n = 0;
+        DIR *d;
+        struct dirent *de;
+        int r, ret = 0;
+
+        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d)
+                return -errno;
+        dfd = -EBADF;   /* owned by d now */
+        while ((de = readdir(d))) {
+                size_t l = strlen(de->d_name);
+
+                if (de->d_type != DT_DIR || de->d_name[0] == '.' || l < k ||
+                    !streq(de->d_name + l - k, suffix))
+                        continue;
+                r = cgroup_reap_one(fd, de->d_name);
+                if (r < 0 && ret == 0)
+                        ret = r;
+                else if (r >= 0)
+                        n++;
+        }
+        closedir(d);
+        *ret_n = n;
         return ret;
 }

@@ -61,3 +61,9 @@ int cgroup_write(int fd, const char *file, const char *value);
 /* Write every limit whose controller is in `mask`; returns the first error
  * but tries all (a missing memory.swap.max — no swap accounting — is skipped). */
 int cgroup_apply_limits(int fd, CgroupMask mask, const CgroupLimits *l);
+
+/* Startup cleanup of what a previous, crashed instance left: for every child
+ * of fd whose name ends in suffix, write cgroup.kill, wait (up to about 2 s,
+ * polling: only for startup) until it is empty, and remove it. Children of
+ * those children are handled first (recursive). *ret_n: how many removed. */
+int cgroup_reap_children(int fd, const char *suffix, unsigned *ret_n);

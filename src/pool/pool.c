@@ -76,6 +76,7 @@ static int pool_alloc_rings(Pool *p) {
 int pool_new(Manager *m, PoolConfig *config, Pool **ret) {
         Pool *p;
         char name[96];
+        unsigned stale = 0;
         int r;
 
         p = calloc(1, sizeof(*p));
@@ -99,6 +100,13 @@ int pool_new(Manager *m, PoolConfig *config, Pool **ret) {
         r = cgroup_create(m->cgroup_root_fd, name, true, &p->cgroup_fd);
         if (r < 0)
                 goto fail;
+        /* Leftovers of a previous instance that died without cleaning up:
+         * unsupervised workers; end them, and free the names. */
+        r = cgroup_reap_children(p->cgroup_fd, ".worker", &stale);
+        if (r < 0)
+                log_warning_errno(r, "Pool %s: cannot remove every stale worker cgroup: %m", p->name);
+        if (stale > 0)
+                log_warning("Pool %s: ended %u workers left by a previous instance.", p->name, stale);
         r = cgroup_enable_controllers(p->cgroup_fd, m->controllers);
         if (r < 0)
                 log_warning_errno(r, "Pool %s: cannot enable controllers: %m", p->name);
@@ -149,6 +157,7 @@ Pool *pool_free(Pool *p) {
                 MANAGER_HOOK(m, pool_freed, p);
 
         sd_event_source_disable_unref(p->rolling_source);
+        sd_event_source_disable_unref(p->reconcile_source);
         while (p->pending)
                 pending_free(p->pending);
         while (p->workers) {
@@ -203,6 +212,14 @@ static uint32_t pool_target(const Pool *p) {
         return (p->n_wanted > gone ? p->n_wanted - gone : 0) + (p->rolling_worker ? 1 : 0);
 }
 
+static bool pool_reconcile_pending(const Pool *p) {
+        int enabled = SD_EVENT_OFF;
+
+        return p->reconcile_source &&
+               sd_event_source_get_enabled(p->reconcile_source, &enabled) >= 0 &&
+               enabled != SD_EVENT_OFF;
+}
+
 void pool_update_state(Pool *p) {
         uint32_t target;
 
@@ -230,7 +247,8 @@ void pool_update_state(Pool *p) {
         target = pool_target(p);
         if (p->n_ready >= target && p->n_vacant == 0)
                 pool_set_state(p, POOL_RUNNING);
-        else if (p->state == POOL_STARTING && p->n_active > p->n_ready)
+        else if (p->state == POOL_STARTING &&
+                 (p->n_active > p->n_ready || pool_reconcile_pending(p)))
                 return;   /* still coming up */
         else
                 pool_set_state(p, POOL_DEGRADED);
@@ -251,6 +269,10 @@ static int pool_spawn(Pool *p, unsigned streak) {
         }
         return 0;
 }
+
+#define POOL_SPAWN_BATCH 32u
+
+static void pool_schedule_reconcile(Pool *p);
 
 /* Start or stop workers until active + pending == target. Excess goes
  * newest-pending first, then starting, then idle, busy last. */
@@ -276,12 +298,39 @@ static void pool_reconcile(Pool *p) {
 
         if (p->state == POOL_FAILED)
                 return;
-        while (have < target) {
+        /* Start at most a batch per loop iteration, so that exits, notify
+         * messages and bus calls are served while a big pool comes up. */
+        for (unsigned k = 0; have < target; k++) {
+                if (k == POOL_SPAWN_BATCH) {
+                        pool_schedule_reconcile(p);
+                        break;
+                }
                 if (pool_spawn(p, 0) < 0)
                         break;   /* logged; the exits will come through the normal path */
                 have++;
         }
         pool_update_state(p);
+}
+
+static int on_reconcile(sd_event_source *s, void *userdata) {
+        pool_reconcile(userdata);
+        return 0;
+}
+
+static void pool_schedule_reconcile(Pool *p) {
+        int r;
+
+        if (!p->reconcile_source) {
+                r = sd_event_add_defer(p->manager->event, &p->reconcile_source, on_reconcile, p);
+                if (r < 0) {
+                        log_oom();
+                        return;
+                }
+                (void) sd_event_source_set_description(p->reconcile_source, "pool-reconcile");
+                /* below exits, notify and bus traffic (priority 0) */
+                (void) sd_event_source_set_priority(p->reconcile_source, SD_EVENT_PRIORITY_IDLE);
+        }
+        (void) sd_event_source_set_enabled(p->reconcile_source, SD_EVENT_ONESHOT);
 }
 
 int pool_start(Pool *p) {

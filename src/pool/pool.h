@@ -120,6 +120,7 @@ struct Pool {
         bool remove_when_stopped;       /* removed from the config: free once stopped */
         Worker *rolling_worker;         /* not owned: the new worker of a rolling restart */
         sd_event_source *rolling_source; /* owned: next rolling restart step */
+        sd_event_source *reconcile_source; /* owned: the next batch of worker starts */
 };
 
 int pool_new(Manager *m, PoolConfig *config, Pool **ret);   /* takes config on success */

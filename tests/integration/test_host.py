@@ -246,6 +246,27 @@ class CrashLoop(DaemonTest):
         self.assertCleanExit(d)
 
 
+class Stale(DaemonTest):
+    def test_workers_left_by_a_crashed_instance_are_ended(self):
+        d = self.start({"s": pool(f"{SLEEP} infinity", Workers=3),
+                        "old": pool(f"{SLEEP} infinity", Workers=2)})
+        pids = sum(d.wait_workers("s", 3).values(), []) + sum(d.wait_workers("old", 2).values(), [])
+        d.proc.kill()          # no cleanup at all: the workers live on
+        d.proc.wait()
+        for p in pids:
+            self.assertTrue(pid_alive(p))
+        d.remove_pool("old")
+        d2 = self.start({}, successor_of=d)
+        d2.wait_log(r"Pool s: ended 3 workers left by a previous instance")
+        d2.wait_log(r"Removed the cgroup of pool old left by a previous instance \(2 workers ended\)")
+        new = sum(d2.wait_workers("s", 3).values(), [])
+        self.assertFalse(set(new) & set(pids))
+        for p in pids:
+            wait_until(lambda: not pid_alive(p), what=f"stale pid {p} gone")
+        self.assertFalse(os.path.exists(d2.pool_dir("old")))
+        self.assertCleanExit(d2)
+
+
 class Leaks(DaemonTest):
     def test_1000_crash_restart_cycles(self):
         """1,000 crash/restart cycles: fds and cgroups come back to where they

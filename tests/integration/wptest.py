@@ -46,11 +46,14 @@ def pid_alive(pid):
 class Daemon:
     """One workerpoold with its own config dir, runtime dir and cgroup root."""
 
-    def __init__(self, pools, extra_args=(), dropins=None):
-        self.tmp = tempfile.TemporaryDirectory(prefix="wp-test-")
+    def __init__(self, pools, extra_args=(), dropins=None, successor_of=None):
+        if successor_of:   # a new instance on the same config and cgroup root
+            self.tmp = successor_of.tmp
+        else:
+            self.tmp = tempfile.TemporaryDirectory(prefix="wp-test-")
         self.confdir = os.path.join(self.tmp.name, "pools.d")
         self.rundir = os.path.join(self.tmp.name, "run")
-        os.mkdir(self.confdir)
+        os.makedirs(self.confdir, exist_ok=True)
         for name, text in pools.items():
             self.write_pool(name, text)
         for (name, fname), text in (dropins or {}).items():
@@ -61,7 +64,8 @@ class Daemon:
         mount = cgroup2_mount()
         assert mount, "no cgroup2 mount"
         self.mount = mount
-        self.cgroot = os.path.join(mount, "wp-test-%d-%d" % (os.getpid(), time.monotonic_ns() % 10**9))
+        self.cgroot = successor_of.cgroot if successor_of else os.path.join(
+            mount, "wp-test-%d-%d" % (os.getpid(), time.monotonic_ns() % 10**9))
         self.lines = []
         self.cond = threading.Condition()
         args = [WORKERPOOLD, "--config-dir", self.confdir, "--runtime-dir", self.rundir,
