@@ -341,13 +341,16 @@ static void log_config_errors(char **errors) {
                 log_structv(LOG_ERR, 0, MESSAGE_ID_CONFIG_ERROR, (char *const[]) { NULL }, "%s", *e);
 }
 
-/* Load one pool's config; errors are logged with file:line. */
-static int manager_load_pool_config(Manager *m, const char *name, PoolConfig **ret) {
+/* Load one pool's config; errors are logged with file:line, and appended to
+ * *collect when it is not NULL (for the bus reply of Reload). */
+static int manager_load_pool_config(Manager *m, const char *name, PoolConfig **ret, char ***collect) {
         char **errors = NULL;
         int r;
 
         r = config_load_pool(name, (const char *const *) m->config_dirs, &m->config, ret, &errors);
         log_config_errors(errors);
+        for (char **e = errors; collect && e && *e; e++)
+                (void) strv_extend(collect, *e);
         strv_free(errors);
         if (r == -EINVAL)
                 log_error("Pool %s: configuration refused, see the errors above.", name);
@@ -356,12 +359,12 @@ static int manager_load_pool_config(Manager *m, const char *name, PoolConfig **r
         return r;
 }
 
-static int manager_add_pool(Manager *m, const char *name) {
+static int manager_add_pool(Manager *m, const char *name, char ***collect) {
         PoolConfig *c = NULL;
         Pool *p = NULL;
         int r;
 
-        r = manager_load_pool_config(m, name, &c);
+        r = manager_load_pool_config(m, name, &c, collect);
         if (r < 0)
                 return r;
         r = pool_new(m, c, &p);
@@ -440,13 +443,13 @@ int manager_startup(Manager *m) {
         if (strv_length(names) == 0)
                 log_notice("No pools configured (looked in %s).", m->config_dirs[0]);
         for (char **n = names; n && *n; n++)
-                (void) manager_add_pool(m, *n);   /* one bad pool never stops the others */
+                (void) manager_add_pool(m, *n, NULL);   /* one bad pool never stops the others */
         manager_reap_stale_pools(m);
         return 0;
 }
 
-int manager_reload(Manager *m) {
-        _cleanup_(strv_freep) char **names = NULL;
+int manager_reload(Manager *m, char ***ret_errors) {
+        _cleanup_(strv_freep) char **names = NULL, **errors = NULL;
         int r;
 
         log_info("Reloading the configuration.");
@@ -468,22 +471,28 @@ int manager_reload(Manager *m) {
                 PoolConfig *c = NULL;
 
                 if (!p) {
-                        (void) manager_add_pool(m, *n);
+                        (void) manager_add_pool(m, *n, &errors);
                         continue;
                 }
-                r = manager_load_pool_config(m, *n, &c);
+                r = manager_load_pool_config(m, *n, &c, &errors);
                 if (r < 0) {
                         log_warning("Pool %s: keeping the running configuration.", *n);
                         continue;
                 }
-                p->remove_when_stopped = false;
-                (void) pool_reconfigure(p, c);
-                if (p->state == POOL_STOPPED || p->state == POOL_STOPPING)
+                /* Back in the configuration while it was going away: keep it.
+                 * A pool stopped on request stays stopped, as a unit would. */
+                if (p->remove_when_stopped) {
+                        p->remove_when_stopped = false;
+                        (void) pool_reconfigure(p, c);
                         (void) pool_start(p);
+                } else
+                        (void) pool_reconfigure(p, c);
         }
         manager_check_finished(m);
         (void) sd_notify(false, "READY=1");
         manager_send_status(m);
+        if (ret_errors)
+                *ret_errors = TAKE_PTR(errors);
         return 0;
 }
 
@@ -542,7 +551,7 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
         Manager *m = userdata;
 
         if (si->ssi_signo == SIGHUP)
-                (void) manager_reload(m);
+                (void) manager_reload(m, NULL);
         else
                 manager_begin_exit(m);
         return 0;

@@ -84,7 +84,10 @@ Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
 int manager_startup(Manager *m);        /* cgroups, notify socket, load and start pools */
 int manager_run(Manager *m);
-int manager_reload(Manager *m);
+/* Reload every pool's configuration. Pools whose new files have errors keep
+ * running as they were; those errors ("FILE:LINE: message") are logged and,
+ * if ret_errors is not NULL, returned there (NULL when there were none). */
+int manager_reload(Manager *m, char ***ret_errors);
 void manager_begin_exit(Manager *m);
 /* A pool stopped or a worker went away: maybe we are done. */
 void manager_check_finished(Manager *m);

@@ -5,6 +5,7 @@
 
 #include "config-build.h"
 #include "bus.h"
+#include "../shared/strv.h"
 
 static int property_get_n_pools(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -249,15 +250,24 @@ static int method_list_events(sd_bus_message *msg, void *userdata, sd_bus_error 
 }
 
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        _cleanup_(strv_freep) char **errors = NULL;
         Manager *m = userdata;
         int r;
 
         r = bus_verify_privileged(msg, error);
         if (r < 0)
                 return r;
-        r = manager_reload(m);
+        r = manager_reload(m, &errors);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Reload failed: %m");
+        if (errors) {
+                _cleanup_(freep) char *text = strv_join(errors, "\n");
+
+                /* The other pools were reloaded; these kept their old config. */
+                return sd_bus_error_setf(error, BUS_ERROR_INVALID_CONFIG,
+                                         "Pools with errors keep their running configuration:\n%s",
+                                         text ?: "(out of memory)");
+        }
         return sd_bus_reply_method_return(msg, NULL);
 }
 

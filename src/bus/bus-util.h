@@ -24,6 +24,7 @@
 #define BUS_ERROR_POOL_FAILED     "org.workerpoold1.Error.PoolFailed"
 #define BUS_ERROR_OUT_OF_RANGE    "org.workerpoold1.Error.OutOfRange"
 #define BUS_ERROR_NOT_PERMITTED   "org.workerpoold1.Error.NotPermitted"
+#define BUS_ERROR_INVALID_CONFIG  "org.workerpoold1.Error.InvalidConfig"
 
 /* The drop-in SetProperties() writes (without runtime) in NAME.pool.d/. */
 #define BUS_SET_PROPERTY_DROPIN "50-set-property.conf"

@@ -407,9 +407,12 @@ int pool_reconfigure(Pool *p, PoolConfig *config) {
                         log_info("Pool %s: new limits applied to %u live workers.", p->name,
                                  p->n_active);
         }
-        if (exec)
-                log_notice("Pool %s: ExecStart=/Environment= etc. changed; new workers use the new "
-                           "command, running ones are kept.", p->name);
+        if (exec && (p->state == POOL_RUNNING || p->state == POOL_DEGRADED ||
+                     p->state == POOL_STARTING)) {
+                log_info("Pool %s: the command line or its environment changed, rolling restart.",
+                         p->name);
+                (void) pool_restart(p);
+        }
         if (config->workers != old_workers)
                 (void) pool_scale(p, MIN(MAX(config->workers, config->min_workers), config->max_workers));
         return 0;

@@ -571,6 +571,30 @@ class Hostile(BusTest):
         self.assertCleanExit(d)
 
 
+class Reload(BusTest):
+    def test_reload_reports_config_errors_keeps_pool(self):
+        d = self.start_bus_daemon({"web": pool("/bin/sleep infinity", Workers=2),
+                                   "cmd": pool("/bin/sleep infinity", Workers=2)})
+        before = d.wait_workers("web", 2)
+        cmd_before = d.wait_workers("cmd", 2)
+        d.write_pool("web", pool("/bin/sleep infinity", Workers=2) + "[Resources]\nMemoryMax=lots\n")
+        d.write_pool("cmd", pool("/bin/sleep 100000", Workers=2))
+        p = self.mgr("Reload", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("InvalidConfig", p.stderr + p.stdout)
+        self.assertRegex(p.stderr, r"web\.pool:5: .*MemoryMax")
+        self.assertEqual(d.worker_pids("web"), before)       # kept as it was
+        # a changed ExecStart= rolls the other pool over, one worker at a time
+        d.wait_log(r"Pool cmd: rolling restart of 2 workers")
+        d.wait_log(r"Pool cmd: rolling restart done", timeout=30)
+        after = d.wait_workers("cmd", 2)
+        self.assertFalse(set(sum(after.values(), [])) & set(sum(cmd_before.values(), [])))
+        for pids in after.values():
+            with open(f"/proc/{pids[0]}/cmdline", "rb") as f:
+                self.assertEqual(f.read().split(b"\0")[1], b"100000")
+        self.assertCleanExit(d)
+
+
 class Ctl(BusTest):
     def test_workerpoolctl(self):
         d = self.start_bus_daemon({"c": pool(f"{SLEEP} infinity", Workers=2, MaxWorkers=10,
