@@ -396,8 +396,10 @@ static bool run_case(FaultProbe *probe, const Case *c, CaseResult *res) {
                 r = spawn(leaf_fd, argv, pipefd[1], &pid, &pidfd);
         }
         pipefd[1] = safe_close(pipefd[1]);
-        if (!check(r >= 0, res, "clone3: %s", strerror(-r)))
+        if (!check(r >= 0, res, "clone3: %s", strerror(-r))) {
+                ok = false;
                 goto finish;
+        }
         target = pid;
 
         if (c->shell_kill) {
@@ -443,8 +445,10 @@ static bool run_case(FaultProbe *probe, const Case *c, CaseResult *res) {
                 ok = check(r == -ENOENT, res, "outside the subtree, but take() = %d", r) && ok;
                 goto finish;
         }
-        if (!check(r >= 0, res, "no evidence: %s", strerror(-r)))
+        if (!check(r >= 0, res, "no evidence: %s", strerror(-r))) {
+                ok = false;
                 goto finish;
+        }
 
         latencies_us[n_latencies] = (double) (t1 - ev.timestamp_ns) / 1000.0;
         ready_us[n_latencies] = (double) (t1 - t_ready) / 1000.0;
