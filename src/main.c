@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -40,6 +41,7 @@ enum {
         ARG_CGROUP_ROOT,
         ARG_RUNTIME_DIR,
         ARG_LOG_LEVEL,
+        ARG_DESERIALIZE,
         ARG_SYSTEM,
         ARG_USER,
         ARG_BUS,
@@ -57,10 +59,11 @@ int main(int argc, char *argv[]) {
                 { "system",      no_argument,       NULL, ARG_SYSTEM      },
                 { "user",        no_argument,       NULL, ARG_USER        },
                 { "bus",         required_argument, NULL, ARG_BUS         },
+                { "deserialize", required_argument, NULL, ARG_DESERIALIZE },
                 {}
         };
         _cleanup_(strv_freep) char **dirs = NULL;
-        ManagerOptions o = { .log_level = -1 };
+        ManagerOptions o = { .log_level = -1, .argv = argv, .deserialize_fd = -EBADF };
         BusTransport transport = BUS_TRANSPORT_SYSTEM;
         const char *bus_address = NULL;
         bool bus_explicit = false;
@@ -72,6 +75,18 @@ int main(int argc, char *argv[]) {
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
+                case ARG_DESERIALIZE: {
+                        /* internal: state handed over by a re-exec (see Reexecute) */
+                        char *end;
+                        long fd = strtol(optarg, &end, 10);
+
+                        if (*end || fd < 3 || fd > INT_MAX) {
+                                log_error("Invalid --deserialize=%s.", optarg);
+                                return 2;
+                        }
+                        o.deserialize_fd = (int) fd;
+                        break;
+                }
                 case 'h':
                         help();
                         return 0;
@@ -145,8 +160,14 @@ int main(int argc, char *argv[]) {
                         r = 0;
                 }
         }
-        if (r >= 0)
+        while (r >= 0) {
                 r = manager_run(m);
+                if (r < 0 || !m->reexec_requested)
+                        break;
+                /* Only returns if the exec failed: then we go on as we were. */
+                m->reexec_requested = false;
+                (void) manager_reexecute(m);
+        }
         bus_done(m);
         manager_free(m);
         return r < 0 ? 1 : 0;

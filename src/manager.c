@@ -28,6 +28,8 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         if (!m)
                 return -ENOMEM;
         *m = (Manager) {
+                .argv = o->argv,
+                .deserialize_fd = o->deserialize_fd,
                 .cgroup_mount_fd = -EBADF,
                 .cgroup_root_fd = -EBADF,
                 .supervisor_fd = -EBADF,
@@ -86,6 +88,8 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sighup_source);
         manager_fault_probe_done(m);
         safe_close(m->notify_fd);
+        safe_close(m->deserialize_fd);
+        free(m->deserialize_buf);
         if (m->notify_path)
                 (void) unlink(m->notify_path);
 
@@ -326,9 +330,11 @@ static int manager_setup_notify(Manager *m) {
                 m->notify_path = NULL;
                 return log_oom();
         }
-        r = notify_socket_open(m->notify_path, &m->notify_fd);
-        if (r < 0)
-                return log_error_errno(r, "Cannot open the notify socket %s: %m", m->notify_path);
+        if (m->notify_fd < 0) {   /* else inherited across a re-exec */
+                r = notify_socket_open(m->notify_path, &m->notify_fd);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot open the notify socket %s: %m", m->notify_path);
+        }
         r = sd_event_add_io(m->event, &m->notify_source, m->notify_fd, EPOLLIN, on_notify, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch the notify socket: %m");
@@ -432,6 +438,11 @@ int manager_startup(Manager *m) {
         r = manager_setup_cgroups(m);
         if (r < 0)
                 return r;
+        if (m->deserialize_fd >= 0) {
+                r = manager_deserialize_begin(m);
+                if (r < 0)
+                        return r;
+        }
         r = manager_setup_notify(m);
         if (r < 0)
                 return r;
@@ -442,8 +453,11 @@ int manager_startup(Manager *m) {
                 return log_error_errno(r, "Cannot list the pool configuration directories: %m");
         if (strv_length(names) == 0)
                 log_notice("No pools configured (looked in %s).", m->config_dirs[0]);
+        if (m->deserialize_buf)
+                (void) manager_deserialize(m, names);
         for (char **n = names; n && *n; n++)
-                (void) manager_add_pool(m, *n, NULL);   /* one bad pool never stops the others */
+                if (!manager_find_pool(m, *n))
+                        (void) manager_add_pool(m, *n, NULL);   /* one bad pool never stops the others */
         manager_reap_stale_pools(m);
         return 0;
 }
@@ -558,12 +572,13 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 }
 
 int manager_run(Manager *m) {
-        int r;
+        int r = 0;
 
-        r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_signal, m);
-        if (r >= 0)
+        if (!m->sigterm_source)
+                r = sd_event_add_signal(m->event, &m->sigterm_source, SIGTERM, on_signal, m);
+        if (r >= 0 && !m->sigint_source)
                 r = sd_event_add_signal(m->event, &m->sigint_source, SIGINT, on_signal, m);
-        if (r >= 0)
+        if (r >= 0 && !m->sighup_source)
                 r = sd_event_add_signal(m->event, &m->sighup_source, SIGHUP, on_signal, m);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch signals: %m");
@@ -573,6 +588,13 @@ int manager_run(Manager *m) {
         r = sd_event_loop(m->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
-        log_info("All pools stopped, exiting.");
+        if (!m->reexec_requested)
+                log_info("All pools stopped, exiting.");
         return 0;
+}
+
+void manager_request_reexec(Manager *m) {
+        /* Leave the loop first: the exec happens from main(), outside any callback. */
+        m->reexec_requested = true;
+        (void) sd_event_exit(m->event, 0);
 }

@@ -38,6 +38,8 @@ typedef struct ManagerOptions {
         const char *cgroup_root;        /* NULL: our own cgroup */
         const char *runtime_dir;        /* NULL: $RUNTIME_DIRECTORY or /run/workerpoold */
         int log_level;                  /* -1: from the config */
+        char **argv;                    /* for re-exec */
+        int deserialize_fd;             /* --deserialize=FD, or -EBADF */
 } ManagerOptions;
 
 struct Manager {
@@ -75,6 +77,13 @@ struct Manager {
         bool exiting;
         bool ready_sent;
 
+        /* Re-exec (manager-serialize.c) */
+        char **argv;                    /* not owned: main()'s, to exec ourselves again */
+        int deserialize_fd;             /* owned: state from the previous image, or -EBADF */
+        char *deserialize_buf;          /* owned: its text, between begin and the rest */
+        bool deserializing;
+        bool reexec_requested;
+
         const ManagerHooks *hooks;      /* not owned */
         void *bus;                      /* owned by the bus layer (src/bus/) */
 };
@@ -103,5 +112,15 @@ uint64_t manager_next_worker_id(Manager *m);
 
 /* Fill the fault-probe fields of i for a worker that died of a signal. */
 void manager_fault_evidence(Manager *m, pid_t pid, ExitInfo *i);
+/* Re-exec in place keeping every worker: serialize to a memfd, execve()
+ * /proc/self/exe with the pidfds and the notify socket open. Returns only on
+ * failure (and then everything is as it was). */
+int manager_reexecute(Manager *m);
+/* Ask for a re-exec once the current event has been handled. */
+void manager_request_reexec(Manager *m);
+/* In the new image: read m->deserialize_fd (and take the notify socket)... */
+int manager_deserialize_begin(Manager *m);
+/* ...then restore pools and workers; pools not in `configured` are dropped. */
+int manager_deserialize(Manager *m, char **configured);
 void manager_fault_probe_setup(Manager *m);
 void manager_fault_probe_done(Manager *m);

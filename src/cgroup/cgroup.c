@@ -272,6 +272,11 @@ static int cgroup_reap_one(int parent_fd, const char *name) {
 }
 
 int cgroup_reap_children(int fd, const char *suffix, unsigned *ret_n) {
+        return cgroup_reap_children_except(fd, suffix, NULL, NULL, ret_n);
+}
+
+int cgroup_reap_children_except(int fd, const char *suffix, bool (*keep)(const char *name, void *userdata),
+                                void *userdata, unsigned *ret_n) {
         _cleanup_(closep) int dfd = -EBADF;
         size_t k = strlen(suffix);
         unsigned n = 0;
@@ -291,6 +296,8 @@ int cgroup_reap_children(int fd, const char *suffix, unsigned *ret_n) {
 
                 if (de->d_type != DT_DIR || de->d_name[0] == '.' || l < k ||
                     !streq(de->d_name + l - k, suffix))
+                        continue;
+                if (keep && keep(de->d_name, userdata))
                         continue;
                 r = cgroup_reap_one(fd, de->d_name);
                 if (r < 0 && ret == 0)

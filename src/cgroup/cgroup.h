@@ -67,3 +67,6 @@ int cgroup_apply_limits(int fd, CgroupMask mask, const CgroupLimits *l);
  * polling: only for startup) until it is empty, and remove it. Children of
  * those children are handled first (recursive). *ret_n: how many removed. */
 int cgroup_reap_children(int fd, const char *suffix, unsigned *ret_n);
+/* The same, sparing the children for which keep(name, userdata) is true. */
+int cgroup_reap_children_except(int fd, const char *suffix, bool (*keep)(const char *name, void *userdata),
+                                void *userdata, unsigned *ret_n);

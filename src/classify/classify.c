@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "../config/parse-util.h"
+#include "../spawn/seccomp.h"
 #include "classify.h"
 
 static const char *const reason_names[_EXIT_REASON_MAX] = {
@@ -117,10 +119,15 @@ static void classify_signal(const ExitInfo *i, ExitClassification *ret) {
 
         if (sig == SIGSYS && (i->has_seccomp_filter || (i->have_evidence && i->syscall >= 0))) {
                 ret->reason = EXIT_REASON_SECCOMP;
-                if (i->have_evidence && i->syscall >= 0)
-                        EVIDENCE("SIGSYS from the system call filter, syscall %d", i->syscall);
-                else
-                        EVIDENCE("SIGSYS from the system call filter");
+                if (i->have_evidence && i->syscall >= 0) {
+                        char *n = seccomp_syscall_name(i->syscall);
+
+                        EVIDENCE("SIGSYS from the system call filter, syscall %s (%d)%s",
+                                 n ?: "unknown", i->syscall, ret->core_dumped ? ", core dumped" : "");
+                        free(n);
+                } else
+                        EVIDENCE("SIGSYS from the system call filter%s",
+                                 ret->core_dumped ? ", core dumped" : "");
                 return;
         }
 

@@ -17,6 +17,8 @@
 #include "parse-util.h"
 #include "../shared/log.h"   /* log_parse_level() only: this layer never logs */
 #include "../shared/strv.h"
+#include "../spawn/sandbox-util.h"
+#include "../spawn/seccomp.h"
 
 #define WHITESPACE " \t\n\r"
 #define COMMENTS "#;"
@@ -759,6 +761,221 @@ static int config_parse_log_level(ConfigParser *p, const ConfigItem *item, const
         return 0;
 }
 
+/* ---- [Sandbox] (the value logic lives in spawn/sandbox-util.c, seccomp.c) - */
+
+static int config_parse_bool(ConfigParser *p, const ConfigItem *item, const char *value,
+                             void *data, const void *def) {
+        int b;
+
+        if (isempty(value)) {
+                *(bool *) data = *(const bool *) def;
+                return 0;
+        }
+        b = parse_boolean(value);
+        if (b < 0)
+                return config_invalid(p, item, value, "expected a boolean (yes or no)");
+        *(bool *) data = b;
+        return 0;
+}
+
+static int config_parse_groups(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        _cleanup_(strv_freep) char **words = NULL, **l = NULL;
+        char ***target = data;
+        const char *why = "invalid quoting";
+        int r;
+
+        if (isempty(value)) {
+                *target = strv_free(*target);
+                return 0;
+        }
+        r = split_quoted_full(value, &words, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+        for (char **w = words; *w; w++)
+                if (!user_group_name_is_valid(*w))
+                        return config_error(p, "Invalid %s= value '%s': '%s' is not a group name "
+                                               "or a numeric id", item->key, value, *w);
+        l = strv_copy(*target ?: (char *[]) { NULL });
+        if (!l)
+                return -ENOMEM;
+        for (char **w = words; *w; w++)
+                if ((r = strv_extend(&l, *w)) < 0)
+                        return r;
+        strv_free(*target);
+        *target = TAKE_PTR(l);
+        return 0;
+}
+
+enum { CONFIG_CAP_BOUNDING = 1 << 8 };
+
+/* CapabilityBoundingSet=, AmbientCapabilities=: as systemd, lines merge (a
+ * plain list adds, "~" removes); an empty value means no capabilities. The
+ * first plain CapabilityBoundingSet= line replaces the default (all). */
+static int config_parse_capabilities(ConfigParser *p, const ConfigItem *item, const char *value,
+                                     void *data, const void *def) {
+        uint64_t *set = data, mask;
+        bool invert;
+
+        if (isempty(value)) {
+                *set = 0;
+                return 0;
+        }
+        if (capability_set_parse(value, &mask, &invert) < 0)
+                return config_invalid(p, item, value,
+                                      "expected capability names like CAP_NET_BIND_SERVICE, "
+                                      "optionally prefixed with ~");
+        if (invert)
+                *set &= ~mask;
+        else if ((item->flags & CONFIG_CAP_BOUNDING) && *set == UINT64_MAX)
+                *set = mask;
+        else
+                *set |= mask;
+        return 0;
+}
+
+static int config_parse_umask(ConfigParser *p, const ConfigItem *item, const char *value,
+                              void *data, const void *def) {
+        unsigned long m;
+        char *end;
+
+        if (isempty(value)) {
+                *(mode_t *) data = *(const mode_t *) def;
+                return 0;
+        }
+        errno = 0;
+        m = strtoul(value, &end, 8);
+        if (errno != 0 || *end || end == value || m > 0777 || value[0] == '-' || value[0] == '+')
+                return config_invalid(p, item, value, "expected an octal mode like 0027");
+        *(mode_t *) data = (mode_t) m;
+        return 0;
+}
+
+static int config_parse_rlimit(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        PoolConfig *c = p->target;
+        int res = rlimit_from_key(item->key), r;
+        struct rlimit rl;
+
+        if (res < 0)
+                return -EINVAL;   /* a table entry that is not a Limit*= key */
+        if (isempty(value)) {
+                c->rlimits_set &= ~(UINT32_C(1) << res);
+                return 0;
+        }
+        r = rlimit_parse(res, value, &rl);
+        if (r == -ERANGE)
+                return config_invalid(p, item, value, "out of range, or soft limit above hard limit");
+        if (r < 0)
+                return config_invalid(p, item, value, "expected VALUE or SOFT:HARD, each a number "
+                                                      "(in the unit of the limit) or infinity");
+        c->rlimits[res] = rl;
+        c->rlimits_set |= UINT32_C(1) << res;
+        return 0;
+}
+
+/* SystemCallFilter=: the first assignment decides between an allow list and
+ * a "~" deny list; later lines add to it, or remove from it when their "~"
+ * says the opposite (systemd.exec(5)). Groups are expanded here. */
+static int config_parse_syscall_filter(ConfigParser *p, const ConfigItem *item, const char *value,
+                                       void *data, const void *def) {
+        _cleanup_(strv_freep) char **words = NULL;
+        PoolConfig *c = p->target;
+        uint8_t set[sizeof c->syscall_filter];
+        const char *why = "invalid quoting";
+        bool invert = false, allow;
+        int r;
+
+        if (isempty(value)) {
+                c->syscall_filter_set = false;
+                c->syscall_filter_allow_list = false;
+                memset(c->syscall_filter, 0, sizeof c->syscall_filter);
+                return 0;
+        }
+        while (*value == ' ' || *value == '\t')
+                value++;
+        if (*value == '~') {
+                invert = true;
+                value++;
+        }
+        r = split_quoted_full(value, &words, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+
+        memcpy(set, c->syscall_filter, sizeof set);
+        allow = c->syscall_filter_set ? c->syscall_filter_allow_list : !invert;
+        if (!c->syscall_filter_set) {
+                memset(set, 0, sizeof set);
+                if (allow && syscall_set_update(set, "@default", true) < 0)
+                        return -EINVAL;
+        }
+        for (char **w = words; *w; w++) {
+                if (strchr(*w, ':'))
+                        return config_error(p, "Invalid %s= entry '%s': per-call error numbers "
+                                               "(NAME:ERRNO) are not supported, use "
+                                               "SystemCallErrorNumber=", item->key, *w);
+                r = syscall_set_update(set, *w, allow != invert);
+                if (r < 0)
+                        return config_error(p, "Invalid %s= entry '%s': unknown %s", item->key, *w,
+                                            (*w)[0] == '@' ? "system call group" : "system call");
+        }
+        memcpy(c->syscall_filter, set, sizeof set);
+        c->syscall_filter_allow_list = allow;
+        c->syscall_filter_set = true;
+        return 0;
+}
+
+static int config_parse_syscall_errno(ConfigParser *p, const ConfigItem *item, const char *value,
+                                      void *data, const void *def) {
+        int *e = data;
+        uint32_t n;
+
+        if (isempty(value) || streq(value, "kill")) {
+                *e = 0;
+                return 0;
+        }
+        if (parse_uint32(value, &n) >= 0 && n >= 1 && n <= 4095) {
+                *e = (int) n;
+                return 0;
+        }
+        for (int i = 1; i < 4096; i++) {
+                const char *name = strerrorname_np(i);
+
+                if (name && streq(name, value)) {
+                        *e = i;
+                        return 0;
+                }
+        }
+        return config_invalid(p, item, value, "expected an errno name like EPERM, a number "
+                                              "1..4095, or kill");
+}
+
+static int config_parse_syscall_archs(ConfigParser *p, const ConfigItem *item, const char *value,
+                                      void *data, const void *def) {
+        _cleanup_(strv_freep) char **words = NULL;
+        const char *why = "invalid quoting";
+        int r;
+
+        if (isempty(value)) {
+                *(bool *) data = false;
+                return 0;
+        }
+        r = split_quoted_full(value, &words, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+        for (char **w = words; *w; w++)
+                if (!streq(*w, "native"))
+                        return config_invalid(p, item, value, "only \"native\" is supported");
+        *(bool *) data = true;
+        return 0;
+}
+
 /* ---- tables -------------------------------------------------------------- */
 
 #define POOL(field) offsetof(PoolConfig, field)
@@ -797,6 +1014,20 @@ static const ConfigItem pool_items[] = {
 
         { "Sandbox", "User",                  config_parse_user_group,        POOL(user) },
         { "Sandbox", "Group",                 config_parse_user_group,        POOL(group) },
+        { "Sandbox", "SupplementaryGroups",   config_parse_groups,            POOL(supplementary_groups) },
+        { "Sandbox", "NoNewPrivileges",       config_parse_bool,              POOL(no_new_privileges) },
+        { "Sandbox", "CapabilityBoundingSet", config_parse_capabilities,      POOL(capability_bounding_set), CONFIG_CAP_BOUNDING },
+        { "Sandbox", "AmbientCapabilities",   config_parse_capabilities,      POOL(ambient_capabilities) },
+        { "Sandbox", "UMask",                 config_parse_umask,             POOL(umask) },
+        { "Sandbox", "SystemCallFilter",      config_parse_syscall_filter,    POOL(syscall_filter) },
+        { "Sandbox", "SystemCallErrorNumber", config_parse_syscall_errno,     POOL(syscall_error_number) },
+        { "Sandbox", "SystemCallArchitectures", config_parse_syscall_archs,   POOL(syscall_archs_native) },
+#define LIMIT(k) { "Sandbox", k, config_parse_rlimit, POOL(rlimits) }
+        LIMIT("LimitCPU"), LIMIT("LimitFSIZE"), LIMIT("LimitDATA"), LIMIT("LimitSTACK"),
+        LIMIT("LimitCORE"), LIMIT("LimitRSS"), LIMIT("LimitNOFILE"), LIMIT("LimitAS"),
+        LIMIT("LimitNPROC"), LIMIT("LimitMEMLOCK"), LIMIT("LimitLOCKS"), LIMIT("LimitSIGPENDING"),
+        LIMIT("LimitMSGQUEUE"), LIMIT("LimitNICE"), LIMIT("LimitRTPRIO"), LIMIT("LimitRTTIME"),
+#undef LIMIT
         {}
 };
 
@@ -1104,6 +1335,8 @@ static void pool_config_set_defaults(PoolConfig *c, const ManagerConfig *m) {
                 .cpu_quota_per_sec_usec = USEC_INFINITY,
                 .cpu_weight = 100,
                 .tasks_max = CGROUP_LIMIT_MAX,
+                .capability_bounding_set = UINT64_MAX,
+                .umask = 0022,
         };
 }
 
@@ -1119,6 +1352,7 @@ PoolConfig *pool_config_free(PoolConfig *c) {
         free(c->working_directory);
         free(c->user);
         free(c->group);
+        strv_free(c->supplementary_groups);
         free(c);
         return NULL;
 }
@@ -1150,7 +1384,23 @@ bool pool_config_exec_changed(const PoolConfig *a, const PoolConfig *b) {
                a->working_directory_missing_ok != b->working_directory_missing_ok ||
                a->type != b->type ||
                !streq_ptr(a->user, b->user) ||
-               !streq_ptr(a->group, b->group);
+               !streq_ptr(a->group, b->group) ||
+               !strv_equal(a->supplementary_groups, b->supplementary_groups) ||
+               a->no_new_privileges != b->no_new_privileges ||
+               a->capability_bounding_set != b->capability_bounding_set ||
+               a->ambient_capabilities != b->ambient_capabilities ||
+               a->umask != b->umask ||
+               a->rlimits_set != b->rlimits_set ||
+               memcmp(a->rlimits, b->rlimits, sizeof a->rlimits) != 0 ||
+               a->syscall_filter_set != b->syscall_filter_set ||
+               a->syscall_filter_allow_list != b->syscall_filter_allow_list ||
+               memcmp(a->syscall_filter, b->syscall_filter, sizeof a->syscall_filter) != 0 ||
+               a->syscall_error_number != b->syscall_error_number ||
+               a->syscall_archs_native != b->syscall_archs_native;
+}
+
+bool pool_config_has_seccomp_filter(const PoolConfig *c) {
+        return c && (c->syscall_filter_set || c->syscall_archs_native);
 }
 
 bool pool_config_resources_changed(const PoolConfig *a, const PoolConfig *b) {
@@ -1477,7 +1727,7 @@ int pool_config_dup(const PoolConfig *c, PoolConfig **ret) {
                 return -ENOMEM;
         *n = *c;
         n->name = n->path = n->description = n->working_directory = n->user = n->group = NULL;
-        n->dropins = n->exec_start = n->environment = NULL;
+        n->dropins = n->exec_start = n->environment = n->supplementary_groups = NULL;
 
         if (strdup_ptr(c->name, &n->name) < 0 ||
             strdup_ptr(c->path, &n->path) < 0 ||
@@ -1487,7 +1737,8 @@ int pool_config_dup(const PoolConfig *c, PoolConfig **ret) {
             strdup_ptr(c->group, &n->group) < 0 ||
             strv_copy_ptr(c->dropins, &n->dropins) < 0 ||
             strv_copy_ptr(c->exec_start, &n->exec_start) < 0 ||
-            strv_copy_ptr(c->environment, &n->environment) < 0)
+            strv_copy_ptr(c->environment, &n->environment) < 0 ||
+            strv_copy_ptr(c->supplementary_groups, &n->supplementary_groups) < 0)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(n);

@@ -7,6 +7,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
+#include <sys/types.h>
 
 #include "../shared/macro.h"
 
@@ -108,9 +110,24 @@ typedef struct PoolConfig {
         uint64_t cpu_weight;            /* 1..10000, default 100 */
         uint64_t tasks_max;             /* CGROUP_LIMIT_MAX = infinity */
 
-        /* [Sandbox] (the sandbox issue adds more keys) */
+        /* [Sandbox]: systemd.exec(5) names and meanings */
         char *user;                     /* owned, NULL: root */
         char *group;                    /* owned, NULL: the user's group */
+        char **supplementary_groups;    /* owned strv: SupplementaryGroups= */
+        bool no_new_privileges;         /* NoNewPrivileges= */
+        uint64_t capability_bounding_set; /* CapabilityBoundingSet=, UINT64_MAX: unchanged */
+        uint64_t ambient_capabilities;  /* AmbientCapabilities=, 0: none */
+        mode_t umask;                   /* UMask=, default 0022 */
+        struct rlimit rlimits[RLIMIT_NLIMITS]; /* Limit*=, where rlimits_set has the bit */
+        uint32_t rlimits_set;           /* bit (1 << RLIMIT_*) */
+        /* SystemCallFilter=: a set of native system call numbers
+         * (src/spawn/seccomp.h); an allow list if the first assignment had
+         * no "~" (then @default is implied, as in systemd), else a deny list. */
+        bool syscall_filter_set;        /* any SystemCallFilter= in force */
+        bool syscall_filter_allow_list;
+        uint8_t syscall_filter[1024 / 8];
+        int syscall_error_number;       /* SystemCallErrorNumber=, 0: kill the process */
+        bool syscall_archs_native;      /* SystemCallArchitectures=native */
 } PoolConfig;
 
 PoolConfig *pool_config_free(PoolConfig *c);
@@ -144,6 +161,9 @@ int config_load_pool(const char *name, const char *const *dirs, const ManagerCon
  * applied to live cgroups ([Resources]). */
 bool pool_config_exec_changed(const PoolConfig *a, const PoolConfig *b);
 bool pool_config_resources_changed(const PoolConfig *a, const PoolConfig *b);
+/* Whether a worker of this pool runs under a seccomp filter
+ * (SystemCallFilter= or SystemCallArchitectures=). */
+bool pool_config_has_seccomp_filter(const PoolConfig *c);
 
 const char *pool_type_to_string(PoolType t);
 PoolType pool_type_from_string(const char *s);

@@ -62,7 +62,8 @@ static void help(void) {
                "  reset-failed POOL...         Leave the failed state\n"
                "  kill WORKER|POOL...          Send a signal to a worker, or every worker of a pool\n"
                "  events                       Show why workers exited (--pool=, --reason=, -n, --follow)\n"
-               "  reload                       Reload the configuration\n\n"
+               "  reload                       Reload the configuration\n"
+               "  reexec                       Re-execute the daemon in place, keeping every worker\n\n"
                "Options:\n"
                "  -h --help                    Show this help\n"
                "     --version                 Show the version\n"
@@ -276,6 +277,19 @@ static int verb_reload(sd_bus *bus, char **args, int n) {
         r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_MANAGER_INTERFACE, "Reload", &e, NULL, NULL);
         if (r < 0) {
                 r = fail(&e, r, "reload");
+                sd_bus_error_free(&e);
+                return r;
+        }
+        return EXIT_OK;
+}
+
+static int verb_reexec(sd_bus *bus, char **args, int n) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_MANAGER_INTERFACE, "Reexecute", &e, NULL, NULL);
+        if (r < 0) {
+                r = fail(&e, r, "re-execute");
                 sd_bus_error_free(&e);
                 return r;
         }
@@ -1016,6 +1030,7 @@ int main(int argc, char *argv[]) {
                 { "kill",         2, -1, verb_kill },
                 { "events",       1, 1,  verb_events },
                 { "reload",       1, 1,  verb_reload },
+                { "reexec",       1, 1,  verb_reexec },
         };
         sd_bus *bus = NULL;
         const char *verb;

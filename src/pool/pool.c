@@ -95,6 +95,7 @@ int pool_new(Manager *m, PoolConfig *config, Pool **ret) {
         r = pool_alloc_rings(p);
         if (r < 0)
                 goto fail;
+        (void) pool_sandbox_prepare(p);   /* logs; a pool without its filter starts no worker */
 
         snprintf(name, sizeof name, "%s.pool", p->name);
         r = cgroup_create(m->cgroup_root_fd, name, true, &p->cgroup_fd);
@@ -102,11 +103,13 @@ int pool_new(Manager *m, PoolConfig *config, Pool **ret) {
                 goto fail;
         /* Leftovers of a previous instance that died without cleaning up:
          * unsupervised workers; end them, and free the names. */
-        r = cgroup_reap_children(p->cgroup_fd, ".worker", &stale);
-        if (r < 0)
-                log_warning_errno(r, "Pool %s: cannot remove every stale worker cgroup: %m", p->name);
-        if (stale > 0)
-                log_warning("Pool %s: ended %u workers left by a previous instance.", p->name, stale);
+        if (!m->deserializing) {
+                r = cgroup_reap_children(p->cgroup_fd, ".worker", &stale);
+                if (r < 0)
+                        log_warning_errno(r, "Pool %s: cannot remove every stale worker cgroup: %m", p->name);
+                if (stale > 0)
+                        log_warning("Pool %s: ended %u workers left by a previous instance.", p->name, stale);
+        }
         r = cgroup_enable_controllers(p->cgroup_fd, m->controllers);
         if (r < 0)
                 log_warning_errno(r, "Pool %s: cannot enable controllers: %m", p->name);
@@ -182,6 +185,7 @@ Pool *pool_free(Pool *p) {
                 m->n_pools--;
         }
         pool_config_free(p->config);
+        pool_sandbox_free(p);
         free(p->start_times);
         free(p->history);
         free(p->name);
@@ -333,6 +337,23 @@ static void pool_schedule_reconcile(Pool *p) {
         (void) sd_event_source_set_enabled(p->reconcile_source, SD_EVENT_ONESHOT);
 }
 
+static bool pool_owns_leaf(const char *name, void *userdata) {
+        Pool *p = userdata;
+
+        for (Worker *w = p->workers; w; w = w->next)
+                if (streq(w->cgroup_name, name))
+                        return true;
+        return false;
+}
+
+void pool_reap_unknown_workers(Pool *p) {
+        unsigned n = 0;
+
+        (void) cgroup_reap_children_except(p->cgroup_fd, ".worker", pool_owns_leaf, p, &n);
+        if (n > 0)
+                log_warning("Pool %s: ended %u workers nobody knew about.", p->name, n);
+}
+
 int pool_start(Pool *p) {
         if (p->state == POOL_STOPPING)
                 return -EBUSY;
@@ -390,6 +411,7 @@ int pool_reconfigure(Pool *p, PoolConfig *config) {
         pool_config_free(p->config);
         p->config = config;
         (void) pool_alloc_rings(p);
+        (void) pool_sandbox_prepare(p);   /* logs; a pool without its filter starts no worker */
 
         if (resources) {
                 pool_limits_from_config(config, &limits);
@@ -608,6 +630,20 @@ static int pool_schedule_restart(Pool *p, unsigned streak, usec_t delay) {
         return 0;
 }
 
+ExitRecord *pool_history_append(Pool *p, const ExitRecord *e) {
+        ExitRecord *rec = &p->history[p->history_pos];
+
+        *rec = *e;
+        p->history_pos = (p->history_pos + 1) % p->history_size;
+        if (p->history_n < p->history_size)
+                p->history_n++;
+        return rec;
+}
+
+int pool_restore_pending(Pool *p, unsigned streak, usec_t delay) {
+        return pool_schedule_restart(p, streak, delay);
+}
+
 const ExitRecord *pool_history_get(const Pool *p, unsigned k) {
         unsigned first = (p->history_pos + p->history_size - p->history_n) % p->history_size;
 
@@ -655,8 +691,7 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassi
                         delay = restart_backoff(c->restart_usec, c->restart_max_delay_usec, MAX(streak, 1u));
         }
 
-        rec = &p->history[p->history_pos];
-        *rec = (ExitRecord) {
+        rec = pool_history_append(p, &(ExitRecord) {
                 .worker_id = w->id,
                 .pid = w->pid,
                 .started_at = w->started_at,
@@ -669,11 +704,8 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassi
                 .action = action,
                 .memory_peak = memory_peak,
                 .cpu_usec = cpu_usec,
-        };
+        });
         memcpy(rec->evidence, cl->evidence, sizeof rec->evidence);
-        p->history_pos = (p->history_pos + 1) % p->history_size;
-        if (p->history_n < p->history_size)
-                p->history_n++;
         MANAGER_HOOK(p->manager, worker_exited, w, rec);
         if (w == p->rolling_worker) {
                 log_warning("Pool %s: the new worker %" PRIu64 " died before it was ready, "

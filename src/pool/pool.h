@@ -14,6 +14,7 @@
 #include "../classify/classify.h"
 #include "../config/config.h"
 #include "../notify/notify.h"
+#include "sandbox.h"
 
 typedef struct Manager Manager;
 typedef struct Pool Pool;
@@ -96,6 +97,7 @@ struct Pool {
         Pool *prev, *next;              /* in manager->pools */
         char *name;                     /* owned */
         PoolConfig *config;             /* owned */
+        PoolSandbox *sandbox;           /* owned: seccomp program built from config (sandbox.c) */
         PoolState state;
         int cgroup_fd;                  /* owned: NAME.pool */
 
@@ -126,6 +128,8 @@ struct Pool {
 int pool_new(Manager *m, PoolConfig *config, Pool **ret);   /* takes config on success */
 Pool *pool_free(Pool *p);
 int pool_start(Pool *p);
+/* End worker cgroups of this pool that no Worker stands for. */
+void pool_reap_unknown_workers(Pool *p);
 void pool_stop(Pool *p);
 /* Apply a new config: limits to live cgroups, size by Scale. */
 int pool_reconfigure(Pool *p, PoolConfig *config);          /* takes config on success */
@@ -144,10 +148,28 @@ void pool_limits_from_config(const PoolConfig *c, CgroupLimits *ret);
 void pool_on_worker_ready(Pool *p, Worker *w);
 void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassification *cl,
                          ExitAction action, uint64_t memory_peak, uint64_t cpu_usec);
+ExitRecord *pool_history_append(Pool *p, const ExitRecord *e);
+/* After a re-exec: a restart that was pending in the previous image. */
+int pool_restore_pending(Pool *p, unsigned streak, usec_t delay);
 /* Iterate history from oldest to newest: k in 0..history_n-1. */
 const ExitRecord *pool_history_get(const Pool *p, unsigned k);
 
+/* What a re-exec carries over of a live worker. */
+typedef struct WorkerSnapshot {
+        uint64_t id;
+        pid_t pid;
+        int pidfd;                      /* inherited across execve() */
+        WorkerState state;
+        usec_t started_at, ready_at, started_mono, ready_mono;
+        unsigned restart_streak;
+        KillCause cause;
+        int cause_signal;
+        char status_text[NOTIFY_STATUS_MAX];
+} WorkerSnapshot;
+
 int worker_new(Pool *p, unsigned restart_streak, Worker **ret);
+/* Take over a running worker after a re-exec (takes s->pidfd in any case). */
+int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret);
 Worker *worker_free(Worker *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Worker *, worker_free);
 int worker_start(Worker *w);

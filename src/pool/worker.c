@@ -410,6 +410,7 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         info.exec_errno = w->exec_errno;
         info.cause = w->cause;
         info.cause_signal = w->cause_signal;
+        info.has_seccomp_filter = pool_config_has_seccomp_filter(p->config);
         worker_collect_evidence(w, &info);
 
         classify_exit(&info, &p->config->success_exit_status, &cl);
@@ -471,21 +472,23 @@ typedef struct Credentials {
         char home[256], user[64], shell[128];
 } Credentials;
 
-/* Resolved in the daemon before the clone: NSS may allocate and block. */
+/* Resolved in the daemon before the clone: NSS may allocate and block.
+ * Without User= (SupplementaryGroups= alone) the worker stays root. */
 static int resolve_credentials(const PoolConfig *c, Credentials *ret) {
         struct passwd pw, *pwp = NULL;
         struct group gr, *grp = NULL;
+        const char *user = c->user ?: "0";
         char buf[4096];
         char *end;
         int r;
 
         *ret = (Credentials) {};
         errno = 0;
-        unsigned long id = strtoul(c->user, &end, 10);
-        if (*end == 0 && end != c->user)
+        unsigned long id = strtoul(user, &end, 10);
+        if (*end == 0 && end != user)
                 r = getpwuid_r((uid_t) id, &pw, buf, sizeof buf, &pwp);
         else
-                r = getpwnam_r(c->user, &pw, buf, sizeof buf, &pwp);
+                r = getpwnam_r(user, &pw, buf, sizeof buf, &pwp);
         if (r != 0)
                 return -r;
         if (!pwp)
@@ -511,6 +514,31 @@ static int resolve_credentials(const PoolConfig *c, Credentials *ret) {
         ret->n_groups = ELEMENTSOF(ret->groups);
         if (getgrouplist(ret->user, ret->gid, ret->groups, &ret->n_groups) < 0)
                 ret->n_groups = 0;
+
+        /* SupplementaryGroups=: added to the user's own groups. */
+        for (char **g = c->supplementary_groups; g && *g; g++) {
+                gid_t gid;
+                bool dup = false;
+
+                id = strtoul(*g, &end, 10);
+                if (*end == 0 && end != *g)
+                        gid = (gid_t) id;
+                else {
+                        r = getgrnam_r(*g, &gr, buf, sizeof buf, &grp);
+                        if (r != 0)
+                                return -r;
+                        if (!grp)
+                                return -ESRCH;
+                        gid = gr.gr_gid;
+                }
+                for (int k = 0; k < ret->n_groups; k++)
+                        dup = dup || ret->groups[k] == gid;
+                if (dup)
+                        continue;
+                if ((size_t) ret->n_groups >= ELEMENTSOF(ret->groups))
+                        return -E2BIG;
+                ret->groups[ret->n_groups++] = gid;
+        }
         return 0;
 }
 
@@ -518,6 +546,7 @@ int worker_start(Worker *w) {
         Pool *p = w->pool;
         PoolConfig *c = p->config;
         _cleanup_(strv_freep) char **env = NULL;
+        SpawnRlimit rlimits[RLIMIT_NLIMITS];
         Credentials cred;
         SpawnParams sp;
         SpawnResult res;
@@ -534,17 +563,32 @@ int worker_start(Worker *w) {
                 .working_directory_missing_ok = c->working_directory_missing_ok,
                 .cgroup_fd = w->cgroup_fd,
                 .stdin_fd = -EBADF,
+                .umask = c->umask,
+                .rlimits = rlimits,
+                .capability_bounding_set = c->capability_bounding_set,
+                .ambient_capabilities = c->ambient_capabilities,
+                .no_new_privileges = c->no_new_privileges,
         };
-        if (c->user) {
+        for (int k = 0; k < RLIMIT_NLIMITS; k++)
+                if (c->rlimits_set & (UINT32_C(1) << k))
+                        rlimits[sp.n_rlimits++] = (SpawnRlimit) { .resource = k, .limit = c->rlimits[k] };
+        /* Built once for the pool (pool_sandbox_prepare()); never started without it. */
+        r = pool_sandbox_filter(p, &sp.seccomp_filter);
+        if (r < 0)
+                return log_error_errno(r, "Pool %s: no system call filter, not starting a worker: %m",
+                                       p->name);
+        if (c->user || c->supplementary_groups) {
                 r = resolve_credentials(c, &cred);
                 if (r < 0)
-                        return log_error_errno(r, "Pool %s: cannot resolve User=%s: %m", p->name,
-                                               c->user);
+                        return log_error_errno(r, "Pool %s: cannot resolve User=%s or its groups: %m",
+                                               p->name, c->user ?: "root");
                 sp.set_credentials = true;
                 sp.uid = cred.uid;
                 sp.gid = cred.gid;
                 sp.groups = cred.groups;
                 sp.n_groups = (size_t) cred.n_groups;
+        }
+        if (c->user) {
                 snprintf(buf, sizeof buf, "HOME=%s", cred.home);
                 if ((r = strv_env_set(&env, buf)) < 0)
                         return r;
@@ -627,4 +671,87 @@ void worker_on_notify(Worker *w, const NotifyMessage *msg) {
                 worker_enter(w, WORKER_STOPPING);
                 (void) worker_arm_timer(w, c->timeout_stop_usec);
         }
+}
+
+/* After a re-exec: take over a worker that is still running, with the pidfd
+ * the previous image kept open for us, in the cgroup it already lives in.
+ * Nothing is spawned; timers restart from now. */
+int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
+        _cleanup_(worker_freep) Worker *w = NULL;
+        PoolConfig *c = p->config;
+        int r;
+
+        if (idmap_get(&p->manager->workers, s->id)) {
+                safe_close(s->pidfd);
+                return -EEXIST;
+        }
+        w = calloc(1, sizeof(*w));
+        if (!w) {
+                safe_close(s->pidfd);
+                return -ENOMEM;
+        }
+        *w = (Worker) {
+                .pool = p,
+                .id = s->id,
+                .pid = s->pid,
+                .pidfd = s->pidfd,      /* ours from here on, also on failure */
+                .cgroup_fd = -EBADF,
+                .state = WORKER_STARTING,
+                .started_at = s->started_at,
+                .ready_at = s->ready_at,
+                .started_mono = s->started_mono,
+                .ready_mono = s->ready_mono,
+                .restart_streak = s->restart_streak,
+                .cause = s->cause,
+                .cause_signal = s->cause_signal,
+        };
+        snprintf(w->cgroup_name, sizeof w->cgroup_name, "%s-%" PRIu64 ".worker", p->name, w->id);
+        snprintf(w->status_text, sizeof w->status_text, "%s", s->status_text);
+
+        r = cgroup_open(p->cgroup_fd, w->cgroup_name, &w->cgroup_fd);
+        if (r < 0)
+                return r;
+        r = idmap_put(&p->manager->workers, w->id, w);
+        if (r < 0)
+                return r;
+        w->next = p->workers;
+        if (p->workers)
+                p->workers->prev = w;
+        p->workers = w;
+        p->n_workers++;
+        p->n_active++;
+
+        if (s->state == WORKER_EXITED || w->pidfd < 0) {
+                /* It had exited but its cgroup was not empty yet: the exit
+                 * was handled by the previous image; finish the cleanup. */
+                worker_enter(w, WORKER_EXITED);
+                w->pidfd = safe_close(w->pidfd);
+                worker_cleanup_cgroup(TAKE_PTR(w));
+                *ret = NULL;
+                return 0;
+        }
+        r = sd_event_add_io(p->manager->event, &w->exit_source, w->pidfd, EPOLLIN, on_worker_exit, w);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(w->exit_source, "worker-exit");
+
+        switch (s->state) {
+        case WORKER_STARTING:
+                (void) worker_arm_timer(w, c->timeout_start_usec);
+                break;
+        case WORKER_IDLE:
+        case WORKER_BUSY:
+                worker_enter(w, s->state);
+                (void) worker_arm_timer(w, c->watchdog_usec > 0 ? c->watchdog_usec : USEC_INFINITY);
+                break;
+        case WORKER_HUNG:
+        case WORKER_STOPPING:
+                worker_enter(w, s->state);
+                (void) worker_arm_timer(w, c->timeout_stop_usec);
+                break;
+        default:
+                break;
+        }
+        *ret = TAKE_PTR(w);
+        return 0;
 }

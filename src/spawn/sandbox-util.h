@@ -15,10 +15,10 @@
 int capability_from_name(const char *s);
 const char *capability_to_name(int cap);   /* NULL if unknown */
 
-/* One Capability*= line: space-separated names, optionally the whole list
- * prefixed with "~" (all but these). *ret_mask gets the listed caps (or all
- * but them, with *ret_invert set). -EINVAL: bad name (*ret_bad, if not NULL,
- * points into s... no: is set to the index of the word). */
+/* One CapabilityBoundingSet=/AmbientCapabilities= line: space-separated
+ * names, the whole list optionally prefixed with "~" (all but these).
+ * *ret_mask gets the listed caps, *ret_invert whether "~" was given.
+ * -EINVAL: an unknown name. */
 int capability_set_parse(const char *s, uint64_t *ret_mask, bool *ret_invert);
 
 /* "LimitNOFILE" -> RLIMIT_NOFILE, -EINVAL if not a Limit*= key. */

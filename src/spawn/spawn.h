@@ -6,7 +6,10 @@
  * before the clone; the child only makes async-signal-safe calls, and reports
  * a failure before exec through a close-on-exec pipe. */
 
+#include <linux/filter.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #include "../shared/macro.h"
@@ -22,6 +25,11 @@ typedef enum SpawnStep {
         SPAWN_STEP_GID,
         SPAWN_STEP_UID,
         SPAWN_STEP_EXEC,
+        SPAWN_STEP_RLIMIT,              /* setrlimit(): Limit*= */
+        SPAWN_STEP_CAPABILITY_BOUNDING, /* PR_CAPBSET_DROP: CapabilityBoundingSet= */
+        SPAWN_STEP_CAPABILITIES,        /* keep caps, capset, ambient: AmbientCapabilities= */
+        SPAWN_STEP_NO_NEW_PRIVILEGES,   /* PR_SET_NO_NEW_PRIVS */
+        SPAWN_STEP_SECCOMP,             /* seccomp(SECCOMP_SET_MODE_FILTER): SystemCallFilter= */
         _SPAWN_STEP_MAX,
 } SpawnStep;
 
@@ -29,6 +37,11 @@ const char *spawn_step_to_string(SpawnStep s);
 
 /* Exit status of a child that failed before exec (like systemd's EXIT_EXEC). */
 #define SPAWN_EXIT_FAILED 203
+
+typedef struct SpawnRlimit {
+        int resource;                   /* RLIMIT_* */
+        struct rlimit limit;
+} SpawnRlimit;
 
 typedef struct SpawnParams {
         char *const *argv;              /* argv[0]: absolute path */
@@ -42,6 +55,19 @@ typedef struct SpawnParams {
         gid_t gid;
         const gid_t *groups;
         size_t n_groups;
+
+        /* [Sandbox], applied in this order after chdir: umask, rlimits,
+         * bounding set, credentials (above), ambient capabilities,
+         * NO_NEW_PRIVS, seccomp; then execve. */
+        mode_t umask;
+        const SpawnRlimit *rlimits;     /* not owned */
+        size_t n_rlimits;
+        uint64_t capability_bounding_set; /* caps kept; UINT64_MAX: unchanged */
+        uint64_t ambient_capabilities;  /* 0: none */
+        bool no_new_privileges;
+        /* Built once per pool config by the daemon (not owned). NO_NEW_PRIVS
+         * is set before loading it when required: no CAP_SYS_ADMIN left. */
+        const struct sock_fprog *seccomp_filter;
 } SpawnParams;
 
 typedef struct SpawnResult {

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 
-from wptest import DaemonTest, main, wait_until
+from wptest import DaemonTest, TESTWORKER, main, wait_until
 
 WORKERPOOLCTL = os.environ.get("WORKERPOOLCTL", "build/src/bus/workerpoolctl")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -592,6 +592,46 @@ class Reload(BusTest):
         for pids in after.values():
             with open(f"/proc/{pids[0]}/cmdline", "rb") as f:
                 self.assertEqual(f.read().split(b"\0")[1], b"100000")
+        self.assertCleanExit(d)
+
+
+class Reexec(BusTest):
+    def test_reexec_keeps_every_worker(self):
+        """200 workers and a crash-looping pool: after Reexecute the daemon
+        (same pid) has the same workers in the same cgroups, restarted none,
+        and classifies the exits that happened while it was exec'ing."""
+        d = self.start_bus_daemon({
+            "big": pool("/bin/sleep infinity", Workers=200, RestartSec=0),
+            "crashy": pool(f"{TESTWORKER} sleep:40 exit:1", Workers=5, RestartSec="5ms",
+                           StartLimitIntervalSec=0),
+        })
+        before = d.wait_workers("big", 200, timeout=60)
+        d.wait_log(r"Pool crashy: worker \d+ \(pid \d+\) exited: exit-code", count=10)
+        pid = d.proc.pid
+        mark = d.mark()
+        self.mgr("Reexecute")
+        took = d.wait_log(r"Re-executed: took over (\d+) workers", start=mark, timeout=30)[0]
+        self.assertGreaterEqual(int(took.group(1)), 200)
+        d.wait_log(r"Acquired the bus name org\.workerpoold1", start=mark)
+        self.assertEqual(d.proc.pid, pid)
+        self.assertIsNone(d.proc.poll())
+        self.assertEqual(d.wait_workers("big", 200), before)
+        self.assertNotRegex("\n".join(d.lines[mark:]), r"Pool big: worker \d+ started")
+        # Every crashy worker started before the re-exec gets its exit classified.
+        started = {int(m.group(1)) for m in
+                   (re.search(r"Pool crashy: worker (\d+) started", l) for l in d.lines[:mark]) if m}
+        def all_exited():
+            done = {int(m.group(1)) for m in
+                    (re.search(r"Pool crashy: worker (\d+) \(pid \d+\) exited: exit-code", l)
+                     for l in list(d.lines)) if m}
+            return started <= done
+        wait_until(all_exited, timeout=20, what="exits of the workers started before the re-exec")
+        # ids go on, never reused; the bus works on the new image
+        self.assertEqual(self.pget("big", "ActiveWorkers"), 200)
+        victim = list(before.values())[0][0]
+        os.kill(victim, signal.SIGKILL)
+        d.wait_log(r"Pool big: worker \d+ \(pid %d\) exited: killed" % victim, start=mark)
+        d.wait_workers("big", 200)
         self.assertCleanExit(d)
 
 
