@@ -32,8 +32,11 @@ class Spawn(DaemonTest):
             self.assertEqual(len(pids), 1, cg)
             with open(f"/proc/{pids[0]}/cgroup") as f:
                 self.assertTrue(f.read().strip().endswith(f"/sl.pool/{cg}"))
-            with open(f"/proc/{pids[0]}/cmdline", "rb") as f:
-                self.assertEqual(f.read().split(b"\0")[0], SLEEP.encode())
+            # (the pid is in its cgroup from the clone on, a moment before the exec)
+            def argv0(pid=pids[0]):
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    return f.read().split(b"\0")[0]
+            wait_until(lambda: argv0() == SLEEP.encode(), timeout=5, what="exec of the worker")
         # the daemon lives in its own leaf
         with open(f"/proc/{d.proc.pid}/cgroup") as f:
             self.assertTrue(f.read().strip().endswith("/supervisor"))
