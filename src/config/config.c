@@ -37,6 +37,23 @@ static const char *const pool_type_table[_POOL_TYPE_MAX] = {
         [POOL_TYPE_NOTIFY] = "notify",
 };
 
+static const char *const scaling_mode_table[_SCALING_MAX] = {
+        [SCALING_STATIC] = "static",
+        [SCALING_ONDEMAND] = "ondemand",
+        [SCALING_DYNAMIC] = "dynamic",
+};
+
+const char *scaling_mode_to_string(ScalingMode m) {
+        return m >= 0 && m < _SCALING_MAX ? scaling_mode_table[m] : NULL;
+}
+
+ScalingMode scaling_mode_from_string(const char *s) {
+        for (ScalingMode m = 0; m < _SCALING_MAX; m++)
+                if (streq(s, scaling_mode_table[m]))
+                        return m;
+        return _SCALING_INVALID;
+}
+
 static const char *const restart_policy_table[_RESTART_MAX] = {
         [RESTART_NO] = "no",
         [RESTART_ON_SUCCESS] = "on-success",
@@ -479,6 +496,35 @@ static int config_parse_pool_type(ConfigParser *p, const ConfigItem *item, const
         v = pool_type_from_string(value);
         if (v < 0)
                 return config_invalid(p, item, value, "expected simple or notify");
+        *t = v;
+        return 0;
+}
+
+static int config_parse_scaling(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def) {
+        ScalingMode *t = data, v;
+
+        if (isempty(value)) {
+                *t = *(const ScalingMode *) def;
+                return 0;
+        }
+        v = scaling_mode_from_string(value);
+        if (v < 0)
+                return config_invalid(p, item, value, "expected static, ondemand or dynamic");
+        *t = v;
+        return 0;
+}
+
+static int config_parse_pressure(ConfigParser *p, const ConfigItem *item, const char *value,
+                                 void *data, const void *def) {
+        unsigned *t = data, v;
+
+        if (isempty(value)) {
+                *t = *(const unsigned *) def;
+                return 0;
+        }
+        if (parse_percent(value, false, &v) < 0)
+                return config_invalid(p, item, value, "expected a percentage like 40%");
         *t = v;
         return 0;
 }
@@ -992,6 +1038,12 @@ static const ConfigItem pool_items[] = {
         { "Pool", "MaxWorkers",               config_parse_uint32,            POOL(max_workers),
           CONFIG_UINT_INFINITY, 0, UINT32_MAX },
         { "Pool", "Restart",                  config_parse_restart,           POOL(restart) },
+        { "Pool", "Scaling",                  config_parse_scaling,           POOL(scaling) },
+        { "Pool", "MinIdleWorkers",           config_parse_uint32,            POOL(min_idle_workers), 0, 0, UINT32_MAX },
+        { "Pool", "MaxIdleWorkers",           config_parse_uint32,            POOL(max_idle_workers), 0, 0, UINT32_MAX },
+        { "Pool", "IdleTimeoutSec",           config_parse_sec,               POOL(idle_timeout_usec) },
+        { "Pool", "ScalingMaxMemoryPressure", config_parse_pressure,          POOL(scaling_max_memory_pressure) },
+        { "Pool", "PoolMemoryMax",            config_parse_memory,            POOL(pool_memory_max), CONFIG_MEMORY_PERCENT },
         { "Pool", "SuccessExitStatus",        config_parse_exit_status,       POOL(success_exit_status) },
         { "Pool", "RestartPreventExitStatus", config_parse_exit_status,       POOL(restart_prevent_exit_status) },
         { "Pool", "RestartForceExitStatus",   config_parse_exit_status,       POOL(restart_force_exit_status) },
@@ -1321,6 +1373,12 @@ static void pool_config_set_defaults(PoolConfig *c, const ManagerConfig *m) {
                 .min_workers = 0,
                 .max_workers = UINT32_MAX,
                 .restart = RESTART_ON_FAILURE,
+                .scaling = SCALING_STATIC,
+                .min_idle_workers = 1,
+                .max_idle_workers = 3,
+                .idle_timeout_usec = 10 * USEC_PER_SEC,
+                .scaling_max_memory_pressure = 40,
+                .pool_memory_max = CGROUP_LIMIT_MAX,
                 .restart_usec = m->default_restart_usec,
                 .restart_max_delay_usec = m->default_restart_max_delay_usec,
                 .start_limit_interval_usec = m->default_start_limit_interval_usec,
@@ -1641,6 +1699,13 @@ static int pool_config_verify(ConfigParser *p, const PoolConfig *c) {
                                     c->min_workers, max_buf);
         } else
                 r = 0;
+        if (r != -ENOMEM && c->min_idle_workers > c->max_idle_workers) {
+                l = location_later(config_location(p, "Pool", "MinIdleWorkers"),
+                                   config_location(p, "Pool", "MaxIdleWorkers"));
+                r = config_error_at(p, l ? l->path : c->path, l ? l->line : 0,
+                                    "MinIdleWorkers=%" PRIu32 " is greater than MaxIdleWorkers=%" PRIu32,
+                                    c->min_idle_workers, c->max_idle_workers);
+        }
         return r == -ENOMEM ? r : 0;
 }
 

@@ -32,6 +32,17 @@ typedef enum RestartPolicy {
         _RESTART_INVALID = -EINVAL,
 } RestartPolicy;
 
+/* Scaling=: static keeps Workers=; dynamic keeps MinIdleWorkers..MaxIdleWorkers
+ * idle; ondemand starts one when all are busy and stops idle ones after
+ * IdleTimeoutSec=. */
+typedef enum ScalingMode {
+        SCALING_STATIC,
+        SCALING_ONDEMAND,
+        SCALING_DYNAMIC,
+        _SCALING_MAX,
+        _SCALING_INVALID = -EINVAL,
+} ScalingMode;
+
 /* A set of exit statuses (0..255) and signals (1..64), for SuccessExitStatus=
  * and RestartPreventExitStatus=. */
 typedef struct ExitStatusSet {
@@ -90,6 +101,12 @@ typedef struct PoolConfig {
         uint32_t min_workers;           /* MinWorkers=, default 0 */
         uint32_t max_workers;           /* MaxWorkers=, default UINT32_MAX: no cap */
         RestartPolicy restart;          /* Restart=, default on-failure */
+        ScalingMode scaling;            /* Scaling=, default static */
+        uint32_t min_idle_workers;      /* MinIdleWorkers=, default 1 (dynamic) */
+        uint32_t max_idle_workers;      /* MaxIdleWorkers=, default 3 (dynamic) */
+        usec_t idle_timeout_usec;       /* IdleTimeoutSec=, default 10s (ondemand) */
+        unsigned scaling_max_memory_pressure; /* ScalingMaxMemoryPressure=, percent, default 40 */
+        uint64_t pool_memory_max;       /* PoolMemoryMax=: no scaling up past it; default infinity */
         ExitStatusSet success_exit_status;        /* SuccessExitStatus= */
         ExitStatusSet restart_prevent_exit_status; /* RestartPreventExitStatus= */
         ExitStatusSet restart_force_exit_status;  /* RestartForceExitStatus= */
@@ -168,6 +185,8 @@ bool pool_config_has_seccomp_filter(const PoolConfig *c);
 const char *pool_type_to_string(PoolType t);
 PoolType pool_type_from_string(const char *s);
 const char *restart_policy_to_string(RestartPolicy r);
+const char *scaling_mode_to_string(ScalingMode m);
+ScalingMode scaling_mode_from_string(const char *s);
 RestartPolicy restart_policy_from_string(const char *s);
 
 /* Added for the D-Bus layer */

@@ -161,6 +161,7 @@ Pool *pool_free(Pool *p) {
 
         sd_event_source_disable_unref(p->rolling_source);
         sd_event_source_disable_unref(p->reconcile_source);
+        sd_event_source_disable_unref(p->idle_timer);
         while (p->pending)
                 pending_free(p->pending);
         while (p->workers) {
@@ -384,6 +385,10 @@ int pool_scale(Pool *p, uint32_t n) {
         log_structv(LOG_INFO, 0, MESSAGE_ID_SCALE, (char *const[]) { NULL },
                     "Pool %s: scaling from %" PRIu32 " to %" PRIu32 " workers.", p->name,
                     p->n_wanted, n);
+        return pool_scale_internal(p, n);
+}
+
+int pool_scale_internal(Pool *p, uint32_t n) {
         p->n_wanted = n;
         p->n_vacant = 0;
         (void) pool_alloc_rings(p);
@@ -459,6 +464,7 @@ void pool_on_worker_ready(Pool *p, Worker *w) {
                 pool_rolling_schedule(p);
         }
         pool_update_state(p);
+        pool_autoscale(p);
 }
 
 void pool_rolling_abort(Pool *p) {
@@ -765,4 +771,5 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassi
                 break;
         }
         pool_update_state(p);
+        pool_autoscale(p);
 }

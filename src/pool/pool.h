@@ -71,6 +71,7 @@ struct Worker {
         WorkerState state;
         usec_t started_at, ready_at;    /* CLOCK_REALTIME */
         usec_t started_mono, ready_mono, last_watchdog_mono;
+        usec_t idle_since_mono;         /* when it last became idle */
         unsigned restart_streak;        /* failures of this slot before this incarnation */
         KillCause cause;
         int cause_signal;
@@ -123,6 +124,8 @@ struct Pool {
         Worker *rolling_worker;         /* not owned: the new worker of a rolling restart */
         sd_event_source *rolling_source; /* owned: next rolling restart step */
         sd_event_source *reconcile_source; /* owned: the next batch of worker starts */
+        sd_event_source *idle_timer;    /* owned: Scaling=ondemand idle timeouts */
+        bool autoscaling;               /* in pool_autoscale(): no re-entry */
 };
 
 int pool_new(Manager *m, PoolConfig *config, Pool **ret);   /* takes config on success */
@@ -134,6 +137,10 @@ void pool_stop(Pool *p);
 /* Apply a new config: limits to live cgroups, size by Scale. */
 int pool_reconfigure(Pool *p, PoolConfig *config);          /* takes config on success */
 int pool_scale(Pool *p, uint32_t n);
+/* The same without the MinWorkers..MaxWorkers check and log (autoscale.c). */
+int pool_scale_internal(Pool *p, uint32_t n);
+/* Scaling=dynamic|ondemand: resize from the busy/idle counts (autoscale.c). */
+void pool_autoscale(Pool *p);
 int pool_reset_failed(Pool *p);
 /* Rolling restart: one worker at a time, each new one ready before an old one stops. */
 int pool_restart(Pool *p);

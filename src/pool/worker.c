@@ -184,6 +184,12 @@ void worker_enter(Worker *w, WorkerState state) {
                 p->n_active--;
 
         w->state = state;
+        if (state == WORKER_IDLE) {
+                uint64_t t = 0;
+
+                (void) sd_event_now(p->manager->event, CLOCK_MONOTONIC, &t);
+                w->idle_since_mono = t;
+        }
         log_debug("Pool %s: worker %" PRIu64 " (pid %d): %s -> %s", p->name, w->id,
                   (int) w->pid, worker_state_to_string(old), worker_state_to_string(state));
         MANAGER_HOOK(p->manager, worker_state_changed, w);
@@ -662,10 +668,13 @@ void worker_on_notify(Worker *w, const NotifyMessage *msg) {
         }
         if (msg->watchdog_trigger && (w->state == WORKER_IDLE || w->state == WORKER_BUSY))
                 worker_stop(w, KILL_CAUSE_WATCHDOG);
-        if (msg->busy == 1 && w->state == WORKER_IDLE)
+        if (msg->busy == 1 && w->state == WORKER_IDLE) {
                 worker_enter(w, WORKER_BUSY);
-        else if (msg->busy == 0 && w->state == WORKER_BUSY)
+                pool_autoscale(w->pool);
+        } else if (msg->busy == 0 && w->state == WORKER_BUSY) {
                 worker_enter(w, WORKER_IDLE);
+                pool_autoscale(w->pool);
+        }
         if (msg->stopping && worker_is_active(w)) {
                 /* It goes on its own; its exit is classified as it comes. */
                 worker_enter(w, WORKER_STOPPING);

@@ -249,6 +249,40 @@ class CrashLoop(DaemonTest):
         self.assertCleanExit(d)
 
 
+class Autoscale(DaemonTest):
+    def test_ondemand_grows_when_all_busy_and_shrinks_when_idle(self):
+        d = self.start({"od": pool(f"{TESTWORKER} ready busy:1 sleep:700 busy:0 pause", Type="notify",
+                                   Scaling="ondemand", Workers=1, MinWorkers=1, MaxWorkers=4,
+                                   IdleTimeoutSec="300ms")})
+        ups = d.wait_log(r"Pool od: ondemand scaling from (\d+) to (\d+) workers: all \d+ workers busy",
+                         count=3)
+        self.assertEqual([(int(m.group(1)), int(m.group(2))) for m in ups], [(1, 2), (2, 3), (3, 4)])
+        d.wait_workers("od", 4)
+        # each goes idle after 700ms, and after 300ms idle it is stopped, down to MinWorkers=1
+        d.wait_log(r"Pool od: ondemand scaling from \d+ to 1 workers: \d+ idle for 300ms", timeout=10)
+        d.wait_workers("od", 1)
+        self.assertNotRegex(d.log_text(), r"scaling from \d+ to 5")   # MaxWorkers= held
+        self.assertCleanExit(d)
+        self.assertRegex(d.log_text(), r"exited: stopped")
+
+    def test_dynamic_keeps_idle_between_min_and_max(self):
+        d = self.start({"dy": pool(f"{TESTWORKER} ready busy:1 pause", Type="notify", Scaling="dynamic",
+                                   Workers=1, MaxWorkers=6, MinIdleWorkers=2, MaxIdleWorkers=3)})
+        # every worker goes busy at once: the pool grows to keep 2 spare, up to MaxWorkers=6
+        d.wait_log(r"Pool dy: dynamic scaling from \d+ to 6 workers: \d+ idle, MinIdleWorkers=2", timeout=10)
+        d.wait_workers("dy", 6)
+        time.sleep(0.3)
+        self.assertEqual(len(d.worker_cgroups("dy")), 6)
+        self.assertCleanExit(d)
+
+    def test_dynamic_stops_excess_idle(self):
+        d = self.start({"dz": pool(f"{TESTWORKER} ready pause", Type="notify", Scaling="dynamic",
+                                   Workers=6, MinWorkers=1, MinIdleWorkers=1, MaxIdleWorkers=2)})
+        d.wait_log(r"Pool dz: dynamic scaling from \d+ to 2 workers: \d+ idle, MaxIdleWorkers=2", timeout=10)
+        d.wait_workers("dz", 2)
+        self.assertCleanExit(d)
+
+
 class Stale(DaemonTest):
     def test_workers_left_by_a_crashed_instance_are_ended(self):
         d = self.start({"s": pool(f"{SLEEP} infinity", Workers=3),
