@@ -14,6 +14,16 @@
  *   grandchild         fork a daemonized child that sleeps forever
  *   fork:N             fork N children that sleep forever (stay in the cgroup)
  *   write:PATH:TEXT    write TEXT to PATH (for checks from the test)
+ *   flood              send notify messages as fast as possible, forever
+ *   forkbomb           fork without end (only where TasksMax= holds it!)
+ *   reboot[:PATH]      reboot(2) with a bad magic number (harmless: EINVAL when
+ *                      allowed, EPERM without CAP_SYS_BOOT); with PATH, write
+ *                      "errno N" there when it returns
+ *   caps:PATH          copy /proc/self/status (Uid, Gid, Groups, Cap*,
+ *                      NoNewPrivs, Seccomp) to PATH, then "Umask:" is ours
+ *   limits:PATH        copy /proc/self/limits to PATH
+ *   ids:PATH           write "RUID EUID SUID" to PATH
+ *   exec:PROG ARGS...  execv PROG with the remaining arguments (argv[0] PROG)
  */
 #include <errno.h>
 #include <pthread.h>
@@ -22,6 +32,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <systemd/sd-daemon.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,7 +43,7 @@
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) {
         return "handle_segv=0:handle_sigbus=0:handle_sigfpe=0:handle_sigill=0:handle_abort=0:"
-               "allow_user_segv_handler=1:detect_leaks=0";
+               "allow_user_segv_handler=1:detect_leaks=0:disable_coredump=0";
 }
 
 static void msleep(long ms) {
@@ -42,6 +54,27 @@ static void msleep(long ms) {
 }
 
 static volatile int sink;
+
+static int copy_file(const char *from, const char *to, const char *extra) {
+        char buf[8192];
+        size_t n;
+        FILE *in, *out;
+
+        in = fopen(from, "re");
+        if (!in)
+                return 95;
+        out = fopen(to, "we");
+        if (!out) {
+                fclose(in);
+                return 97;
+        }
+        while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+                fwrite(buf, 1, n, out);
+        if (extra)
+                fputs(extra, out);
+        fclose(in);
+        return fclose(out) == 0 ? 0 : 97;
+}
 
 static int recurse(int depth) {
         volatile char frame[1024];
@@ -121,6 +154,12 @@ int main(int argc, char *argv[]) {
                                 if (fork() == 0)
                                         for (;;)
                                                 pause();
+                } else if (strcmp(a, "flood") == 0) {
+                        for (unsigned long k = 0;; k++)
+                                sd_notifyf(0, "STATUS=flood %lu\nX_WORKERPOOL_BUSY=%lu", k, k % 2);
+                } else if (strcmp(a, "forkbomb") == 0) {
+                        for (;;)
+                                (void) fork();
                 } else if (strncmp(a, "write:", 6) == 0) {
                         char path[4096];
                         const char *colon = strchr(a + 6, ':');
@@ -134,6 +173,44 @@ int main(int argc, char *argv[]) {
                                 return 97;
                         fputs(colon + 1, f);
                         fclose(f);
+                } else if (strcmp(a, "reboot") == 0 || strncmp(a, "reboot:", 7) == 0) {
+                        long r = syscall(SYS_reboot, 0xdead, 0xbeef, 0, NULL);
+                        int e = r < 0 ? errno : 0;
+
+                        if (a[6] == ':') {
+                                FILE *f = fopen(a + 7, "we");
+
+                                if (!f)
+                                        return 97;
+                                fprintf(f, "errno %d\n", e);
+                                fclose(f);
+                        }
+                } else if (strncmp(a, "caps:", 5) == 0) {
+                        char extra[64];
+                        mode_t m = umask(0);
+                        int r;
+
+                        umask(m);
+                        snprintf(extra, sizeof extra, "TestworkerUmask:\t%04o\n", (unsigned) m);
+                        if ((r = copy_file("/proc/self/status", a + 5, extra)) != 0)
+                                return r;
+                } else if (strncmp(a, "limits:", 7) == 0) {
+                        int r = copy_file("/proc/self/limits", a + 7, NULL);
+
+                        if (r != 0)
+                                return r;
+                } else if (strncmp(a, "ids:", 4) == 0) {
+                        uid_t ru, eu, su;
+                        FILE *f = fopen(a + 4, "we");
+
+                        if (!f || getresuid(&ru, &eu, &su) < 0)
+                                return 97;
+                        fprintf(f, "%u %u %u\n", (unsigned) ru, (unsigned) eu, (unsigned) su);
+                        fclose(f);
+                } else if (strncmp(a, "exec:", 5) == 0) {
+                        argv[i] = (char *) a + 5;
+                        execv(a + 5, argv + i);
+                        return 94;
                 } else {
                         fprintf(stderr, "testworker: unknown step %s\n", a);
                         return 96;

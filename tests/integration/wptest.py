@@ -204,8 +204,8 @@ class DaemonTest(unittest.TestCase):
         self.daemons.append(d)
         return d
 
-    def assertCleanExit(self, d):
-        code = d.stop()
+    def assertCleanExit(self, d, timeout=30.0):
+        code = d.stop(timeout)
         self.assertEqual(code, 0, "daemon exit code\n" + d.log_text()[-3000:])
         self.assertFalse(os.path.exists(d.cgroot), "cgroup root left behind: %s" % d.cgroot)
 
