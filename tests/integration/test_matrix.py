@@ -59,13 +59,13 @@ class Matrix(DaemonTest):
             pools[name] = text + extra.get(name, "")
         d = self.start(pools)
         # the admin's kill -9 for the "killed" pool
-        ws = d.wait_workers("killed", N, timeout=60)
+        ws = d.wait_workers("killed", N, timeout=300)
         for pids in ws.values():
             os.kill(pids[0], signal.SIGKILL)
         total = N * (len(cases) - 1)
         rx = r"Pool (\S+): worker \d+ \(pid \d+\) exited: (\S+) \((.*)\); action"
         d.wait_log(r"Pool stop: worker \d+ \(pid \d+\) is ready", count=N, timeout=60)
-        d.wait_log(rx, count=total, timeout=180)
+        d.wait_log(rx, count=total, timeout=400)
         self.assertCleanExit(d)
         lines = d.wait_log(rx, count=total + N, timeout=10)
         got = collections.defaultdict(collections.Counter)
