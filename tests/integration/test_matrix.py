@@ -64,7 +64,7 @@ class Matrix(DaemonTest):
             os.kill(pids[0], signal.SIGKILL)
         total = N * (len(cases) - 1)
         rx = r"Pool (\S+): worker \d+ \(pid \d+\) exited: (\S+) \((.*)\); action"
-        d.wait_log(r"Pool stop: worker \d+ \(pid \d+\) is ready", count=N, timeout=60)
+        d.wait_log(r"Pool stop: worker \d+ \(pid \d+\) is ready", count=N, timeout=300)
         d.wait_log(rx, count=total, timeout=400)
         self.assertCleanExit(d)
         lines = d.wait_log(rx, count=total + N, timeout=10)
