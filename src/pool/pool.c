@@ -712,6 +712,14 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassi
                 .cpu_usec = cpu_usec,
         });
         memcpy(rec->evidence, cl->evidence, sizeof rec->evidence);
+        /* A Type=notify worker that never said READY=1 broke the protocol:
+         * say so (the start limit turns repeated ones into a failed pool). */
+        if (c->type == POOL_TYPE_NOTIFY && w->ready_at == 0 && cl->reason != EXIT_REASON_STOPPED &&
+            cl->reason != EXIT_REASON_TIMEOUT && cl->reason != EXIT_REASON_EXEC_FAILED) {
+                size_t k = strlen(rec->evidence);
+
+                snprintf(rec->evidence + k, sizeof rec->evidence - k, ", before READY=1");
+        }
         MANAGER_HOOK(p->manager, worker_exited, w, rec);
         if (w == p->rolling_worker) {
                 log_warning("Pool %s: the new worker %" PRIu64 " died before it was ready, "
@@ -730,7 +738,7 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassi
                 snprintf(f[6], sizeof f[6], "EXIT_STATUS=%d", i->status);
         else
                 snprintf(f[6], sizeof f[6], "EXIT_STATUS=%s", signal_to_string(i->status) ?: "?");
-        snprintf(f[7], sizeof f[7], "WORKERPOOL_EVIDENCE=%.100s", cl->evidence);
+        snprintf(f[7], sizeof f[7], "WORKERPOOL_EVIDENCE=%.100s", rec->evidence);
         for (int k = 0; k < 8; k++)
                 fields[k] = f[k];
         fields[8] = NULL;
@@ -741,7 +749,7 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassi
                 snprintf(sbuf, sizeof sbuf, "%s", exit_action_to_string(action));
         log_structv(failure ? LOG_WARNING : LOG_INFO, 0, MESSAGE_ID_WORKER_EXITED, fields,
                     "Pool %s: worker %" PRIu64 " (pid %d) exited: %s (%s); action: %s.", p->name,
-                    w->id, (int) w->pid, exit_reason_to_string(cl->reason), cl->evidence, sbuf);
+                    w->id, (int) w->pid, exit_reason_to_string(cl->reason), rec->evidence, sbuf);
 
         switch (action) {
         case EXIT_ACTION_RESTART:

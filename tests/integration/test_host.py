@@ -104,6 +104,10 @@ class Classify(DaemonTest):
     def test_signal_fpe(self):
         self.run_one("fpe", "signal")
 
+    def test_exit_before_ready_is_a_start_failure(self):
+        d, m = self.run_one("exit:3", "exit-code", Type="notify")
+        self.assertRegex(d.log_text(), r"exited: exit-code \(exit status 3, before READY=1\)")
+
     def test_success_exit_status(self):
         self.run_one("exit:42", "success", SuccessExitStatus="42")
 
