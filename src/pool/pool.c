@@ -229,13 +229,13 @@ void pool_update_state(Pool *p) {
         uint32_t target;
 
         MANAGER_HOOK(p->manager, pool_changed, p);
+        /* coalesced: one STATUS= update (and cleanup check) per loop iteration */
+        manager_check_finished(p->manager);
 
         switch (p->state) {
         case POOL_STOPPING:
-                if (p->n_workers == 0 && p->n_pending == 0) {
+                if (p->n_workers == 0 && p->n_pending == 0)
                         pool_set_state(p, POOL_STOPPED);
-                        manager_check_finished(p->manager);
-                }
                 return;
         case POOL_STOPPED:
         case POOL_FAILED:

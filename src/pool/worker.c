@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -36,6 +37,23 @@ WorkerState worker_state_from_string(const char *s) {
                 if (streq(s, worker_state_names[i]))
                         return i;
         return _WORKER_STATE_INVALID;
+}
+
+/* A lifecycle journal entry with the pool, worker and pid fields, so that
+ * journalctl WORKERPOOL_POOL=... shows a pool's whole story. */
+_printf_(4, 5)
+static void worker_log_event(Worker *w, int level, const char *message_id, const char *format, ...) {
+        char f[3][128], msg[512];
+        va_list ap;
+
+        va_start(ap, format);
+        (void) vsnprintf(msg, sizeof msg, format, ap);
+        va_end(ap);
+        snprintf(f[0], sizeof f[0], "WORKERPOOL_POOL=%s", w->pool->name);
+        snprintf(f[1], sizeof f[1], "WORKERPOOL_WORKER=%" PRIu64, w->id);
+        snprintf(f[2], sizeof f[2], "WORKERPOOL_PID=%d", (int) w->pid);
+        log_structv(level, 0, message_id, (char *const[]) { f[0], f[1], f[2], NULL },
+                    "Pool %s: worker %" PRIu64 " %s", w->pool->name, w->id, msg);
 }
 
 static usec_t now_realtime(void) {
@@ -637,9 +655,7 @@ int worker_start(Worker *w) {
         if (w->exec_failed)
                 return 0;   /* the exit handler reports it */
 
-        log_structv(LOG_INFO, 0, MESSAGE_ID_WORKER_STARTED,
-                    (char *const[]) { NULL }, "Pool %s: worker %" PRIu64 " started (pid %d).",
-                    p->name, w->id, (int) w->pid);
+        worker_log_event(w, LOG_INFO, MESSAGE_ID_WORKER_STARTED, "started (pid %d).", (int) w->pid);
         MANAGER_HOOK(p->manager, worker_started, w);
 
         if (c->type == POOL_TYPE_SIMPLE)
@@ -656,9 +672,7 @@ void worker_on_notify(Worker *w, const NotifyMessage *msg) {
                 memcpy(w->status_text, msg->status, sizeof w->status_text);
 
         if (msg->ready && w->state == WORKER_STARTING && c->type == POOL_TYPE_NOTIFY) {
-                log_structv(LOG_INFO, 0, MESSAGE_ID_WORKER_READY, (char *const[]) { NULL },
-                            "Pool %s: worker %" PRIu64 " (pid %d) is ready.", w->pool->name,
-                            w->id, (int) w->pid);
+                worker_log_event(w, LOG_INFO, MESSAGE_ID_WORKER_READY, "(pid %d) is ready.", (int) w->pid);
                 worker_became_ready(w);
         }
         if (msg->watchdog && (w->state == WORKER_IDLE || w->state == WORKER_BUSY) &&
