@@ -63,7 +63,8 @@ static void help(void) {
                "  kill WORKER|POOL...          Send a signal to a worker, or every worker of a pool\n"
                "  events                       Show why workers exited (--pool=, --reason=, -n, --follow)\n"
                "  reload                       Reload the configuration\n"
-               "  reexec                       Re-execute the daemon in place, keeping every worker\n\n"
+               "  reexec                       Re-execute the daemon in place, keeping every worker\n"
+               "  cat POOL...                  Show the pool's file and drop-ins, as loaded\n\n"
                "Options:\n"
                "  -h --help                    Show this help\n"
                "     --version                 Show the version\n"
@@ -268,6 +269,65 @@ static int verb_set_property(sd_bus *bus, char **args, int n) {
                 return r;
         }
         return EXIT_OK;
+}
+
+/* Like systemctl cat: the pool's file and its drop-ins, each under a
+ * "# PATH" line, as the daemon loaded them. */
+static int cat_file(const char *path) {
+        char buf[4096];
+        size_t k;
+        FILE *f;
+
+        f = fopen(path, "re");
+        if (!f) {
+                fprintf(stderr, "Cannot read %s: %m\n", path);
+                return EXIT_FAILURE;
+        }
+        printf("%s# %s%s\n", ansi_grey(), path, ansi_normal());
+        while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+                fwrite(buf, 1, k, stdout);
+        fclose(f);
+        return EXIT_OK;
+}
+
+static int verb_cat(sd_bus *bus, char **args, int n) {
+        int ret = EXIT_OK, r;
+
+        if (n < 2) {
+                fprintf(stderr, "cat: which pool?\n");
+                return EXIT_USAGE;
+        }
+        for (int i = 1; i < n; i++) {
+                _cleanup_(freep) char *path = NULL, *fragment = NULL;
+                _cleanup_(strv_freep) char **dropins = NULL;
+                sd_bus_error e = SD_BUS_ERROR_NULL;
+
+                r = pool_path(bus, args[i], &path);
+                if (r < 0) {
+                        ret = -r;
+                        continue;
+                }
+                r = sd_bus_get_property_string(bus, BUS_NAME, path, BUS_POOL_INTERFACE, "FragmentPath",
+                                               &e, &fragment);
+                if (r >= 0)
+                        r = sd_bus_get_property_strv(bus, BUS_NAME, path, BUS_POOL_INTERFACE, "DropInPaths",
+                                                     &e, &dropins);
+                if (r < 0) {
+                        ret = fail(&e, r, "read the files of the pool");
+                        sd_bus_error_free(&e);
+                        continue;
+                }
+                if (i > 1)
+                        putchar('\n');
+                if (!isempty(fragment) && cat_file(fragment) != EXIT_OK)
+                        ret = EXIT_FAILURE;
+                for (char **d = dropins; d && *d; d++) {
+                        putchar('\n');
+                        if (cat_file(*d) != EXIT_OK)
+                                ret = EXIT_FAILURE;
+                }
+        }
+        return ret;
 }
 
 static int verb_reload(sd_bus *bus, char **args, int n) {
@@ -1031,6 +1091,7 @@ int main(int argc, char *argv[]) {
                 { "events",       1, 1,  verb_events },
                 { "reload",       1, 1,  verb_reload },
                 { "reexec",       1, 1,  verb_reexec },
+                { "cat",          2, -1, verb_cat },
         };
         sd_bus *bus = NULL;
         const char *verb;

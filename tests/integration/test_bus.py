@@ -635,6 +635,24 @@ class Reexec(BusTest):
         self.assertCleanExit(d)
 
 
+class Cat(BusTest):
+    def test_cat_shows_file_and_dropins(self):
+        d = self.start_bus_daemon({"c": pool(f"{SLEEP} infinity")},
+                                  dropins={("c", "20-more.conf"): "[Pool]\nWorkers=2\n",
+                                           ("c", "10-less.conf"): "[Pool]\nDescription=cats\n"})
+        d.wait_workers("c", 2)
+        p = self.ctl("cat", "c")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        main_file = os.path.join(d.confdir, "c.pool")
+        a = p.stdout.index("# " + main_file)
+        b = p.stdout.index("# " + os.path.join(d.confdir, "c.pool.d", "10-less.conf"))
+        c = p.stdout.index("# " + os.path.join(d.confdir, "c.pool.d", "20-more.conf"))
+        self.assertTrue(a < b < c, p.stdout)
+        self.assertIn("Description=cats", p.stdout)
+        self.assertEqual(self.ctl("cat", "nope").returncode, 4)
+        self.assertCleanExit(d)
+
+
 class Ctl(BusTest):
     def test_workerpoolctl(self):
         d = self.start_bus_daemon({"c": pool(f"{SLEEP} infinity", Workers=2, MaxWorkers=10,

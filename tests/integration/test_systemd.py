@@ -385,39 +385,34 @@ def step_stop():
           reasons and all(r == "stopped" for r in reasons), str(reasons))
 
 
-def measure_killmode_control_group():
-    """For comparison (INFO only): what KillMode=control-group would do."""
-    write(f"{DROPIN_D}/60-killmode.conf", "[Service]\nKillMode=control-group\n")
-    run("systemctl", "daemon-reload", timeout=120)
-    since = now_stamp()
-    if run("systemctl", "start", UNIT, timeout=180).returncode != 0 or not wait_workers(2):
-        info("KillMode=control-group: could not start for the measurement")
+def step_reexec():
+    """workerpoolctl reexec with 200 workers: none lost, none restarted, same
+    daemon pid, and systemd keeps the unit active."""
+    write(f"{POOLS_D}/many.pool", "[Pool]\nExecStart=/bin/sleep infinity\nWorkers=200\n")
+    run("systemctl", "reload", UNIT, timeout=120)
+    ws = wait_workers(200, pool="many", timeout=300)
+    if not check("200 workers in pool many before the re-exec", bool(ws), str(len(workers("many")))):
         return
-    wait_until(lambda: len(journal("MESSAGE_ID=a1e3c07b2f6d4c0e9b1d5f7a3c2e8b02", since=since)) >= 2, 30, 1)
+    before = all_worker_pids(ws)
+    pid0, n0 = main_pid(), show("NRestarts")
     since = now_stamp()
-    t0 = time.monotonic()
-    run("systemctl", "stop", UNIT, timeout=200)
-    dt = time.monotonic() - t0
-    es = journal(f"WORKERPOOL_POOL={POOL}", since=since)
-    ex = [f"{e.get('WORKERPOOL_REASON')}: {e.get('WORKERPOOL_EVIDENCE', '')}" for e in es
-          if e.get("WORKERPOOL_REASON")]
-    info(f"with KillMode=control-group, stop took {dt:.1f}s and the daemon logged: {ex}")
-    # And a watchdog timeout: which signal do the workers get?
-    for mode in ("control-group", "mixed"):
-        if mode == "mixed":
-            os.unlink(f"{DROPIN_D}/60-killmode.conf")
-            run("systemctl", "daemon-reload", timeout=120)
-        run("systemctl", "start", UNIT, timeout=180)
-        wait_workers(2)
-        wpids = all_worker_pids(workers())
-        old, n0 = main_pid(), int(show("NRestarts") or 0)
-        since = now_stamp()
-        os.kill(old, 19)
-        wait_until(lambda: int(show("NRestarts") or 0) > n0 and main_pid() not in (0, old), 60, 0.5)
-        kills = [l.split(": ", 1)[-1] for l in journal_text(since).splitlines()
-                 if "Killing process" in l and any(f"process {p} " in l for p in wpids)]
-        info(f"with KillMode={mode}, a watchdog timeout sends the workers: {kills}")
-        run("systemctl", "stop", UNIT, timeout=200)
+    p = run("/usr/bin/workerpoolctl", "reexec", timeout=60)
+    took = wait_until(lambda: [l for l in journal_text(since).splitlines() if "Re-executed: took over" in l], 60)
+    time.sleep(2)
+    after = all_worker_pids(workers("many"))
+    started = [e for e in journal("WORKERPOOL_POOL=many", "MESSAGE_ID=a1e3c07b2f6d4c0e9b1d5f7a3c2e8b01",
+                                  since=since)]
+    active = run("systemctl", "is-active", UNIT).stdout.strip()
+    check("workerpoolctl reexec: same daemon pid, same 200 workers, none restarted, unit active",
+          p.returncode == 0 and took and main_pid() == pid0 and sorted(after) == sorted(before)
+          and not started and show("NRestarts") == n0 and active == "active",
+          f"rc {p.returncode} {p.stderr.strip()[:200]}; {took[:1] if took else 'no took-over line'}; "
+          f"MainPID {pid0}->{main_pid()}; workers {len(before)}->{len(after)}; started {len(started)}; {active}")
+    p = run("/usr/bin/workerpoolctl", "status", timeout=60)
+    check("the bus answers after the re-exec (workerpoolctl status)", p.returncode == 0, p.stderr.strip()[:200])
+    os.unlink(f"{POOLS_D}/many.pool")
+    run("systemctl", "reload", UNIT, timeout=120)
+    wait_until(lambda: not workers("many"), 120)
 
 
 def main():
@@ -431,7 +426,7 @@ def main():
         return 1
     t0 = time.monotonic()
     steps = [step_install, step_start, step_layout, step_bus, step_oom, step_watchdog, step_reload,
-             step_journal, step_stop, measure_killmode_control_group]
+             step_journal, step_reexec, step_stop]
     for s in steps:
         try:
             r = s()
