@@ -9,7 +9,9 @@ needs no memory controller) and in the VM (adds oom-kill):
 import collections
 import os
 import re
+import shutil
 import signal
+import tempfile
 import time
 
 from wptest import DaemonTest, TESTWORKER, cgroup2_mount, main, wait_until
@@ -41,6 +43,42 @@ CASES = {
     # ended by the daemon's own stop at the end of the test
     "stop": ("stopped", dict(ExecStart=f"{TESTWORKER} ready pause", Type="notify")),
 }
+# [Sandbox] sections of the cases above that need one.
+SANDBOX = {
+    "seccomp": "[Sandbox]\nSystemCallFilter=@system-service\n",
+    "core": "[Sandbox]\nLimitCORE=infinity\n",
+}
+CASES["seccomp"] = ("seccomp", dict(ExecStart=f"{TESTWORKER} sleep:300 reboot"))
+
+
+def core_expectation():
+    """Whether a dumped core is expected, and why not if not. The kernel
+    reports "dumped" only if it could write the core: a relative pattern
+    goes to the worker's working directory (a temp dir here), a pipe needs
+    its program."""
+    with open("/proc/sys/kernel/core_pattern") as f:
+        pattern = f.read().strip()
+    if pattern.startswith("|"):
+        prog = pattern[1:].split()[0] if pattern[1:].split() else ""
+        if not os.access(prog, os.X_OK):
+            return False, f"core_pattern pipes to {prog}, which is not there"
+        return True, None
+    if pattern.startswith("/") and not os.path.isdir(os.path.dirname(pattern)):
+        return False, f"core_pattern directory {os.path.dirname(pattern)} does not exist"
+    return True, None
+
+
+def fixed_core_name():
+    with open("/proc/sys/kernel/core_pattern") as f:
+        pattern = f.read().strip()
+    with open("/proc/sys/kernel/core_uses_pid") as f:
+        uses_pid = f.read().strip() != "0"
+    return not pattern.startswith("|") and "%p" not in pattern and not uses_pid
+
+
+CORE_DIR = tempfile.mkdtemp(prefix="wp-matrix-core-")
+CASES["core"] = ("signal", dict(ExecStart=f"{TESTWORKER} sleep:300 fpe", WorkingDirectory=CORE_DIR))
+
 OOM = ("oom-kill", dict(ExecStart=f"{TESTWORKER} sleep:300 alloc:100 pause"),
        "[Resources]\nMemoryMax=32M\nMemorySwapMax=0\n")
 
@@ -56,7 +94,7 @@ class Matrix(DaemonTest):
         for name, (_, keys) in cases.items():
             text = "[Pool]\nRestart=no\nWorkers=%d\n" % N
             text += "".join(f"{k}={v}\n" for k, v in keys.items())
-            pools[name] = text + extra.get(name, "")
+            pools[name] = text + extra.get(name, "") + SANDBOX.get(name, "")
         d = self.start(pools)
         # the admin's kill -9 for the "killed" pool
         ws = d.wait_workers("killed", N, timeout=300)
@@ -84,6 +122,23 @@ class Matrix(DaemonTest):
                 bad.append((name, dict(c), [evidence.get((name, r)) for r in c]))
         print("  e.g. stack-overflow evidence:", evidence.get(("stackmain", "stack-overflow")))
         print("  e.g. killed evidence:", evidence.get(("killed", "killed")))
+        # every "core" worker dumped core (if the kernel could write it)
+        want_core, why = core_expectation()
+        core_ev = [m.group(3) for m in lines if m.group(1) == "core"]
+        if want_core:
+            undumped = [e for e in core_ev if not e.endswith(", core dumped")]
+            print("  core dumps: %d of %d, e.g. %s" % (len(core_ev) - len(undumped), len(core_ev),
+                                                      core_ev[:1]))
+            if fixed_core_name():
+                # N workers dump at once to the same file name: the kernel
+                # unlinks and creates it O_EXCL, so racing dumps may lose.
+                self.assertLess(len(undumped), len(core_ev), core_ev)
+            else:
+                self.assertEqual(undumped, [])
+        else:
+            print("  core dump flag not checked:", why)
+        print("  e.g. seccomp evidence:", evidence.get(("seccomp", "seccomp")))
+        shutil.rmtree(CORE_DIR, ignore_errors=True)
         self.assertEqual(bad, [])
 
 

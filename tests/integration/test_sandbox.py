@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""[Sandbox]: system call filters, users and capabilities, NoNewPrivileges=,
+rlimits and umask, checked from inside real workers. Runs on the host (root)
+and in the VM:
+    tests/vm/vm-run -- python3 tests/integration/test_sandbox.py"""
+
+import os
+import shutil
+import stat
+import tempfile
+
+from wptest import DaemonTest, TESTWORKER, main, wait_until
+
+EXITED = r"Pool {}: worker \d+ \(pid \d+\) exited: (\S+) \((.*)\); action"
+ALL_CAPS = None  # filled from /proc/self/status of the test (root)
+
+
+def status_fields(path):
+    out = {}
+    with open(path) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            out[k] = v.strip()
+    return out
+
+
+def our_cap_bnd():
+    return status_fields("/proc/self/status")["CapBnd"]
+
+
+class Sandbox(DaemonTest):
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp(prefix="wp-sandbox-")
+        os.chmod(self.dir, 0o777)   # workers running as nobody write here
+
+    def tearDown(self):
+        super().tearDown()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def out(self, name):
+        return os.path.join(self.dir, name)
+
+    def pool(self, execstart, sandbox, extra=""):
+        return ("[Pool]\nRestart=no\nExecStart=%s\n%s[Sandbox]\n%s\n" %
+                (execstart, extra, sandbox))
+
+    def exit_of(self, d, pool, timeout=30):
+        m = d.wait_log(EXITED.format(pool), timeout=timeout)[0]
+        return m.group(1), m.group(2)
+
+    def probe_loaded(self, d):
+        return "Fault probe loaded" in d.log_text()
+
+    # -- SystemCallFilter= ---------------------------------------------------
+
+    def test_reboot_killed_by_system_service_filter(self):
+        d = self.start({"sc": self.pool(f"{TESTWORKER} reboot exit:0",
+                                        "SystemCallFilter=@system-service")})
+        reason, evidence = self.exit_of(d, "sc")
+        self.assertEqual(reason, "seccomp", evidence)
+        self.assertIn("SIGSYS from the system call filter", evidence)
+        if self.probe_loaded(d):
+            self.assertIn("syscall reboot (", evidence)
+        self.assertCleanExit(d)
+
+    def test_reboot_denied_by_deny_list(self):
+        d = self.start({"sc": self.pool(f"{TESTWORKER} reboot exit:0",
+                                        "SystemCallFilter=~@reboot @mount")})
+        reason, evidence = self.exit_of(d, "sc")
+        self.assertEqual(reason, "seccomp", evidence)
+        self.assertCleanExit(d)
+
+    def test_reboot_gets_eperm_and_goes_on(self):
+        res = self.out("reboot")
+        d = self.start({"sc": self.pool(f"{TESTWORKER} reboot:{res} exit:0",
+                                        "SystemCallFilter=@system-service\n"
+                                        "SystemCallErrorNumber=EPERM")})
+        reason, evidence = self.exit_of(d, "sc")
+        self.assertEqual(reason, "success", evidence)
+        with open(res) as f:
+            self.assertEqual(f.read().strip(), "errno 1")   # EPERM, not EINVAL (22)
+        self.assertCleanExit(d)
+
+    def test_unfiltered_reboot_is_einval(self):
+        # the control: without a filter the bad magic gets EINVAL from the kernel
+        res = self.out("reboot")
+        d = self.start({"sc": self.pool(f"{TESTWORKER} reboot:{res} exit:0", "")})
+        self.assertEqual(self.exit_of(d, "sc")[0], "success")
+        with open(res) as f:
+            self.assertEqual(f.read().strip(), "errno 22")
+        self.assertCleanExit(d)
+
+    def test_filter_status_and_architectures(self):
+        res = self.out("status")
+        d = self.start({"sc": self.pool(f"{TESTWORKER} caps:{res} exit:0",
+                                        "SystemCallArchitectures=native")})
+        self.assertEqual(self.exit_of(d, "sc")[0], "success")
+        s = status_fields(res)
+        self.assertEqual(s["Seccomp"], "2")          # a filter is loaded
+        self.assertEqual(s["Seccomp_filters"], "1")
+        self.assertCleanExit(d)
+
+    def test_bad_filter_refuses_pool(self):
+        d = self.start({"sc": self.pool(f"{TESTWORKER} pause",
+                                        "SystemCallFilter=@system-service @bogus")})
+        d.wait_log(r"sc\.pool:5: Invalid SystemCallFilter= entry '@bogus': unknown system call group")
+        self.assertEqual(d.worker_cgroups("sc"), [])
+        d.stop()
+
+    # -- users and capabilities ---------------------------------------------
+
+    def test_nobody_has_no_capabilities(self):
+        res = self.out("status")
+        d = self.start({"nb": self.pool(f"{TESTWORKER} caps:{res} exit:0", "User=nobody")})
+        self.assertEqual(self.exit_of(d, "nb")[0], "success")
+        s = status_fields(res)
+        self.assertEqual(s["Uid"].split(), ["65534"] * 4)
+        for k in ("CapInh", "CapPrm", "CapEff", "CapAmb"):
+            self.assertEqual(int(s[k], 16), 0, k)
+        self.assertEqual(s["CapBnd"], our_cap_bnd())   # not asked to change
+        self.assertCleanExit(d)
+
+    def test_nobody_with_empty_bounding_set(self):
+        res = self.out("status")
+        d = self.start({"nb": self.pool(f"{TESTWORKER} caps:{res} exit:0",
+                                        "User=nobody\nCapabilityBoundingSet=\n"
+                                        "NoNewPrivileges=yes\nSupplementaryGroups=0")})
+        self.assertEqual(self.exit_of(d, "nb")[0], "success")
+        s = status_fields(res)
+        for k in ("CapInh", "CapPrm", "CapEff", "CapAmb", "CapBnd"):
+            self.assertEqual(int(s[k], 16), 0, k)
+        self.assertEqual(s["NoNewPrivs"], "1")
+        self.assertIn("0", s["Groups"].split())
+        self.assertCleanExit(d)
+
+    def test_ambient_capability_for_nobody(self):
+        res = self.out("status")
+        d = self.start({"amb": self.pool(f"{TESTWORKER} caps:{res} exit:0",
+                                         "User=nobody\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n"
+                                         "CapabilityBoundingSet=CAP_NET_BIND_SERVICE")})
+        self.assertEqual(self.exit_of(d, "amb")[0], "success")
+        s = status_fields(res)
+        for k in ("CapPrm", "CapEff", "CapAmb", "CapBnd"):
+            self.assertEqual(int(s[k], 16), 1 << 10, k)
+        self.assertCleanExit(d)
+
+    def test_ambient_outside_bounding_set_is_exec_failed(self):
+        d = self.start({"amb": self.pool(f"{TESTWORKER} exit:0",
+                                         "User=nobody\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n"
+                                         "CapabilityBoundingSet=CAP_CHOWN")})
+        reason, evidence = self.exit_of(d, "amb")
+        self.assertEqual(reason, "exec-failed")
+        self.assertTrue(evidence.startswith("capabilities: "), evidence)
+        self.assertCleanExit(d)
+
+    def setuid_copy(self):
+        path = self.out("suid-testworker")
+        shutil.copy(TESTWORKER, path)
+        os.chown(path, 0, 0)
+        os.chmod(path, 0o4755)
+        return path
+
+    def run_setuid(self, nnp):
+        suid = self.setuid_copy()
+        res = self.out("ids-%d" % nnp)
+        d = self.start({"su": self.pool(f"{TESTWORKER} exec:{suid} ids:{res} exit:0",
+                                        "User=nobody\nNoNewPrivileges=%s" % ("yes" if nnp else "no"))})
+        self.assertEqual(self.exit_of(d, "su")[0], "success")
+        self.assertCleanExit(d)
+        with open(res) as f:
+            return [int(x) for x in f.read().split()]
+
+    def test_no_new_privileges_holds_for_setuid_binary(self):
+        ids = self.run_setuid(False)
+        if ids[1] != 0:
+            self.skipTest("setuid bit not honoured on %s (nosuid mount?)" % self.dir)
+        self.assertEqual(ids, [65534, 0, 0])              # the control: setuid works
+        self.assertEqual(self.run_setuid(True), [65534] * 3)
+
+    # -- the shipped profiles ------------------------------------------------
+
+    def test_profiles_run_a_notify_worker(self):
+        prof = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "policy", "profiles")
+        names = sorted(f for f in os.listdir(prof) if f.endswith(".conf"))
+        self.assertGreaterEqual(len(names), 2)
+        pools, dropins = {}, {}
+        for n in names:
+            pool = n[:-5]
+            pools[pool] = ("[Pool]\nRestart=no\nType=notify\nTimeoutStartSec=20s\n"
+                           f"ExecStart={TESTWORKER} ready status:up sleep:200 exit:0\n"
+                           "")  # as root: the harness runtime dir is 0700
+            with open(os.path.join(prof, n)) as f:
+                dropins[(pool, "50-sandbox.conf")] = f.read()
+        d = self.start(pools, dropins=dropins)
+        for pool in pools:
+            d.wait_log(r"Pool %s: worker \d+ \(pid \d+\) is ready" % pool, timeout=30)
+            reason, evidence = self.exit_of(d, pool)
+            self.assertEqual(reason, "success", f"{pool}: {evidence}")
+        self.assertCleanExit(d)
+
+    # -- Limit*=, UMask= -----------------------------------------------------
+
+    def test_limits_and_umask(self):
+        lim, st = self.out("limits"), self.out("status")
+        # raising a hard limit needs CAP_SYS_RESOURCE (a container may lack it)
+        sys_resource = int(status_fields("/proc/self/status")["CapEff"], 16) & (1 << 24)
+        nice = "LimitNICE=-5\n" if sys_resource else ""
+        d = self.start({"lim": self.pool(f"{TESTWORKER} limits:{lim} caps:{st} exit:0",
+                                         "LimitNOFILE=100:200\nLimitSTACK=4M\nLimitCORE=infinity\n"
+                                         "LimitCPU=1min\nUMask=0027\n" + nice)})
+        self.assertEqual(self.exit_of(d, "lim")[0], "success")
+        with open(lim) as f:
+            text = f.read()
+        rows = {}
+        for line in text.splitlines()[1:]:
+            parts = line[26:].split()
+            rows[line[:26].strip()] = parts[:2]
+        self.assertEqual(rows["Max open files"], ["100", "200"], text)
+        self.assertEqual(rows["Max stack size"], [str(4 << 20)] * 2, text)
+        self.assertEqual(rows["Max core file size"], ["unlimited"] * 2, text)
+        self.assertEqual(rows["Max cpu time"], ["60"] * 2, text)
+        if sys_resource:
+            self.assertEqual(rows["Max nice priority"], ["25"] * 2, text)
+        self.assertEqual(status_fields(st)["TestworkerUmask"], "0027")
+        self.assertCleanExit(d)
+
+
+if __name__ == "__main__":
+    main()
