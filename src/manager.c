@@ -157,9 +157,11 @@ static int manager_setup_cgroups(Manager *m) {
         r = cgroup_find_mount(&m->cgroup_mount);
         if (r < 0)
                 return log_error_errno(r, "No cgroup v2 hierarchy mounted (see /proc/self/mountinfo): %m");
-        r = cgroup_pid_get_path(0, &m->original_cgroup);
-        if (r < 0)
-                return log_error_errno(r, "Cannot read our own cgroup: %m");
+        if (!m->original_cgroup) {
+                r = cgroup_pid_get_path(0, &m->original_cgroup);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot read our own cgroup: %m");
+        }
 
         if (m->cgroup_root) {
                 /* Accept a file system path under the mount, or a hierarchy path. */
@@ -435,14 +437,16 @@ int manager_startup(Manager *m) {
         _cleanup_(strv_freep) char **names = NULL;
         int r;
 
-        r = manager_setup_cgroups(m);
-        if (r < 0)
-                return r;
+        /* After a re-exec: where the first image came from (we sit in
+         * supervisor/ now) and the inherited notify socket. */
         if (m->deserialize_fd >= 0) {
                 r = manager_deserialize_begin(m);
                 if (r < 0)
                         return r;
         }
+        r = manager_setup_cgroups(m);
+        if (r < 0)
+                return r;
         r = manager_setup_notify(m);
         if (r < 0)
                 return r;
