@@ -2,6 +2,7 @@
 #include <assert.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <inttypes.h>
 #include <pwd.h>
 #include <signal.h>
@@ -566,6 +567,17 @@ static int resolve_credentials(const PoolConfig *c, Credentials *ret) {
         return 0;
 }
 
+/* Our own oom_score_adj (systemd's OOMScoreAdjust=), read once. */
+static int daemon_oom_score_adjust(void) {
+        static int cached = INT_MIN;
+        char buf[32];
+
+        if (cached == INT_MIN)
+                cached = read_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, sizeof buf, NULL) >= 0
+                                 ? atoi(buf) : 0;
+        return cached;
+}
+
 int worker_start(Worker *w) {
         Pool *p = w->pool;
         PoolConfig *c = p->config;
@@ -582,6 +594,7 @@ int worker_start(Worker *w) {
                 return r;
 
         sp = (SpawnParams) {
+                .reset_oom_score_adjust = daemon_oom_score_adjust() != 0,
                 .argv = c->exec_start,
                 .working_directory = c->working_directory,
                 .working_directory_missing_ok = c->working_directory_missing_ok,

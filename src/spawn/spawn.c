@@ -23,6 +23,7 @@ static const char *const step_names[_SPAWN_STEP_MAX] = {
         [SPAWN_STEP_CAPABILITIES] = "capabilities",
         [SPAWN_STEP_NO_NEW_PRIVILEGES] = "no-new-privileges",
         [SPAWN_STEP_SECCOMP] = "seccomp",
+        [SPAWN_STEP_OOM_SCORE_ADJUST] = "oom-score-adjust",
 };
 
 const char *spawn_step_to_string(SpawnStep s) {
@@ -114,6 +115,16 @@ static _Noreturn void child_run(const SpawnParams *p, int report_fd, int null_fd
                         child_fail(report_fd, SPAWN_STEP_CHDIR, errno);
                 if (chdir("/") < 0)
                         child_fail(report_fd, SPAWN_STEP_CHDIR, errno);
+        }
+
+        /* Before dropping privileges: afterwards /proc/self is no longer ours
+         * to write. Raising the score needs no privilege. */
+        if (p->reset_oom_score_adjust) {
+                int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+
+                if (fd < 0 || write(fd, "0", 1) != 1)
+                        child_fail(report_fd, SPAWN_STEP_OOM_SCORE_ADJUST, errno);
+                (void) close(fd);
         }
 
         (void) umask(p->umask);

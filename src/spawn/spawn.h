@@ -30,6 +30,7 @@ typedef enum SpawnStep {
         SPAWN_STEP_CAPABILITIES,        /* keep caps, capset, ambient: AmbientCapabilities= */
         SPAWN_STEP_NO_NEW_PRIVILEGES,   /* PR_SET_NO_NEW_PRIVS */
         SPAWN_STEP_SECCOMP,             /* seccomp(SECCOMP_SET_MODE_FILTER): SystemCallFilter= */
+        SPAWN_STEP_OOM_SCORE_ADJUST,    /* /proc/self/oom_score_adj back to 0 */
         _SPAWN_STEP_MAX,
 } SpawnStep;
 
@@ -50,6 +51,7 @@ typedef struct SpawnParams {
         bool working_directory_missing_ok;
         int cgroup_fd;                  /* the worker's fresh leaf cgroup */
         int stdin_fd;                   /* -EBADF: /dev/null */
+        bool reset_oom_score_adjust;    /* the daemon's own (e.g. -500) is not for workers */
         bool set_credentials;
         uid_t uid;
         gid_t gid;

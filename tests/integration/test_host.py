@@ -42,6 +42,17 @@ class Spawn(DaemonTest):
             self.assertTrue(f.read().strip().endswith("/supervisor"))
         self.assertCleanExit(d)
 
+    def test_workers_do_not_inherit_the_daemons_oom_score_adj(self):
+        # (systemd sets -500; this container may only raise it, which shows the same)
+        d = self.start({"o": pool(f"{SLEEP} infinity", Workers=2)}, oom_score_adj=300)
+        ws = d.wait_workers("o", 2)
+        with open(f"/proc/{d.proc.pid}/oom_score_adj") as f:
+            self.assertEqual(f.read().strip(), "300")
+        for pids in ws.values():
+            with open(f"/proc/{pids[0]}/oom_score_adj") as f:
+                self.assertEqual(f.read().strip(), "0")
+        self.assertCleanExit(d)
+
     def test_kill9_is_killed_and_replaced_in_new_cgroup(self):
         d = self.start({"sl": pool(f"{SLEEP} infinity", Workers=3, RestartSec="50ms")})
         ws = d.wait_workers("sl", 3)

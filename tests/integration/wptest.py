@@ -46,7 +46,7 @@ def pid_alive(pid):
 class Daemon:
     """One workerpoold with its own config dir, runtime dir and cgroup root."""
 
-    def __init__(self, pools, extra_args=(), dropins=None, successor_of=None):
+    def __init__(self, pools, extra_args=(), dropins=None, successor_of=None, oom_score_adj=None):
         if successor_of:   # a new instance on the same config and cgroup root
             self.tmp = successor_of.tmp
         else:
@@ -74,8 +74,12 @@ class Daemon:
         env = dict(os.environ)
         env.pop("JOURNAL_STREAM", None)
         env.pop("NOTIFY_SOCKET", None)
+        def preexec():
+            if oom_score_adj is not None:   # as systemd's OOMScoreAdjust= would
+                with open("/proc/self/oom_score_adj", "w") as f:
+                    f.write(str(oom_score_adj))
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                     text=True, env=env)
+                                     text=True, env=env, preexec_fn=preexec)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.exit_code = None
