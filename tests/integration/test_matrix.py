@@ -92,7 +92,11 @@ class Matrix(DaemonTest):
             extra["oom"] = OOM[2]
         pools = {}
         for name, (_, keys) in cases.items():
-            text = "[Pool]\nRestart=no\nWorkers=%d\n" % N
+            # Restart=on-failure, as a real pool would run: the first exit of
+            # each of the N workers is checked, reason and action; the
+            # restarted ones go on misbehaving meanwhile (with backoff).
+            text = ("[Pool]\nRestart=on-failure\nStartLimitIntervalSec=0\nRestartSec=200ms\n"
+                    "Workers=%d\n" % N)
             text += "".join(f"{k}={v}\n" for k, v in keys.items())
             pools[name] = text + extra.get(name, "") + SANDBOX.get(name, "")
         d = self.start(pools)
@@ -100,31 +104,45 @@ class Matrix(DaemonTest):
         ws = d.wait_workers("killed", N, timeout=300)
         for pids in ws.values():
             os.kill(pids[0], signal.SIGKILL)
-        total = N * (len(cases) - 1)
-        rx = r"Pool (\S+): worker \d+ \(pid \d+\) exited: (\S+) \((.*)\); action"
+        rx = r"Pool (\S+): worker (\d+) \(pid \d+\) exited: (\S+) \((.*)\); action: ([a-z-]+)"
         d.wait_log(r"Pool stop: worker \d+ \(pid \d+\) is ready", count=N, timeout=300)
-        d.wait_log(rx, count=total, timeout=400)
+        for name in cases:
+            if name != "stop":
+                d.wait_log(r"Pool %s: worker \d+ \(pid \d+\) exited: " % name, count=N, timeout=400)
         self.assertCleanExit(d)
-        lines = d.wait_log(rx, count=total + N, timeout=10)
+        # the first exit of each of the first N workers of every pool
+        first = collections.defaultdict(list)
+        seen = set()
+        for m in (re.search(rx, l) for l in d.lines):
+            if not m or (m.group(1), m.group(2)) in seen:
+                continue
+            seen.add((m.group(1), m.group(2)))
+            if len(first[m.group(1)]) < N:
+                first[m.group(1)].append(m)
+        lines = [m for ms in first.values() for m in ms]
         got = collections.defaultdict(collections.Counter)
+        actions = collections.defaultdict(collections.Counter)
         evidence = {}
         for m in lines:
-            got[m.group(1)][m.group(2)] += 1
-            evidence.setdefault((m.group(1), m.group(2)), m.group(3))
-        print("\nclassification matrix (%d workers per case):" % N)
-        print("  %-13s %-15s %s" % ("case", "expected", "got"))
+            got[m.group(1)][m.group(3)] += 1
+            actions[m.group(1)][m.group(5)] += 1
+            evidence.setdefault((m.group(1), m.group(3)), m.group(4))
+        print("\nclassification matrix (%d workers per case, Restart=on-failure):" % N)
+        print("  %-13s %-15s %-28s %s" % ("case", "expected", "got", "actions"))
         bad = []
         for name, (want, _) in cases.items():
             c = got[name]
-            ok = c[want] == N and sum(c.values()) == N
-            print("  %-13s %-15s %-28s %s" % (name, want, dict(c), "ok" if ok else "WRONG"))
+            want_action = "none" if want in ("success", "stopped") else "restart"
+            ok = c[want] == N and sum(c.values()) == N and actions[name][want_action] == N
+            print("  %-13s %-15s %-28s %-18s %s" % (name, want, dict(c), dict(actions[name]),
+                                                    "ok" if ok else "WRONG"))
             if not ok:
-                bad.append((name, dict(c), [evidence.get((name, r)) for r in c]))
+                bad.append((name, dict(c), dict(actions[name]), [evidence.get((name, r)) for r in c]))
         print("  e.g. stack-overflow evidence:", evidence.get(("stackmain", "stack-overflow")))
         print("  e.g. killed evidence:", evidence.get(("killed", "killed")))
         # every "core" worker dumped core (if the kernel could write it)
         want_core, why = core_expectation()
-        core_ev = [m.group(3) for m in lines if m.group(1) == "core"]
+        core_ev = [m.group(4) for m in lines if m.group(1) == "core"]
         if want_core:
             undumped = [e for e in core_ev if not e.endswith(", core dumped")]
             print("  core dumps: %d of %d, e.g. %s" % (len(core_ev) - len(undumped), len(core_ev),
