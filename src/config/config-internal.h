@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+#pragma once
+
+/* Inside the config parser: shared by config.c (files, tables, loading) and
+ * config-parsers.c (one function per kind of value). Not for other layers. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+#define WHITESPACE " \t\n\r"
+#define COMMENTS "#;"
+
+typedef struct ConfigParser ConfigParser;
+typedef struct ConfigItem ConfigItem;
+
+/* Parse `value` into `data` (the field at item->offset in the target); `def`
+ * is the same field in the defaults (for Key= resets). Returns 0, -EINVAL
+ * after recording an error message, or -ENOMEM (aborts the load). */
+typedef int (*ConfigParseFunc)(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def);
+
+struct ConfigItem {
+        const char *section;
+        const char *key;
+        ConfigParseFunc parse;
+        size_t offset;
+        unsigned flags;
+        uint64_t min, max;      /* for the integer parsers */
+};
+
+enum {
+        CONFIG_SEC_FIX_0 = 1 << 0,       /* time span: 0 means infinity (timeouts) */
+        CONFIG_MEMORY_PERCENT = 1 << 1,  /* size: allow N% of physical memory */
+        CONFIG_MEMORY_ZERO = 1 << 2,     /* size: allow 0 */
+        CONFIG_UINT_INFINITY = 1 << 3,   /* integer: "infinity" -> max */
+        CONFIG_CAP_BOUNDING = 1 << 8,    /* capabilities: the bounding set (default all) */
+};
+
+typedef struct ConfigLocation {
+        const char *path;       /* not owned */
+        unsigned line;
+        unsigned seq;
+} ConfigLocation;
+
+struct ConfigParser {
+        const ConfigItem *items;        /* not owned, {}-terminated */
+        size_t n_items;
+        void *target;                   /* not owned: PoolConfig or ManagerConfig */
+        const void *defaults;           /* not owned: same type, defaults */
+
+        const char *path;               /* not owned: current file */
+        unsigned line;                  /* current (first) line of the assignment */
+        char *section;                  /* owned: current section, NULL before any */
+        bool skip_section;              /* unknown or invalid section: errors reported once */
+
+        char **errors;                  /* owned strv of "PATH:LINE: message" */
+        int io_error;                   /* first error reading a file, or 0 */
+        ConfigLocation *locs;           /* owned: last assignment of each item */
+        unsigned seq;
+        bool exec_start_invalid;        /* the last ExecStart= was refused */
+};
+
+#define config_error(p, ...) config_error_at((p), (p)->path, (p)->line, __VA_ARGS__)
+
+bool streq_ptr(const char *a, const char *b);
+const char *startswith(const char *s, const char *prefix);
+bool endswith(const char *s, const char *suffix);
+char *strstrip(char *s);
+int strcmp_ptr(const void *a, const void *b);
+void strv_sort(char **l);
+bool user_group_name_is_valid(const char *s);
+bool env_name_is_valid(const char *s, size_t n);
+bool env_assignment_is_valid(const char *s);
+uint64_t physical_memory(void);
+int read_pid_max(uint64_t *ret);
+int config_error_at(ConfigParser *p, const char *path, unsigned line, const char *format, ...)
+        _printf_(4, 5);
+int config_invalid(ConfigParser *p, const ConfigItem *item, const char *value, const char *why);
+const ConfigLocation *config_location(const ConfigParser *p, const char *section, const char *key);
+int config_parse_string(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def);
+int config_parse_user_group(ConfigParser *p, const ConfigItem *item, const char *value,
+                                   void *data, const void *def);
+int config_parse_exec_start(ConfigParser *p, const ConfigItem *item, const char *value,
+                                   void *data, const void *def);
+int config_parse_environment(ConfigParser *p, const ConfigItem *item, const char *value,
+                                    void *data, const void *def);
+int config_parse_working_directory(ConfigParser *p, const ConfigItem *item, const char *value,
+                                          void *data, const void *def);
+int config_parse_pool_type(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def);
+int config_parse_scaling(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def);
+int config_parse_pressure(ConfigParser *p, const ConfigItem *item, const char *value,
+                                 void *data, const void *def);
+int config_parse_restart(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def);
+int config_parse_ranged(ConfigParser *p, const ConfigItem *item, const char *value, uint64_t *ret);
+int config_parse_uint32(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def);
+int config_parse_unsigned(ConfigParser *p, const ConfigItem *item, const char *value,
+                                 void *data, const void *def);
+int config_parse_uint64(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def);
+int config_parse_exit_status(ConfigParser *p, const ConfigItem *item, const char *value,
+                                    void *data, const void *def);
+int parse_sec_value(ConfigParser *p, const ConfigItem *item, const char *value, usec_t *ret);
+int config_parse_sec(ConfigParser *p, const ConfigItem *item, const char *value,
+                            void *data, const void *def);
+int config_parse_timeout(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def);
+int config_parse_memory(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def);
+int config_parse_cpu_quota(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def);
+int config_parse_tasks_max(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def);
+int config_parse_log_level(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def);
+int config_parse_bool(ConfigParser *p, const ConfigItem *item, const char *value,
+                             void *data, const void *def);
+int config_parse_groups(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def);
+int config_parse_capabilities(ConfigParser *p, const ConfigItem *item, const char *value,
+                                     void *data, const void *def);
+int config_parse_umask(ConfigParser *p, const ConfigItem *item, const char *value,
+                              void *data, const void *def);
+int config_parse_rlimit(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def);
+int config_parse_syscall_filter(ConfigParser *p, const ConfigItem *item, const char *value,
+                                       void *data, const void *def);
+int config_parse_syscall_errno(ConfigParser *p, const ConfigItem *item, const char *value,
+                                      void *data, const void *def);
+int config_parse_syscall_archs(ConfigParser *p, const ConfigItem *item, const char *value,
+                                      void *data, const void *def);

@@ -1,0 +1,677 @@
+/* SPDX-License-Identifier: MIT */
+/* The value parsers of the config tables: one function per kind of value,
+ * with systemd's spellings; each records "PATH:LINE: ..." on error. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "config-internal.h"
+#include "parse-util.h"
+#include "../shared/log.h"   /* log_parse_level() only: this layer never logs */
+#include "../shared/strv.h"
+#include "../spawn/sandbox-util.h"
+#include "../spawn/seccomp.h"
+
+/* ---- value parsers ------------------------------------------------------- */
+
+int config_parse_string(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        char **s = data, *c;
+
+        if (isempty(value)) {
+                *s = mfree(*s);
+                return 0;
+        }
+        c = strdup(value);
+        if (!c)
+                return -ENOMEM;
+        free(*s);
+        *s = c;
+        return 0;
+}
+
+int config_parse_user_group(ConfigParser *p, const ConfigItem *item, const char *value,
+                                   void *data, const void *def) {
+        if (!isempty(value) && !user_group_name_is_valid(value))
+                return config_invalid(p, item, value, "expected a user or group name or a numeric id");
+        return config_parse_string(p, item, value, data, def);
+}
+
+int config_parse_exec_start(ConfigParser *p, const ConfigItem *item, const char *value,
+                                   void *data, const void *def) {
+        const PoolConfig *c = p->target;
+        char ***argv = data, **l = NULL;
+        const char *why = "invalid command line";
+        int r;
+
+        p->exec_start_invalid = false;
+        if (isempty(value)) {
+                *argv = strv_free(*argv);
+                return 0;
+        }
+        if (*argv)
+                return config_error(p, "ExecStart= may be given only once "
+                                       "(an empty ExecStart= first resets it)");
+
+        r = exec_split_full(value, c->name, &l, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                p->exec_start_invalid = true;
+                return config_invalid(p, item, value, why);
+        }
+        *argv = l;
+        return 0;
+}
+
+int config_parse_environment(ConfigParser *p, const ConfigItem *item, const char *value,
+                                    void *data, const void *def) {
+        _cleanup_(strv_freep) char **words = NULL, **env = NULL;
+        char ***l = data;
+        const char *why = "invalid quoting";
+        int r;
+
+        if (isempty(value)) {
+                *l = strv_free(*l);
+                return 0;
+        }
+
+        r = split_quoted_full(value, &words, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+
+        for (char **w = words; *w; w++)
+                if (!env_assignment_is_valid(*w))
+                        return config_error(p, "Invalid Environment= assignment '%s': expected "
+                                               "KEY=VALUE with KEY made of letters, digits and '_'", *w);
+
+        env = strv_copy(*l);
+        if (!env)
+                return -ENOMEM;
+        for (char **w = words; *w; w++) {
+                r = strv_env_set(&env, *w);
+                if (r < 0)
+                        return r;
+        }
+        strv_free(*l);
+        *l = TAKE_PTR(env);
+        return 0;
+}
+
+int config_parse_working_directory(ConfigParser *p, const ConfigItem *item, const char *value,
+                                          void *data, const void *def) {
+        PoolConfig *c = p->target;
+        char **wd = data, *path;
+        bool missing_ok = false;
+        const char *v = value;
+        size_t n;
+
+        if (isempty(value)) {
+                *wd = mfree(*wd);
+                c->working_directory_missing_ok = false;
+                return 0;
+        }
+        if (v[0] == '-') {
+                missing_ok = true;
+                v++;
+        }
+        path = strdup(v);
+        if (!path)
+                return -ENOMEM;
+        n = strlen(path);
+        while (n > 1 && path[n - 1] == '/')
+                path[--n] = '\0';       /* "/srv/app/" -> "/srv/app" */
+        if (!path_is_absolute_normalized(path)) {
+                free(path);
+                return config_invalid(p, item, value,
+                                      "expected an absolute path (without '.' or '..'), "
+                                      "optionally prefixed with '-'");
+        }
+        free(*wd);
+        *wd = path;
+        c->working_directory_missing_ok = missing_ok;
+        return 0;
+}
+
+int config_parse_pool_type(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def) {
+        PoolType *t = data, v;
+
+        if (isempty(value)) {
+                *t = *(const PoolType *) def;
+                return 0;
+        }
+        v = pool_type_from_string(value);
+        if (v < 0)
+                return config_invalid(p, item, value, "expected simple or notify");
+        *t = v;
+        return 0;
+}
+
+int config_parse_scaling(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def) {
+        ScalingMode *t = data, v;
+
+        if (isempty(value)) {
+                *t = *(const ScalingMode *) def;
+                return 0;
+        }
+        v = scaling_mode_from_string(value);
+        if (v < 0)
+                return config_invalid(p, item, value, "expected static, ondemand or dynamic");
+        *t = v;
+        return 0;
+}
+
+int config_parse_pressure(ConfigParser *p, const ConfigItem *item, const char *value,
+                                 void *data, const void *def) {
+        unsigned *t = data, v;
+
+        if (isempty(value)) {
+                *t = *(const unsigned *) def;
+                return 0;
+        }
+        if (parse_percent(value, false, &v) < 0)
+                return config_invalid(p, item, value, "expected a percentage like 40%");
+        *t = v;
+        return 0;
+}
+
+int config_parse_restart(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def) {
+        RestartPolicy *rp = data, v;
+
+        if (isempty(value)) {
+                *rp = *(const RestartPolicy *) def;
+                return 0;
+        }
+        v = restart_policy_from_string(value);
+        if (v < 0)
+                return config_invalid(p, item, value,
+                                      "expected no, on-success, on-failure, on-abnormal, "
+                                      "on-watchdog, on-abort or always");
+        *rp = v;
+        return 0;
+}
+
+/* Shared by the integer parsers: value -> item->min..item->max. */
+int config_parse_ranged(ConfigParser *p, const ConfigItem *item, const char *value, uint64_t *ret) {
+        uint64_t v;
+        int r;
+
+        if ((item->flags & CONFIG_UINT_INFINITY) && streq(value, "infinity")) {
+                *ret = item->max;
+                return 0;
+        }
+        r = parse_uint64(value, &v);
+        if (r == -EINVAL)
+                return config_invalid(p, item, value,
+                                      (item->flags & CONFIG_UINT_INFINITY)
+                                              ? "expected an unsigned integer or infinity"
+                                              : "expected an unsigned integer");
+        if (r < 0 || v < item->min || v > item->max)
+                return config_error(p, "Invalid %s= value '%s': must be between %" PRIu64 " and %" PRIu64,
+                                    item->key, value, item->min, item->max);
+        *ret = v;
+        return 0;
+}
+
+int config_parse_uint32(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        uint64_t v;
+        int r;
+
+        if (isempty(value)) {
+                *(uint32_t *) data = *(const uint32_t *) def;
+                return 0;
+        }
+        r = config_parse_ranged(p, item, value, &v);
+        if (r < 0)
+                return r;
+        *(uint32_t *) data = (uint32_t) v;
+        return 0;
+}
+
+int config_parse_unsigned(ConfigParser *p, const ConfigItem *item, const char *value,
+                                 void *data, const void *def) {
+        uint64_t v;
+        int r;
+
+        if (isempty(value)) {
+                *(unsigned *) data = *(const unsigned *) def;
+                return 0;
+        }
+        r = config_parse_ranged(p, item, value, &v);
+        if (r < 0)
+                return r;
+        *(unsigned *) data = (unsigned) v;
+        return 0;
+}
+
+int config_parse_uint64(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        uint64_t v;
+        int r;
+
+        if (isempty(value)) {
+                *(uint64_t *) data = *(const uint64_t *) def;
+                return 0;
+        }
+        r = config_parse_ranged(p, item, value, &v);
+        if (r < 0)
+                return r;
+        *(uint64_t *) data = v;
+        return 0;
+}
+
+int config_parse_exit_status(ConfigParser *p, const ConfigItem *item, const char *value,
+                                    void *data, const void *def) {
+        _cleanup_(strv_freep) char **words = NULL;
+        ExitStatusSet *set = data, n;
+        const char *why = "invalid quoting";
+        int r;
+
+        if (isempty(value)) {
+                *set = (ExitStatusSet) {};
+                return 0;
+        }
+
+        r = split_quoted_full(value, &words, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+
+        n = *set;
+        for (char **w = words; *w; w++) {
+                uint32_t st;
+                int sig;
+
+                if ((*w)[0] >= '0' && (*w)[0] <= '9') {
+                        r = parse_uint32(*w, &st);
+                        if (r < 0 || st > 255)
+                                return config_error(p, "Invalid %s= value '%s': exit status '%s' "
+                                                       "is not in the range 0..255", item->key, value, *w);
+                        n.status[st / 8] |= (uint8_t) (1u << (st % 8));
+                        continue;
+                }
+                sig = parse_signal(*w);
+                if (sig <= 0 || sig > 64)
+                        return config_error(p, "Invalid %s= value '%s': '%s' is neither an exit "
+                                               "status (0..255) nor a signal name", item->key, value, *w);
+                n.signal[sig / 8] |= (uint8_t) (1u << (sig % 8));
+        }
+        *set = n;
+        return 0;
+}
+
+int parse_sec_value(ConfigParser *p, const ConfigItem *item, const char *value, usec_t *ret) {
+        usec_t u;
+        int r;
+
+        r = parse_time(value, USEC_PER_SEC, &u);
+        if (r == -ERANGE)
+                return config_invalid(p, item, value, "time span out of range");
+        if (r < 0)
+                return config_invalid(p, item, value,
+                                      "expected a time span like 5s, 100ms, 1min 30s or infinity");
+        if ((item->flags & CONFIG_SEC_FIX_0) && u == 0)
+                u = USEC_INFINITY;     /* as systemd: a timeout of 0 means none */
+        *ret = u;
+        return 0;
+}
+
+int config_parse_sec(ConfigParser *p, const ConfigItem *item, const char *value,
+                            void *data, const void *def) {
+        if (isempty(value)) {
+                *(usec_t *) data = *(const usec_t *) def;
+                return 0;
+        }
+        return parse_sec_value(p, item, value, data);
+}
+
+/* TimeoutSec=: sets TimeoutStartSec= and TimeoutStopSec= */
+int config_parse_timeout(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def) {
+        const PoolConfig *d = p->defaults;
+        PoolConfig *c = p->target;
+        usec_t u;
+        int r;
+
+        if (isempty(value)) {
+                c->timeout_start_usec = d->timeout_start_usec;
+                c->timeout_stop_usec = d->timeout_stop_usec;
+                return 0;
+        }
+        r = parse_sec_value(p, item, value, &u);
+        if (r < 0)
+                return r;
+        c->timeout_start_usec = c->timeout_stop_usec = u;
+        return 0;
+}
+
+int config_parse_memory(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        bool percent = (item->flags & CONFIG_MEMORY_PERCENT) && strchr(value, '%');
+        uint64_t base = 0, bytes;
+        int r;
+
+        if (isempty(value)) {
+                *(uint64_t *) data = *(const uint64_t *) def;
+                return 0;
+        }
+
+        if (percent) {
+                base = physical_memory();
+                if (base == 0)
+                        return config_invalid(p, item, value, "cannot determine the physical memory size");
+        }
+        r = parse_size(value, base, &bytes);
+        if (r == -ERANGE)
+                return config_invalid(p, item, value,
+                                      percent ? "out of range (a percentage must be at most 100%)"
+                                              : "out of range");
+        if (r < 0)
+                return config_invalid(p, item, value,
+                                      percent ? "expected a percentage like 50% (of physical memory)"
+                                              : "expected a size like 512M or infinity");
+        if (bytes == CGROUP_LIMIT_MAX && !streq(value, "infinity"))
+                return config_invalid(p, item, value, "out of range (use infinity for no limit)");
+        if (bytes == 0 && !(item->flags & CONFIG_MEMORY_ZERO))
+                return config_invalid(p, item, value, "must be greater than zero");
+
+        *(uint64_t *) data = bytes;
+        return 0;
+}
+
+int config_parse_cpu_quota(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def) {
+        usec_t u;
+        int r;
+
+        if (isempty(value)) {
+                *(usec_t *) data = *(const usec_t *) def;
+                return 0;
+        }
+        r = parse_cpu_quota(value, &u);
+        if (r < 0)
+                return config_invalid(p, item, value,
+                                      "expected a percentage greater than 0% like 50% or 150%");
+        *(usec_t *) data = u;
+        return 0;
+}
+
+int config_parse_tasks_max(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def) {
+        uint64_t v;
+        int r;
+
+        if (isempty(value)) {
+                *(uint64_t *) data = *(const uint64_t *) def;
+                return 0;
+        }
+        if (streq(value, "infinity")) {
+                *(uint64_t *) data = CGROUP_LIMIT_MAX;
+                return 0;
+        }
+
+        if (strchr(value, '%')) {
+                uint64_t pid_max;
+
+                r = read_pid_max(&pid_max);
+                if (r < 0)
+                        return config_invalid(p, item, value, "cannot read /proc/sys/kernel/pid_max");
+                r = parse_size(value, pid_max, &v);
+        } else
+                r = parse_uint64(value, &v);
+        if (r == -ERANGE)
+                return config_invalid(p, item, value, "out of range");
+        if (r < 0)
+                return config_invalid(p, item, value,
+                                      "expected a number, a percentage like 10%, or infinity");
+        if (v == 0 || v == CGROUP_LIMIT_MAX)
+                return config_invalid(p, item, value, "out of range");
+        *(uint64_t *) data = v;
+        return 0;
+}
+
+int config_parse_log_level(ConfigParser *p, const ConfigItem *item, const char *value,
+                                  void *data, const void *def) {
+        uint32_t n;
+        int l;
+
+        if (isempty(value)) {
+                *(int *) data = *(const int *) def;
+                return 0;
+        }
+        l = log_parse_level(value);
+        if (l < 0 && parse_uint32(value, &n) >= 0 && n <= LOG_DEBUG)
+                l = (int) n;
+        if (l < 0)
+                return config_invalid(p, item, value,
+                                      "expected emerg, alert, crit, err, warning, notice, info, "
+                                      "debug or 0..7");
+        *(int *) data = l;
+        return 0;
+}
+
+/* ---- [Sandbox] (the value logic lives in spawn/sandbox-util.c, seccomp.c) - */
+
+int config_parse_bool(ConfigParser *p, const ConfigItem *item, const char *value,
+                             void *data, const void *def) {
+        int b;
+
+        if (isempty(value)) {
+                *(bool *) data = *(const bool *) def;
+                return 0;
+        }
+        b = parse_boolean(value);
+        if (b < 0)
+                return config_invalid(p, item, value, "expected a boolean (yes or no)");
+        *(bool *) data = b;
+        return 0;
+}
+
+int config_parse_groups(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        _cleanup_(strv_freep) char **words = NULL, **l = NULL;
+        char ***target = data;
+        const char *why = "invalid quoting";
+        int r;
+
+        if (isempty(value)) {
+                *target = strv_free(*target);
+                return 0;
+        }
+        r = split_quoted_full(value, &words, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+        for (char **w = words; *w; w++)
+                if (!user_group_name_is_valid(*w))
+                        return config_error(p, "Invalid %s= value '%s': '%s' is not a group name "
+                                               "or a numeric id", item->key, value, *w);
+        l = strv_copy(*target ?: (char *[]) { NULL });
+        if (!l)
+                return -ENOMEM;
+        for (char **w = words; *w; w++)
+                if ((r = strv_extend(&l, *w)) < 0)
+                        return r;
+        strv_free(*target);
+        *target = TAKE_PTR(l);
+        return 0;
+}
+
+
+/* CapabilityBoundingSet=, AmbientCapabilities=: as systemd, lines merge (a
+ * plain list adds, "~" removes); an empty value means no capabilities. The
+ * first plain CapabilityBoundingSet= line replaces the default (all). */
+int config_parse_capabilities(ConfigParser *p, const ConfigItem *item, const char *value,
+                                     void *data, const void *def) {
+        uint64_t *set = data, mask;
+        bool invert;
+
+        if (isempty(value)) {
+                *set = 0;
+                return 0;
+        }
+        if (capability_set_parse(value, &mask, &invert) < 0)
+                return config_invalid(p, item, value,
+                                      "expected capability names like CAP_NET_BIND_SERVICE, "
+                                      "optionally prefixed with ~");
+        if (invert)
+                *set &= ~mask;
+        else if ((item->flags & CONFIG_CAP_BOUNDING) && *set == UINT64_MAX)
+                *set = mask;
+        else
+                *set |= mask;
+        return 0;
+}
+
+int config_parse_umask(ConfigParser *p, const ConfigItem *item, const char *value,
+                              void *data, const void *def) {
+        unsigned long m;
+        char *end;
+
+        if (isempty(value)) {
+                *(mode_t *) data = *(const mode_t *) def;
+                return 0;
+        }
+        errno = 0;
+        m = strtoul(value, &end, 8);
+        if (errno != 0 || *end || end == value || m > 0777 || value[0] == '-' || value[0] == '+')
+                return config_invalid(p, item, value, "expected an octal mode like 0027");
+        *(mode_t *) data = (mode_t) m;
+        return 0;
+}
+
+int config_parse_rlimit(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        PoolConfig *c = p->target;
+        int res = rlimit_from_key(item->key), r;
+        struct rlimit rl;
+
+        if (res < 0)
+                return -EINVAL;   /* a table entry that is not a Limit*= key */
+        if (isempty(value)) {
+                c->rlimits_set &= ~(UINT32_C(1) << res);
+                return 0;
+        }
+        r = rlimit_parse(res, value, &rl);
+        if (r == -ERANGE)
+                return config_invalid(p, item, value, "out of range, or soft limit above hard limit");
+        if (r < 0)
+                return config_invalid(p, item, value, "expected VALUE or SOFT:HARD, each a number "
+                                                      "(in the unit of the limit) or infinity");
+        c->rlimits[res] = rl;
+        c->rlimits_set |= UINT32_C(1) << res;
+        return 0;
+}
+
+/* SystemCallFilter=: the first assignment decides between an allow list and
+ * a "~" deny list; later lines add to it, or remove from it when their "~"
+ * says the opposite (systemd.exec(5)). Groups are expanded here. */
+int config_parse_syscall_filter(ConfigParser *p, const ConfigItem *item, const char *value,
+                                       void *data, const void *def) {
+        _cleanup_(strv_freep) char **words = NULL;
+        PoolConfig *c = p->target;
+        uint8_t set[sizeof c->syscall_filter];
+        const char *why = "invalid quoting";
+        bool invert = false, allow;
+        int r;
+
+        if (isempty(value)) {
+                c->syscall_filter_set = false;
+                c->syscall_filter_allow_list = false;
+                memset(c->syscall_filter, 0, sizeof c->syscall_filter);
+                return 0;
+        }
+        while (*value == ' ' || *value == '\t')
+                value++;
+        if (*value == '~') {
+                invert = true;
+                value++;
+        }
+        r = split_quoted_full(value, &words, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+
+        memcpy(set, c->syscall_filter, sizeof set);
+        allow = c->syscall_filter_set ? c->syscall_filter_allow_list : !invert;
+        if (!c->syscall_filter_set) {
+                memset(set, 0, sizeof set);
+                if (allow && syscall_set_update(set, "@default", true) < 0)
+                        return -EINVAL;
+        }
+        for (char **w = words; *w; w++) {
+                if (strchr(*w, ':'))
+                        return config_error(p, "Invalid %s= entry '%s': per-call error numbers "
+                                               "(NAME:ERRNO) are not supported, use "
+                                               "SystemCallErrorNumber=", item->key, *w);
+                r = syscall_set_update(set, *w, allow != invert);
+                if (r < 0)
+                        return config_error(p, "Invalid %s= entry '%s': unknown %s", item->key, *w,
+                                            (*w)[0] == '@' ? "system call group" : "system call");
+        }
+        memcpy(c->syscall_filter, set, sizeof set);
+        c->syscall_filter_allow_list = allow;
+        c->syscall_filter_set = true;
+        return 0;
+}
+
+int config_parse_syscall_errno(ConfigParser *p, const ConfigItem *item, const char *value,
+                                      void *data, const void *def) {
+        int *e = data;
+        uint32_t n;
+
+        if (isempty(value) || streq(value, "kill")) {
+                *e = 0;
+                return 0;
+        }
+        if (parse_uint32(value, &n) >= 0 && n >= 1 && n <= 4095) {
+                *e = (int) n;
+                return 0;
+        }
+        for (int i = 1; i < 4096; i++) {
+                const char *name = strerrorname_np(i);
+
+                if (name && streq(name, value)) {
+                        *e = i;
+                        return 0;
+                }
+        }
+        return config_invalid(p, item, value, "expected an errno name like EPERM, a number "
+                                              "1..4095, or kill");
+}
+
+int config_parse_syscall_archs(ConfigParser *p, const ConfigItem *item, const char *value,
+                                      void *data, const void *def) {
+        _cleanup_(strv_freep) char **words = NULL;
+        const char *why = "invalid quoting";
+        int r;
+
+        if (isempty(value)) {
+                *(bool *) data = false;
+                return 0;
+        }
+        r = split_quoted_full(value, &words, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+        for (char **w = words; *w; w++)
+                if (!streq(*w, "native"))
+                        return config_invalid(p, item, value, "only \"native\" is supported");
+        *(bool *) data = true;
+        return 0;
+}
+
