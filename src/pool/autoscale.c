@@ -63,8 +63,22 @@ static void pool_scale_for(Pool *p, uint32_t n, const char *cause) {
         (void) pool_scale_internal(p, n);
 }
 
+static void pool_idle_timeouts(Pool *p, usec_t now);
+
+static bool pool_idle_timer_armed(const Pool *p) {
+        int enabled = SD_EVENT_OFF;
+
+        return p->idle_timer && sd_event_source_get_enabled(p->idle_timer, &enabled) >= 0 &&
+               enabled != SD_EVENT_OFF;
+}
+
 static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
-        pool_autoscale(userdata);
+        Pool *p = userdata;
+        uint64_t now = 0;
+
+        (void) sd_event_now(p->manager->event, CLOCK_MONOTONIC, &now);
+        pool_idle_timeouts(p, now);
+        pool_autoscale(p);
         return 0;
 }
 
@@ -97,7 +111,7 @@ static void pool_idle_timeouts(Pool *p, usec_t now) {
                 return;
         }
         if (!p->idle_timer) {
-                r = sd_event_add_time(p->manager->event, &p->idle_timer, CLOCK_MONOTONIC, next, 0,
+                r = sd_event_add_time(p->manager->event, &p->idle_timer, CLOCK_MONOTONIC, next, 1,
                                       on_idle_timer, p);
                 if (r < 0)
                         return;
@@ -152,7 +166,10 @@ void pool_autoscale(Pool *p) {
                         else
                                 pool_scale_for(p, p->n_wanted + 1, cause);
                 }
-                pool_idle_timeouts(p, now);
+                /* The scan is O(workers): only when some are idle and no
+                 * timer is armed already (the timer rescans when it fires). */
+                if (idle > 0 && !pool_idle_timer_armed(p))
+                        pool_idle_timeouts(p, now);
         }
         p->autoscaling = false;
 }

@@ -621,7 +621,8 @@ static int pool_schedule_restart(Pool *p, unsigned streak, usec_t delay) {
         if (!pr)
                 return -ENOMEM;
         *pr = (PendingRestart) { .pool = p, .streak = streak };
-        r = sd_event_add_time_relative(p->manager->event, &pr->timer, CLOCK_MONOTONIC, delay, 0,
+        /* accuracy 1us: RestartSec= means what it says, not +250ms of slack */
+        r = sd_event_add_time_relative(p->manager->event, &pr->timer, CLOCK_MONOTONIC, delay, 1,
                                        on_pending_restart, pr);
         if (r < 0) {
                 free(pr);

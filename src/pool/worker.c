@@ -229,8 +229,9 @@ static int worker_arm_timer(Worker *w, usec_t usec_from_now) {
                         return r;
                 return sd_event_source_set_enabled(w->timer_source, SD_EVENT_ONESHOT);
         }
+        /* accuracy 1us: 0 would mean sd-event's default slack of 250ms */
         r = sd_event_add_time_relative(w->pool->manager->event, &w->timer_source,
-                                       CLOCK_MONOTONIC, usec_from_now, 0, on_worker_timer, w);
+                                       CLOCK_MONOTONIC, usec_from_now, 1, on_worker_timer, w);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(w->timer_source, "worker-timer");
@@ -421,8 +422,12 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
                                   p->name, w->id);
                 return 0;
         }
-        if (si.si_pid == 0)
-                return 0;   /* spurious */
+        if (si.si_pid == 0) {
+                /* Not waitable yet (should not happen): with an edge-triggered
+                 * watch we would not hear again, so fall back to level. */
+                (void) sd_event_source_set_io_events(s, EPOLLIN);
+                return 0;
+        }
 
         w->exit_source = sd_event_source_disable_unref(w->exit_source);
         w->timer_source = sd_event_source_disable_unref(w->timer_source);
@@ -655,7 +660,9 @@ int worker_start(Worker *w) {
                 w->exec_errno = res.failed_errno;
         }
 
-        r = sd_event_add_io(p->manager->event, &w->exit_source, w->pidfd, EPOLLIN,
+        /* Edge-triggered: in a mass crash every pidfd is reported once, not
+         * again on each loop turn until its turn comes (O(N) per turn). */
+        r = sd_event_add_io(p->manager->event, &w->exit_source, w->pidfd, EPOLLIN | EPOLLET,
                             on_worker_exit, w);
         if (r < 0) {
                 /* Without a watch we cannot supervise it: end it now. */
@@ -766,7 +773,8 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
                 *ret = NULL;
                 return 0;
         }
-        r = sd_event_add_io(p->manager->event, &w->exit_source, w->pidfd, EPOLLIN, on_worker_exit, w);
+        r = sd_event_add_io(p->manager->event, &w->exit_source, w->pidfd, EPOLLIN | EPOLLET,
+                            on_worker_exit, w);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(w->exit_source, "worker-exit");
