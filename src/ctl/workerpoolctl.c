@@ -330,26 +330,15 @@ static int verb_cat(sd_bus *bus, char **args, int n) {
         return ret;
 }
 
-static int verb_reload(sd_bus *bus, char **args, int n) {
+/* reload, reexec: a Manager method without arguments. */
+static int verb_manager_call(sd_bus *bus, char **args, int n) {
+        const char *method = streq(args[0], "reload") ? "Reload" : "Reexecute";
         sd_bus_error e = SD_BUS_ERROR_NULL;
         int r;
 
-        r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_MANAGER_INTERFACE, "Reload", &e, NULL, NULL);
+        r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_MANAGER_INTERFACE, method, &e, NULL, NULL);
         if (r < 0) {
-                r = fail(&e, r, "reload");
-                sd_bus_error_free(&e);
-                return r;
-        }
-        return EXIT_OK;
-}
-
-static int verb_reexec(sd_bus *bus, char **args, int n) {
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        int r;
-
-        r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_MANAGER_INTERFACE, "Reexecute", &e, NULL, NULL);
-        if (r < 0) {
-                r = fail(&e, r, "re-execute");
+                r = fail(&e, r, streq(args[0], "reload") ? "reload" : "re-execute");
                 sd_bus_error_free(&e);
                 return r;
         }
@@ -1089,8 +1078,8 @@ int main(int argc, char *argv[]) {
                 { "reset-failed", 2, -1, verb_pool_simple },
                 { "kill",         2, -1, verb_kill },
                 { "events",       1, 1,  verb_events },
-                { "reload",       1, 1,  verb_reload },
-                { "reexec",       1, 1,  verb_reexec },
+                { "reload",       1, 1,  verb_manager_call },
+                { "reexec",       1, 1,  verb_manager_call },
                 { "cat",          2, -1, verb_cat },
         };
         sd_bus *bus = NULL;
