@@ -137,7 +137,7 @@ class Daemon:
         try:
             with open(os.path.join(path, "cgroup.procs")) as f:
                 return [int(x) for x in f.read().split()]
-        except FileNotFoundError:
+        except (FileNotFoundError, OSError):   # ENODEV: removed while we read it
             return []
 
     def worker_pids(self, pool):
