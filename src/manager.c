@@ -521,8 +521,11 @@ static int on_gc(sd_event_source *s, void *userdata) {
         for (Pool *p = m->pools, *next; p; p = next) {
                 next = p->next;
                 if (p->state == POOL_STOPPED && (p->remove_when_stopped || m->exiting)) {
-                        log_info("Pool %s: stopped and removed.", p->name);
+                        char name[128];
+
+                        snprintf(name, sizeof name, "%s", p->name);
                         pool_free(p);
+                        log_info("Pool %s: stopped and removed.", name);
                 } else if (p->state != POOL_STOPPED)
                         busy = true;
         }

@@ -152,6 +152,7 @@ static PendingRestart *pending_free(PendingRestart *pr) {
 Pool *pool_free(Pool *p) {
         Manager *m;
         char name[96];
+        int r;
 
         if (!p)
                 return NULL;
@@ -174,7 +175,9 @@ Pool *pool_free(Pool *p) {
         if (p->cgroup_fd >= 0) {
                 safe_close(p->cgroup_fd);
                 snprintf(name, sizeof name, "%s.pool", p->name);
-                (void) cgroup_remove(m->cgroup_root_fd, name);
+                r = cgroup_remove(m->cgroup_root_fd, name);
+                if (r < 0 && r != -ENOENT)
+                        log_warning_errno(r, "Pool %s: cannot remove its cgroup: %m", p->name);
         }
         if (m && (p->prev || m->pools == p)) {
                 if (p->prev)
