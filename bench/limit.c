@@ -4,8 +4,12 @@
  *   wpb-limit CGROUP_DIR N PROGRAM [ARG...]
  *
  * Keeps N copies of PROGRAM alive. Each incarnation gets a fresh cgroup
- * CGROUP_DIR/wNNN-GEN and is born in it with clone3(CLONE_INTO_CGROUP |
- * CLONE_PIDFD | CLONE_VFORK) (the same flags as workerpoold's spawn.c).
+ * CGROUP_DIR/wNNN-GEN and is born in it by workerpoold's own spawn_worker()
+ * (src/spawn/spawn.c, linked in): clone3(CLONE_INTO_CGROUP | CLONE_PIDFD |
+ * CLONE_VFORK | CLONE_VM | CLONE_FILES) on a stack of its own, the cheapest
+ * spawn we know, so the ratio measures the supervisor, not the spawn.
+ * WPB_LIMIT_SPAWN=copy takes spawn.c's copy path instead (no CLONE_VM or
+ * CLONE_FILES: the child copies our page and fd tables, as before).
  * The only fd kept per worker is its pidfd (the leaf is removed by name).
  * One epoll watches every pidfd; an exit is reaped with
  * waitid(P_PIDFD), the replacement is spawned at once, then the old leaf
@@ -14,7 +18,9 @@
  *
  * SIGTERM/SIGINT: cgroup.kill every leaf, reap, remove the leaves, exit 0.
  * CGROUP_DIR itself is created if missing and left in place. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -30,6 +36,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "spawn/spawn.h"
+
 #ifndef P_PIDFD
 #  define P_PIDFD 3
 #endif
@@ -43,7 +51,6 @@ typedef struct Slot {
 static int root_fd = -1;
 static char **child_argv;
 static char **child_envp;
-static sigset_t child_mask;
 
 /* Leaves whose rmdir said EBUSY: retried when the loop is idle. */
 static char (*busy)[32];
@@ -71,38 +78,28 @@ static void busy_retry(void) {
 }
 
 static int spawn(int ep, Slot *s, unsigned idx) {
-        struct clone_args args;
+        SpawnParams p = { .argv = child_argv, .envp = child_envp, .stdin_fd = -1 };
+        SpawnResult res;
         struct epoll_event ev;
-        int pidfd = -1, cgfd;
-        long pid;
+        int r;
 
         s->gen++;
         snprintf(s->name, sizeof s->name, "w%u-%llu", idx, (unsigned long long) s->gen);
         if (mkdirat(root_fd, s->name, 0755) < 0)
                 return -errno;
-        cgfd = openat(root_fd, s->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (cgfd < 0)
+        p.cgroup_fd = openat(root_fd, s->name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (p.cgroup_fd < 0)
                 return -errno;
-
-        args = (struct clone_args) {
-                .flags = CLONE_PIDFD | CLONE_INTO_CGROUP | CLONE_VFORK,
-                .pidfd = (uint64_t) (uintptr_t) &pidfd,
-                .exit_signal = SIGCHLD,
-                .cgroup = (uint64_t) cgfd,
-        };
-        pid = syscall(SYS_clone3, &args, sizeof args);
-        if (pid != 0)
-                close(cgfd);   /* one fd per worker: the pidfd; the leaf goes by name */
-        if (pid < 0)
-                return -errno;
-        if (pid == 0) {
-                sigprocmask(SIG_SETMASK, &child_mask, NULL);
-                execve(child_argv[0], child_argv, child_envp);
-                _exit(127);
-        }
-        s->pidfd = pidfd;
+        r = spawn_worker(&p, &res);
+        close(p.cgroup_fd);   /* one fd per worker: the pidfd; the leaf goes by name */
+        if (r < 0)
+                return r;
+        if (res.failed_step != SPAWN_STEP_NONE)
+                fprintf(stderr, "spawn %u: %s: %s\n", idx, spawn_step_to_string(res.failed_step),
+                        strerror(res.failed_errno));
+        s->pidfd = res.pidfd;
         ev = (struct epoll_event) { .events = EPOLLIN, .data.u32 = idx };
-        if (epoll_ctl(ep, EPOLL_CTL_ADD, pidfd, &ev) < 0)
+        if (epoll_ctl(ep, EPOLL_CTL_ADD, s->pidfd, &ev) < 0)
                 return -errno;
         return 0;
 }
@@ -123,6 +120,8 @@ int main(int argc, char *argv[]) {
         n = (unsigned) strtoul(argv[2], NULL, 10);
         child_argv = argv + 3;
         child_envp = environ;
+        if (getenv("WPB_LIMIT_SPAWN") && strcmp(getenv("WPB_LIMIT_SPAWN"), "copy") == 0)
+                spawn_set_mode(SPAWN_MODE_COPY);
 
         if (mkdir(argv[1], 0755) < 0 && errno != EEXIST) {
                 perror("mkdir");
@@ -134,7 +133,6 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
 
-        sigprocmask(SIG_SETMASK, NULL, &child_mask);
         sigemptyset(&mask);
         sigaddset(&mask, SIGTERM);
         sigaddset(&mask, SIGINT);

@@ -2,10 +2,12 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <linux/sched.h>
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -24,6 +26,7 @@ static const char *const step_names[_SPAWN_STEP_MAX] = {
         [SPAWN_STEP_NO_NEW_PRIVILEGES] = "no-new-privileges",
         [SPAWN_STEP_SECCOMP] = "seccomp",
         [SPAWN_STEP_OOM_SCORE_ADJUST] = "oom-score-adjust",
+        [SPAWN_STEP_FILE_DESCRIPTORS] = "file-descriptors",
 };
 
 const char *spawn_step_to_string(SpawnStep s) {
@@ -37,10 +40,25 @@ typedef struct SpawnReport {
         int error;
 } SpawnReport;
 
-static _Noreturn void child_fail(int report_fd, SpawnStep step, int error) {
+/* What the child needs. In the CLONE_VM path the child shares our memory
+ * and writes its report straight into *report; in the copy path it has its
+ * own memory and writes the report to a close-on-exec pipe. */
+typedef struct SpawnChild {
+        const SpawnParams *params;
+        int null_fd;
+        volatile SpawnReport *report;   /* CLONE_VM: ours, seen after the child exec'd or exited */
+        int report_fd;                  /* copy path */
+        bool shared_files;              /* CLONE_FILES: our fd table until the child unshares it */
+} SpawnChild;
+
+static _Noreturn void child_fail(const SpawnChild *c, SpawnStep step, int error) {
         SpawnReport rep = { .step = step, .error = error };
 
-        (void) !write(report_fd, &rep, sizeof rep);
+        if (c->report) {
+                c->report->step = step;
+                c->report->error = error;
+        } else
+                (void) !write(c->report_fd, &rep, sizeof rep);
         _exit(SPAWN_EXIT_FAILED);
 }
 
@@ -91,10 +109,26 @@ static int child_set_ambient(const SpawnParams *p) {
         return 0;
 }
 
-/* In the child, between clone and exec: async-signal-safe calls only. */
-static _Noreturn void child_run(const SpawnParams *p, int report_fd, int null_fd) {
+/* In the child, between clone and exec: async-signal-safe calls only, and
+ * since the child may share the daemon's memory (CLONE_VM), nothing that
+ * allocates, takes a lock or relies on glibc's per-thread state: the
+ * credential changes are raw system calls (glibc's set*id wrappers would
+ * try to signal the daemon's other threads, if it had any). */
+static _Noreturn void child_run(const SpawnChild *c) {
+        const SpawnParams *p = c->params;
+        int null_fd = c->null_fd, stdin_src = p->stdin_fd >= 0 ? p->stdin_fd : null_fd;
         struct sigaction sa = { .sa_handler = SIG_DFL };
         sigset_t all;
+
+        /* Sharing our fd table, the child takes a copy of only the fds up to
+         * the one it still needs: the kernel does not even look at the
+         * others (close_range() with CLOSE_RANGE_UNSHARE and no upper
+         * bound), so a spawn costs the same however many workers we hold.
+         * Nothing before this line may open or close an fd. */
+        if (c->shared_files &&
+            syscall(SYS_close_range, (unsigned) MAX(stdin_src, STDERR_FILENO) + 1, ~0U,
+                    CLOSE_RANGE_UNSHARE) < 0)
+                child_fail(c, SPAWN_STEP_FILE_DESCRIPTORS, errno);
 
         /* The daemon blocks the signals it handles through signalfd: unblock
          * them and reset every disposition. */
@@ -102,19 +136,29 @@ static _Noreturn void child_run(const SpawnParams *p, int report_fd, int null_fd
                 if (sig != SIGKILL && sig != SIGSTOP)
                         (void) sigaction(sig, &sa, NULL);
         if (sigemptyset(&all) < 0 || sigprocmask(SIG_SETMASK, &all, NULL) < 0)
-                child_fail(report_fd, SPAWN_STEP_SIGNALS, errno);
+                child_fail(c, SPAWN_STEP_SIGNALS, errno);
 
-        if (dup2(p->stdin_fd >= 0 ? p->stdin_fd : null_fd, STDIN_FILENO) < 0)
-                child_fail(report_fd, SPAWN_STEP_STDIO, errno);
+        if (dup2(stdin_src, STDIN_FILENO) < 0)
+                child_fail(c, SPAWN_STEP_STDIO, errno);
+        /* A worker gets stdin, stdout and stderr, nothing else, even an fd
+         * someone forgot to mark close-on-exec (the report pipe, if any,
+         * closes at exec). */
+        if (c->report_fd > STDERR_FILENO) {
+                if ((c->report_fd > 3 &&
+                     syscall(SYS_close_range, 3U, (unsigned) c->report_fd - 1, 0) < 0) ||
+                    syscall(SYS_close_range, (unsigned) c->report_fd + 1, ~0U, 0) < 0)
+                        child_fail(c, SPAWN_STEP_FILE_DESCRIPTORS, errno);
+        } else if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
+                child_fail(c, SPAWN_STEP_FILE_DESCRIPTORS, errno);
 
         if (setsid() < 0)
-                child_fail(report_fd, SPAWN_STEP_SETSID, errno);
+                child_fail(c, SPAWN_STEP_SETSID, errno);
 
         if (chdir(p->working_directory ?: "/") < 0) {
                 if (!p->working_directory_missing_ok || errno != ENOENT)
-                        child_fail(report_fd, SPAWN_STEP_CHDIR, errno);
+                        child_fail(c, SPAWN_STEP_CHDIR, errno);
                 if (chdir("/") < 0)
-                        child_fail(report_fd, SPAWN_STEP_CHDIR, errno);
+                        child_fail(c, SPAWN_STEP_CHDIR, errno);
         }
 
         /* Before dropping privileges: afterwards /proc/self is no longer ours
@@ -123,7 +167,7 @@ static _Noreturn void child_run(const SpawnParams *p, int report_fd, int null_fd
                 int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
 
                 if (fd < 0 || write(fd, "0", 1) != 1)
-                        child_fail(report_fd, SPAWN_STEP_OOM_SCORE_ADJUST, errno);
+                        child_fail(c, SPAWN_STEP_OOM_SCORE_ADJUST, errno);
                 (void) close(fd);
         }
 
@@ -131,7 +175,7 @@ static _Noreturn void child_run(const SpawnParams *p, int report_fd, int null_fd
 
         for (size_t i = 0; i < p->n_rlimits; i++)
                 if (setrlimit((__rlimit_resource_t) p->rlimits[i].resource, &p->rlimits[i].limit) < 0)
-                        child_fail(report_fd, SPAWN_STEP_RLIMIT, errno);
+                        child_fail(c, SPAWN_STEP_RLIMIT, errno);
 
         if (p->capability_bounding_set != UINT64_MAX)
                 for (int cap = 0; cap < 64; cap++) {
@@ -140,60 +184,213 @@ static _Noreturn void child_run(const SpawnParams *p, int report_fd, int null_fd
                         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0) {
                                 if (errno == EINVAL)
                                         break;  /* past the kernel's last capability */
-                                child_fail(report_fd, SPAWN_STEP_CAPABILITY_BOUNDING, errno);
+                                child_fail(c, SPAWN_STEP_CAPABILITY_BOUNDING, errno);
                         }
                 }
 
         /* Keep the permitted set across setresuid() for the ambient caps. */
         if (p->ambient_capabilities && p->set_credentials && p->uid != 0 &&
             prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
-                child_fail(report_fd, SPAWN_STEP_CAPABILITIES, errno);
+                child_fail(c, SPAWN_STEP_CAPABILITIES, errno);
 
         if (p->set_credentials) {
-                if (setgroups(p->n_groups, p->groups) < 0)
-                        child_fail(report_fd, SPAWN_STEP_GROUPS, errno);
-                if (setresgid(p->gid, p->gid, p->gid) < 0)
-                        child_fail(report_fd, SPAWN_STEP_GID, errno);
-                if (setresuid(p->uid, p->uid, p->uid) < 0)
-                        child_fail(report_fd, SPAWN_STEP_UID, errno);
+                if (syscall(SYS_setgroups, p->n_groups, p->groups) < 0)
+                        child_fail(c, SPAWN_STEP_GROUPS, errno);
+                if (syscall(SYS_setresgid, p->gid, p->gid, p->gid) < 0)
+                        child_fail(c, SPAWN_STEP_GID, errno);
+                if (syscall(SYS_setresuid, p->uid, p->uid, p->uid) < 0)
+                        child_fail(c, SPAWN_STEP_UID, errno);
         }
 
         if (p->ambient_capabilities && child_set_ambient(p) < 0)
-                child_fail(report_fd, SPAWN_STEP_CAPABILITIES, errno);
+                child_fail(c, SPAWN_STEP_CAPABILITIES, errno);
 
         if (p->no_new_privileges && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                child_fail(report_fd, SPAWN_STEP_NO_NEW_PRIVILEGES, errno);
+                child_fail(c, SPAWN_STEP_NO_NEW_PRIVILEGES, errno);
 
         if (p->seccomp_filter) {
                 /* Without CAP_SYS_ADMIN the kernel only takes a filter under
                  * NO_NEW_PRIVS (systemd: NoNewPrivileges=yes is implied). */
                 if (!p->no_new_privileges && !caps_have_effective(CAP_SYS_ADMIN) &&
                     prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                        child_fail(report_fd, SPAWN_STEP_NO_NEW_PRIVILEGES, errno);
+                        child_fail(c, SPAWN_STEP_NO_NEW_PRIVILEGES, errno);
                 /* Loaded last: from here on only execve() and, on failure,
                  * write() and exit_group() are made. */
                 if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, p->seccomp_filter) < 0)
-                        child_fail(report_fd, SPAWN_STEP_SECCOMP, errno);
+                        child_fail(c, SPAWN_STEP_SECCOMP, errno);
         }
 
         execve(p->argv[0], p->argv, p->envp);
-        child_fail(report_fd, SPAWN_STEP_EXEC, errno);
+        child_fail(c, SPAWN_STEP_EXEC, errno);
 }
 
-int spawn_worker(const SpawnParams *p, SpawnResult *ret) {
-        _cleanup_(closep) int null_fd = -EBADF, report_r = -EBADF, report_w = -EBADF;
+/* AddressSanitizer keeps shadow memory for every stack it knows; a child
+ * running instrumented code on a stack of its own, in our memory, corrupts
+ * it. Sanitized builds take the copy path. */
+#if defined(__SANITIZE_ADDRESS__)
+#  define SPAWN_SANITIZED 1
+#elif defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+#    define SPAWN_SANITIZED 1
+#  endif
+#endif
+
+#if defined(__x86_64__) && !defined(SPAWN_SANITIZED)
+/* clone3() with the child on its own stack, calling fn(arg) there and
+ * exiting with its return value: what posix_spawn() does, but with
+ * CLONE_INTO_CGROUP, which glibc's wrappers cannot pass. It has to be
+ * assembly: the child starts on the new stack, so it cannot return through
+ * the C frames of the caller.
+ *
+ *   long spawn_clone3_call(struct clone_args *args, size_t size,
+ *                          int (*fn)(void *), void *arg);
+ *
+ * Returns the child's pid in the parent or -errno; never returns in the
+ * child. r8/r9 survive the system call (only rcx and r11 are clobbered). */
+long spawn_clone3_call(struct clone_args *args, size_t size, int (*fn)(void *), void *arg);
+__asm__(
+        "       .text\n"
+        "       .globl spawn_clone3_call\n"
+        "       .hidden spawn_clone3_call\n"
+        "       .type spawn_clone3_call, @function\n"
+        "spawn_clone3_call:\n"
+        "       .cfi_startproc\n"
+        "       movq %rdx, %r8\n"
+        "       movq %rcx, %r9\n"
+        "       movl $435, %eax\n"              /* __NR_clone3 */
+        "       syscall\n"
+        "       testq %rax, %rax\n"
+        "       jz 1f\n"
+        "       ret\n"
+        "1:\n"
+        "       .cfi_undefined %rip\n"          /* outermost frame of the child */
+        "       xorl %ebp, %ebp\n"
+        "       movq %r9, %rdi\n"
+        "       call *%r8\n"
+        "       movl %eax, %edi\n"
+        "       movl $60, %eax\n"               /* __NR_exit */
+        "       syscall\n"
+        "       hlt\n"
+        "       .cfi_endproc\n"
+        "       .size spawn_clone3_call, .-spawn_clone3_call\n");
+#define HAVE_CLONE3_CALL 1
+
+/* One child stack for every CLONE_VM spawn: spawns are sequential and
+ * CLONE_VFORK returns only once the child has exec'd or exited, so the stack
+ * is free again by then. Mapped once, with a guard page below it. */
+#define CHILD_STACK_SIZE (256u * 1024u)
+
+static void *child_stack(size_t *ret_size) {
+        static void *stack;
+        long page = sysconf(_SC_PAGESIZE);
+
+        if (!stack) {
+                void *m = mmap(NULL, CHILD_STACK_SIZE + (size_t) page, PROT_READ | PROT_WRITE,
+                               MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_NORESERVE, -1, 0);
+
+                if (m == MAP_FAILED)
+                        return NULL;
+                if (mprotect(m, (size_t) page, PROT_NONE) < 0) {
+                        (void) munmap(m, CHILD_STACK_SIZE + (size_t) page);
+                        return NULL;
+                }
+                stack = (char *) m + page;
+        }
+        *ret_size = CHILD_STACK_SIZE;
+        return stack;
+}
+
+static int child_entry(void *userdata) {
+        child_run(userdata);
+}
+#else
+#define HAVE_CLONE3_CALL 0
+#endif
+
+static SpawnMode spawn_mode = SPAWN_MODE_AUTO;
+
+void spawn_set_mode(SpawnMode mode) {
+        spawn_mode = mode;
+}
+
+/* The null fd is opened once and kept (close-on-exec, so workers never see
+ * it). */
+static int null_fd_get(void) {
+        static int fd = -EBADF;
+
+        if (fd < 0) {
+                fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        return -errno;
+        }
+        return fd;
+}
+
+/* CLONE_VM | CLONE_FILES | CLONE_VFORK on a separate stack: no copy of the
+ * daemon's page tables and no copy of its fd table (the child unshares only
+ * the few fds it needs), so the cost of a spawn does not grow with the
+ * daemon's memory or with the number of workers it holds. */
+static int spawn_shared_vm(const SpawnParams *p, int null_fd, SpawnResult *ret) {
+#if HAVE_CLONE3_CALL
+        volatile SpawnReport rep = {};
+        SpawnChild c = {
+                .params = p,
+                .null_fd = null_fd,
+                .report = &rep,
+                .report_fd = -EBADF,
+                .shared_files = true,
+        };
+        sigset_t all, old;
+        struct clone_args args;
+        int pidfd = -EBADF;
+        size_t stack_size;
+        void *stack;
+        long pid;
+
+        stack = child_stack(&stack_size);
+        if (!stack)
+                return -ENOMEM;
+
+        args = (struct clone_args) {
+                .flags = CLONE_PIDFD | CLONE_INTO_CGROUP | CLONE_VFORK | CLONE_VM | CLONE_FILES,
+                .pidfd = (uint64_t) (uintptr_t) &pidfd,
+                .exit_signal = SIGCHLD,
+                .stack = (uint64_t) (uintptr_t) stack,
+                .stack_size = stack_size,
+                .cgroup = (uint64_t) p->cgroup_fd,
+        };
+
+        /* No handler of ours may run in the child on our memory: block
+         * everything until the child has reset every disposition. */
+        if (sigfillset(&all) < 0 || sigprocmask(SIG_SETMASK, &all, &old) < 0)
+                return -errno;
+        pid = spawn_clone3_call(&args, sizeof args, child_entry, &c);
+        (void) sigprocmask(SIG_SETMASK, &old, NULL);
+        if (pid < 0)
+                return (int) pid;
+
+        *ret = (SpawnResult) {
+                .pid = (pid_t) pid,
+                .pidfd = pidfd,
+                .failed_step = (SpawnStep) rep.step,
+                .failed_errno = rep.error,
+        };
+        return 0;
+#else
+        return -EOPNOTSUPP;
+#endif
+}
+
+/* The portable path: the child gets a copy of our memory (page tables
+ * copied, pages shared copy-on-write) and reports through a pipe. */
+static int spawn_copy_vm(const SpawnParams *p, int null_fd, SpawnResult *ret) {
+        _cleanup_(closep) int report_r = -EBADF, report_w = -EBADF;
         int pipefd[2], pidfd = -EBADF;
         struct clone_args args;
         SpawnReport rep = {};
         ssize_t n;
         long pid;
 
-        if (!p->argv || !p->argv[0] || p->cgroup_fd < 0)
-                return -EINVAL;
-
-        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
-        if (null_fd < 0)
-                return -errno;
         if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return -errno;
         report_r = pipefd[0];
@@ -210,8 +407,11 @@ int spawn_worker(const SpawnParams *p, SpawnResult *ret) {
         pid = syscall(SYS_clone3, &args, sizeof args);
         if (pid < 0)
                 return -errno;
-        if (pid == 0)
-                child_run(p, report_w, null_fd);
+        if (pid == 0) {
+                SpawnChild c = { .params = p, .null_fd = null_fd, .report_fd = report_w };
+
+                child_run(&c);
+        }
 
         report_w = safe_close(report_w);
         do
@@ -225,4 +425,22 @@ int spawn_worker(const SpawnParams *p, SpawnResult *ret) {
                 .failed_errno = n == (ssize_t) sizeof rep ? rep.error : 0,
         };
         return 0;
+}
+
+int spawn_worker(const SpawnParams *p, SpawnResult *ret) {
+        int null_fd, r;
+
+        if (!p->argv || !p->argv[0] || p->cgroup_fd < 0)
+                return -EINVAL;
+
+        null_fd = null_fd_get();
+        if (null_fd < 0)
+                return null_fd;
+
+        if (spawn_mode != SPAWN_MODE_COPY) {
+                r = spawn_shared_vm(p, null_fd, ret);
+                if (r != -EOPNOTSUPP || spawn_mode == SPAWN_MODE_SHARED)
+                        return r;
+        }
+        return spawn_copy_vm(p, null_fd, ret);
 }

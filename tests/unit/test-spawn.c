@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/* spawn_worker() on the real kernel, both ways a child can get its memory
+ * (CLONE_VM on its own stack, and a copy): into the given cgroup, the exit
+ * status through the pidfd, a failing step reported with its errno, and the
+ * caller's signal mask and memory left as they were. Runs in a scratch leaf
+ * below our own cgroup in the v2 hierarchy. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "shared/fd-util.h"
+#include "shared/macro.h"
+#include "spawn/spawn.h"
+
+static int parent_fd = -EBADF, leaf_fd = -EBADF;
+static char leaf_name[64];
+
+static void setup_leaf(void) {
+        char *mount = NULL, *self = NULL, *path = NULL;
+
+        if (geteuid() != 0 || cgroup_find_mount(&mount) < 0)
+                cr_skip_test("needs root and a cgroup v2 mount");
+        cr_assert_eq(cgroup_pid_get_path(0, &self), 0);
+        cr_assert_gt(asprintf(&path, "%s%s", mount, self), 0);
+        parent_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        cr_assert_geq(parent_fd, 0, "%s: %m", path);
+        snprintf(leaf_name, sizeof leaf_name, "wp-unit-spawn-%d", (int) getpid());
+        cr_assert_eq(cgroup_create(parent_fd, leaf_name, true, &leaf_fd), 0);
+        free(mount);
+        free(self);
+        free(path);
+}
+
+static void teardown_leaf(void) {
+        if (leaf_fd >= 0) {
+                (void) cgroup_kill(leaf_fd);
+                safe_close(leaf_fd);
+                for (int i = 0; i < 100 && cgroup_remove(parent_fd, leaf_name) == -EBUSY; i++)
+                        usleep(10000);
+        }
+        safe_close(parent_fd);
+        spawn_set_mode(SPAWN_MODE_AUTO);
+}
+
+/* SHARED is not built for sanitized builds or other architectures. */
+static void set_mode(SpawnMode mode) {
+        char *argv[] = { "/bin/true", NULL };
+        SpawnParams p = { .argv = argv, .cgroup_fd = leaf_fd, .stdin_fd = -EBADF };
+        SpawnResult res;
+        int r;
+
+        spawn_set_mode(mode);
+        if (mode != SPAWN_MODE_SHARED)
+                return;
+        r = spawn_worker(&p, &res);
+        if (r == -EOPNOTSUPP)
+                cr_skip_test("CLONE_VM spawning is not built in here");
+        cr_assert_eq(r, 0);
+        (void) waitid(P_PIDFD, (id_t) res.pidfd, &(siginfo_t) {}, WEXITED);
+        close(res.pidfd);
+}
+
+static siginfo_t reap(const SpawnResult *res) {
+        siginfo_t si = {};
+
+        cr_assert_eq(waitid(P_PIDFD, (id_t) res->pidfd, &si, WEXITED), 0, "waitid: %m");
+        cr_assert_eq(si.si_pid, res->pid);
+        close(res->pidfd);
+        return si;
+}
+
+ParameterizedTestParameters(spawn, exit_status) {
+        static SpawnMode modes[] = { SPAWN_MODE_SHARED, SPAWN_MODE_COPY };
+        return cr_make_param_array(SpawnMode, modes, ELEMENTSOF(modes));
+}
+
+ParameterizedTest(SpawnMode *mode, spawn, exit_status, .init = setup_leaf, .fini = teardown_leaf) {
+        char *argv[] = { "/bin/sh", "-c", "read x; exit $((x + 1))", NULL };
+        char *envp[] = { NULL };
+        int in[2];
+        SpawnParams p = { .argv = argv, .envp = envp, .cgroup_fd = leaf_fd };
+        SpawnResult res = {};
+        sigset_t mask, after;
+        uint64_t canary = UINT64_C(0x5eed5eed5eed5eed);
+        siginfo_t si;
+
+        set_mode(*mode);
+        cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+        p.stdin_fd = in[0];
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGUSR1);
+        cr_assert_eq(sigprocmask(SIG_SETMASK, &mask, NULL), 0);
+
+        cr_assert_eq(spawn_worker(&p, &res), 0);
+        cr_assert_eq(res.failed_step, SPAWN_STEP_NONE);
+        cr_assert_gt(res.pid, 0);
+        cr_assert_geq(res.pidfd, 0);
+        cr_assert_eq(cgroup_is_populated(leaf_fd), 1, "the child is not in the leaf");
+
+        /* the caller is intact: its mask and its stack */
+        cr_assert_eq(sigprocmask(SIG_SETMASK, NULL, &after), 0);
+        cr_assert(sigismember(&after, SIGUSR1) && !sigismember(&after, SIGUSR2));
+        cr_assert_eq(canary, UINT64_C(0x5eed5eed5eed5eed));
+
+        cr_assert_eq(write(in[1], "41\n", 3), 3);
+        close(in[0]);
+        close(in[1]);
+        si = reap(&res);
+        cr_assert_eq(si.si_code, CLD_EXITED);
+        cr_assert_eq(si.si_status, 42);
+        sigemptyset(&mask);
+        (void) sigprocmask(SIG_SETMASK, &mask, NULL);
+}
+
+ParameterizedTestParameters(spawn, failed_step) {
+        static SpawnMode modes[] = { SPAWN_MODE_SHARED, SPAWN_MODE_COPY };
+        return cr_make_param_array(SpawnMode, modes, ELEMENTSOF(modes));
+}
+
+/* A failure before exec names its step and errno; the child exits 203. */
+ParameterizedTest(SpawnMode *mode, spawn, failed_step, .init = setup_leaf, .fini = teardown_leaf) {
+        char *missing[] = { "/nonexistent/worker", NULL };
+        char *sh[] = { "/bin/true", NULL };
+        char *envp[] = { NULL };
+        SpawnParams p = { .argv = missing, .envp = envp, .cgroup_fd = leaf_fd, .stdin_fd = -EBADF };
+        SpawnResult res = {};
+        siginfo_t si;
+
+        set_mode(*mode);
+        cr_assert_eq(spawn_worker(&p, &res), 0);
+        cr_assert_eq(res.failed_step, SPAWN_STEP_EXEC, "%s", spawn_step_to_string(res.failed_step));
+        cr_assert_eq(res.failed_errno, ENOENT);
+        si = reap(&res);
+        cr_assert_eq(si.si_code, CLD_EXITED);
+        cr_assert_eq(si.si_status, SPAWN_EXIT_FAILED);
+
+        p.argv = sh;
+        p.working_directory = "/nonexistent/dir";
+        cr_assert_eq(spawn_worker(&p, &res), 0);
+        cr_assert_eq(res.failed_step, SPAWN_STEP_CHDIR);
+        cr_assert_eq(res.failed_errno, ENOENT);
+        reap(&res);
+
+        /* ... and a success after failures reports none */
+        p.working_directory = NULL;
+        cr_assert_eq(spawn_worker(&p, &res), 0);
+        cr_assert_eq(res.failed_step, SPAWN_STEP_NONE);
+        cr_assert_eq(res.failed_errno, 0);
+        si = reap(&res);
+        cr_assert_eq(si.si_status, 0);
+}
+
+ParameterizedTestParameters(spawn, bad_cgroup) {
+        static SpawnMode modes[] = { SPAWN_MODE_SHARED, SPAWN_MODE_COPY };
+        return cr_make_param_array(SpawnMode, modes, ELEMENTSOF(modes));
+}
+
+ParameterizedTestParameters(spawn, only_stdio_fds) {
+        static SpawnMode modes[] = { SPAWN_MODE_SHARED, SPAWN_MODE_COPY };
+        return cr_make_param_array(SpawnMode, modes, ELEMENTSOF(modes));
+}
+
+/* The worker gets fds 0-2 only, even one not marked close-on-exec; and
+ * the caller's own fds are untouched by the child's unsharing and closing. */
+ParameterizedTest(SpawnMode *mode, spawn, only_stdio_fds, .init = setup_leaf, .fini = teardown_leaf) {
+        char *argv[] = { "/bin/sh", "-c",
+                         "n=0; for f in /proc/self/fd/*; do n=$((n+1)); done; "
+                         "[ -e /proc/self/fd/700 ] && exit 100; exit $n", NULL };
+        char *envp[] = { NULL };
+        SpawnParams p = { .argv = argv, .envp = envp, .cgroup_fd = leaf_fd, .stdin_fd = -EBADF };
+        SpawnResult res = {};
+        siginfo_t si;
+        int leak;
+
+        set_mode(*mode);
+        leak = dup2(leaf_fd, 700);   /* no O_CLOEXEC */
+        cr_assert_eq(leak, 700);
+
+        cr_assert_eq(spawn_worker(&p, &res), 0);
+        cr_assert_eq(res.failed_step, SPAWN_STEP_NONE, "%s: %s", spawn_step_to_string(res.failed_step),
+                     strerror(res.failed_errno));
+        si = reap(&res);
+        cr_assert_eq(si.si_code, CLD_EXITED);
+        /* 0, 1, 2 and the one the glob's opendir() holds */
+        cr_assert_eq(si.si_status, 4, "the worker saw %d fds", si.si_status);
+
+        cr_assert_eq(fcntl(700, F_GETFD), 0, "our fd 700 was closed");
+        cr_assert_geq(fcntl(leaf_fd, F_GETFD), 0);
+        cr_assert_eq(cgroup_is_populated(leaf_fd), 0);
+        close(700);
+}
+
+/* A cgroup the child cannot go into fails the clone itself: no child. */
+ParameterizedTest(SpawnMode *mode, spawn, bad_cgroup, .init = setup_leaf, .fini = teardown_leaf) {
+        char *argv[] = { "/bin/true", NULL };
+        char *envp[] = { NULL };
+        SpawnParams p = { .argv = argv, .envp = envp, .cgroup_fd = -1, .stdin_fd = -EBADF };
+        SpawnResult res = {};
+        int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+        set_mode(*mode);
+        cr_assert_eq(spawn_worker(&p, &res), -EINVAL);
+        p.cgroup_fd = devnull;  /* not a cgroup directory */
+        cr_assert_lt(spawn_worker(&p, &res), 0);
+        close(devnull);
+}
