@@ -16,6 +16,59 @@
 #include "../spawn/sandbox-util.h"
 #include "../spawn/seccomp.h"
 
+/* ---- word lists ---------------------------------------------------------- */
+
+/* Split value into quoted words; a quoting error is recorded as the key's. */
+static int config_split_words(ConfigParser *p, const ConfigItem *item, const char *value, char ***ret_words) {
+        const char *why = "invalid quoting";
+        int r;
+
+        r = split_quoted_full(value, ret_words, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+        return 0;
+}
+
+/* 0 for a good word; for a bad one, records the key's own message (-EINVAL). */
+typedef int (*ConfigWordCheck)(ConfigParser *p, const ConfigItem *item, const char *value, const char *word);
+/* Adds one word to the list: strv_env_set(), strv_extend(). */
+typedef int (*ConfigWordAdd)(char ***l, const char *word);
+
+/* A list of words that lines add to, and an empty value resets: every word
+ * is checked first, so a refused line leaves the list as it was. */
+static int config_parse_word_list(ConfigParser *p, const ConfigItem *item, const char *value, char ***l,
+                                  ConfigWordCheck check, ConfigWordAdd add) {
+        _cleanup_(strv_freep) char **words = NULL, **n = NULL;
+        int r;
+
+        if (isempty(value)) {
+                *l = strv_free(*l);
+                return 0;
+        }
+        r = config_split_words(p, item, value, &words);
+        if (r < 0)
+                return r;
+        for (char **w = words; *w; w++) {
+                r = check(p, item, value, *w);
+                if (r < 0)
+                        return r;
+        }
+
+        n = strv_copy(*l);
+        if (!n)
+                return -ENOMEM;
+        for (char **w = words; *w; w++) {
+                r = add(&n, *w);
+                if (r < 0)
+                        return r;
+        }
+        strv_free(*l);
+        *l = TAKE_PTR(n);
+        return 0;
+}
+
 /* ---- value parsers ------------------------------------------------------- */
 
 int config_parse_string(ConfigParser *p, const ConfigItem *item, const char *value,
@@ -68,40 +121,17 @@ int config_parse_exec_start(ConfigParser *p, const ConfigItem *item, const char 
         return 0;
 }
 
+static int environment_check(ConfigParser *p, const ConfigItem *item, const char *value, const char *word) {
+        if (!env_assignment_is_valid(word))
+                return config_error(p, "Invalid Environment= assignment '%s': expected "
+                                       "KEY=VALUE with KEY made of letters, digits and '_'", word);
+        return 0;
+}
+
+/* Later assignments of a name replace earlier ones. */
 int config_parse_environment(ConfigParser *p, const ConfigItem *item, const char *value,
                                     void *data, const void *def) {
-        _cleanup_(strv_freep) char **words = NULL, **env = NULL;
-        char ***l = data;
-        const char *why = "invalid quoting";
-        int r;
-
-        if (isempty(value)) {
-                *l = strv_free(*l);
-                return 0;
-        }
-
-        r = split_quoted_full(value, &words, &why);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return config_invalid(p, item, value, why);
-
-        for (char **w = words; *w; w++)
-                if (!env_assignment_is_valid(*w))
-                        return config_error(p, "Invalid Environment= assignment '%s': expected "
-                                               "KEY=VALUE with KEY made of letters, digits and '_'", *w);
-
-        env = strv_copy(*l);
-        if (!env)
-                return -ENOMEM;
-        for (char **w = words; *w; w++) {
-                r = strv_env_set(&env, *w);
-                if (r < 0)
-                        return r;
-        }
-        strv_free(*l);
-        *l = TAKE_PTR(env);
-        return 0;
+        return config_parse_word_list(p, item, value, data, environment_check, strv_env_set);
 }
 
 int config_parse_working_directory(ConfigParser *p, const ConfigItem *item, const char *value,
@@ -274,7 +304,6 @@ int config_parse_exit_status(ConfigParser *p, const ConfigItem *item, const char
                                     void *data, const void *def) {
         _cleanup_(strv_freep) char **words = NULL;
         ExitStatusSet *set = data, n;
-        const char *why = "invalid quoting";
         int r;
 
         if (isempty(value)) {
@@ -282,11 +311,9 @@ int config_parse_exit_status(ConfigParser *p, const ConfigItem *item, const char
                 return 0;
         }
 
-        r = split_quoted_full(value, &words, &why);
-        if (r == -ENOMEM)
-                return r;
+        r = config_split_words(p, item, value, &words);
         if (r < 0)
-                return config_invalid(p, item, value, why);
+                return r;
 
         n = *set;
         for (char **w = words; *w; w++) {
@@ -478,37 +505,17 @@ int config_parse_bool(ConfigParser *p, const ConfigItem *item, const char *value
         return 0;
 }
 
-int config_parse_groups(ConfigParser *p, const ConfigItem *item, const char *value,
-                               void *data, const void *def) {
-        _cleanup_(strv_freep) char **words = NULL, **l = NULL;
-        char ***target = data;
-        const char *why = "invalid quoting";
-        int r;
-
-        if (isempty(value)) {
-                *target = strv_free(*target);
-                return 0;
-        }
-        r = split_quoted_full(value, &words, &why);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return config_invalid(p, item, value, why);
-        for (char **w = words; *w; w++)
-                if (!user_group_name_is_valid(*w))
-                        return config_error(p, "Invalid %s= value '%s': '%s' is not a group name "
-                                               "or a numeric id", item->key, value, *w);
-        l = strv_copy(*target ?: (char *[]) { NULL });
-        if (!l)
-                return -ENOMEM;
-        for (char **w = words; *w; w++)
-                if ((r = strv_extend(&l, *w)) < 0)
-                        return r;
-        strv_free(*target);
-        *target = TAKE_PTR(l);
+static int group_check(ConfigParser *p, const ConfigItem *item, const char *value, const char *word) {
+        if (!user_group_name_is_valid(word))
+                return config_error(p, "Invalid %s= value '%s': '%s' is not a group name "
+                                       "or a numeric id", item->key, value, word);
         return 0;
 }
 
+int config_parse_groups(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def) {
+        return config_parse_word_list(p, item, value, data, group_check, strv_extend);
+}
 
 /* CapabilityBoundingSet=, AmbientCapabilities=: as systemd, lines merge (a
  * plain list adds, "~" removes); an empty value means no capabilities. The
@@ -583,7 +590,6 @@ int config_parse_syscall_filter(ConfigParser *p, const ConfigItem *item, const c
         _cleanup_(strv_freep) char **words = NULL;
         PoolConfig *c = p->target;
         uint8_t set[sizeof c->syscall_filter];
-        const char *why = "invalid quoting";
         bool invert = false, allow;
         int r;
 
@@ -599,11 +605,9 @@ int config_parse_syscall_filter(ConfigParser *p, const ConfigItem *item, const c
                 invert = true;
                 value++;
         }
-        r = split_quoted_full(value, &words, &why);
-        if (r == -ENOMEM)
-                return r;
+        r = config_split_words(p, item, value, &words);
         if (r < 0)
-                return config_invalid(p, item, value, why);
+                return r;
 
         memcpy(set, c->syscall_filter, sizeof set);
         allow = c->syscall_filter_set ? c->syscall_filter_allow_list : !invert;
@@ -656,18 +660,15 @@ int config_parse_syscall_errno(ConfigParser *p, const ConfigItem *item, const ch
 int config_parse_syscall_archs(ConfigParser *p, const ConfigItem *item, const char *value,
                                       void *data, const void *def) {
         _cleanup_(strv_freep) char **words = NULL;
-        const char *why = "invalid quoting";
         int r;
 
         if (isempty(value)) {
                 *(bool *) data = false;
                 return 0;
         }
-        r = split_quoted_full(value, &words, &why);
-        if (r == -ENOMEM)
-                return r;
+        r = config_split_words(p, item, value, &words);
         if (r < 0)
-                return config_invalid(p, item, value, why);
+                return r;
         for (char **w = words; *w; w++)
                 if (!streq(*w, "native"))
                         return config_invalid(p, item, value, "only \"native\" is supported");

@@ -61,7 +61,7 @@ struct Table {
         bool right[16];
 };
 
-Table *table_new(size_t n_columns, const char *const *headers) {
+Table *table_new(const TableColumn *columns, size_t n_columns) {
         Table *t;
 
         if (n_columns == 0 || n_columns > 16)
@@ -70,9 +70,11 @@ Table *table_new(size_t n_columns, const char *const *headers) {
         if (!t)
                 return NULL;
         t->n_columns = n_columns;
-        for (size_t i = 0; i < n_columns; i++)
-                if (table_add(t, headers[i], NULL) < 0)
+        for (size_t i = 0; i < n_columns; i++) {
+                if (table_add(t, columns[i].header, NULL) < 0)
                         return table_free(t);
+                t->right[i] = columns[i].align_right;
+        }
         return t;
 }
 
@@ -122,11 +124,6 @@ int table_addf(Table *t, const char *color, const char *format, ...) {
                 return -ENOMEM;
         }
         return table_add(t, s, color);
-}
-
-void table_set_align_right(Table *t, size_t column) {
-        if (column < t->n_columns)
-                t->right[column] = true;
 }
 
 size_t table_rows(const Table *t) {

@@ -404,58 +404,48 @@ static void json_kv_u64(const char *key, uint64_t v, bool comma) {
                 printf("%s\"%s\":%" PRIu64, comma ? "," : "", key, v);
 }
 
-static int verb_list_pools(sd_bus *bus, char **args, int n) {
+/* One row of a listing: read it from reply, then print it as a JSON object
+ * (after a comma unless first) or add its cells to t. Returns as
+ * sd_bus_message_read(): > 0 for a row, 0 at the end of the array. */
+typedef int (*ListRowFunc)(sd_bus_message *reply, Table *t, bool first);
+
+/* A Manager method that returns an array of row_type structs. */
+typedef struct Listing {
+        const char *method;
+        const char *what;               /* "Failed to <what>: ..." */
+        const char *row_type;
+        ListRowFunc row;
+        const TableColumn *columns;
+        size_t n_columns;
+        const char *noun;               /* the legend: "N <noun> listed." */
+} Listing;
+
+/* Call l->method with the arguments types..., and show the rows as a JSON
+ * array or as a table. */
+static int list_print(sd_bus *bus, const Listing *l, const char *types, ...) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_(table_freep) Table *t = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *reply = NULL;
-        const char *name, *path, *state, *desc;
-        uint32_t wanted, active, ready, busy;
-        uint64_t restarts;
         bool first = true;
+        va_list ap;
         int r;
 
-        r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_MANAGER_INTERFACE, "ListPools", &e, &reply, NULL);
+        va_start(ap, types);
+        r = sd_bus_call_methodv(bus, BUS_NAME, BUS_PATH, BUS_MANAGER_INTERFACE, l->method, &e, &reply, types, ap);
+        va_end(ap);
         if (r < 0) {
-                r = fail(&e, r, "list pools");
+                r = fail(&e, r, l->what);
                 sd_bus_error_free(&e);
                 return r;
         }
-        t = table_new(8, (const char *const[]) { "POOL", "STATE", "WORKERS", "ACTIVE", "READY", "BUSY",
-                                                 "RESTARTS", "DESCRIPTION" });
+        t = table_new(l->columns, l->n_columns);
         if (!t)
                 return EXIT_FAIL;
-        for (size_t c = 2; c <= 6; c++)
-                table_set_align_right(t, c);
-        r = sd_bus_message_enter_container(reply, 'a', "(sossuuuut)");
+        r = sd_bus_message_enter_container(reply, 'a', l->row_type);
         if (arg_json)
                 printf("[");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(sossuuuut)", &name, &path, &state, &desc, &wanted,
-                                                  &active, &ready, &busy, &restarts)) > 0) {
-                if (arg_json) {
-                        printf("%s{", first ? "" : ",");
-                        json_kv_str("pool", name, false);
-                        json_kv_str("path", path, true);
-                        json_kv_str("state", state, true);
-                        json_kv_str("description", desc, true);
-                        json_kv_u64("workers", wanted, true);
-                        json_kv_u64("active", active, true);
-                        json_kv_u64("ready", ready, true);
-                        json_kv_u64("busy", busy, true);
-                        json_kv_u64("restarts", restarts, true);
-                        printf("}");
-                        first = false;
-                        continue;
-                }
-                (void) table_add(t, name, NULL);
-                (void) table_add(t, state, state_color(state));
-                (void) table_addf(t, NULL, "%" PRIu32, wanted);
-                (void) table_addf(t, NULL, "%" PRIu32, active);
-                (void) table_addf(t, NULL, "%" PRIu32, ready);
-                (void) table_addf(t, NULL, "%" PRIu32, busy);
-                (void) table_addf(t, NULL, "%" PRIu64, restarts);
-                (void) table_add(t, desc, NULL);
-        }
-        sd_bus_message_unref(reply);
+        while (r >= 0 && (r = l->row(reply, t, first)) > 0)
+                first = false;
         if (r < 0) {
                 fprintf(stderr, "Failed to parse the reply: %s\n", strerror(-r));
                 return EXIT_FAIL;
@@ -466,68 +456,98 @@ static int verb_list_pools(sd_bus *bus, char **args, int n) {
         }
         table_print(t, stdout, arg_legend);
         if (arg_legend)
-                printf("\n%zu pools listed.\n", table_rows(t));
+                printf("\n%zu %s listed.\n", table_rows(t), l->noun);
         return EXIT_OK;
 }
 
-static int verb_list_workers(sd_bus *bus, char **args, int n) {
-        _cleanup_(table_freep) Table *t = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        sd_bus_message *reply = NULL;
+static int pool_row(sd_bus_message *reply, Table *t, bool first) {
+        const char *name, *path, *state, *desc;
+        uint32_t wanted, active, ready, busy;
+        uint64_t restarts;
+        int r;
+
+        r = sd_bus_message_read(reply, "(sossuuuut)", &name, &path, &state, &desc, &wanted, &active, &ready,
+                                &busy, &restarts);
+        if (r <= 0)
+                return r;
+        if (arg_json) {
+                printf("%s{", first ? "" : ",");
+                json_kv_str("pool", name, false);
+                json_kv_str("path", path, true);
+                json_kv_str("state", state, true);
+                json_kv_str("description", desc, true);
+                json_kv_u64("workers", wanted, true);
+                json_kv_u64("active", active, true);
+                json_kv_u64("ready", ready, true);
+                json_kv_u64("busy", busy, true);
+                json_kv_u64("restarts", restarts, true);
+                printf("}");
+                return r;
+        }
+        (void) table_add(t, name, NULL);
+        (void) table_add(t, state, state_color(state));
+        (void) table_addf(t, NULL, "%" PRIu32, wanted);
+        (void) table_addf(t, NULL, "%" PRIu32, active);
+        (void) table_addf(t, NULL, "%" PRIu32, ready);
+        (void) table_addf(t, NULL, "%" PRIu32, busy);
+        (void) table_addf(t, NULL, "%" PRIu64, restarts);
+        (void) table_add(t, desc, NULL);
+        return r;
+}
+
+static int worker_row(sd_bus_message *reply, Table *t, bool first) {
         const char *pool, *state, *path;
         uint64_t id, started;
         uint32_t pid;
-        bool first = true;
         char ts[64];
         int r;
 
-        r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_MANAGER_INTERFACE, "ListWorkers", &e, &reply, "ss",
-                               arg_pool, arg_state);
-        if (r < 0) {
-                r = fail(&e, r, "list workers");
-                sd_bus_error_free(&e);
+        r = sd_bus_message_read(reply, "(tsusot)", &id, &pool, &pid, &state, &path, &started);
+        if (r <= 0)
+                return r;
+        if (arg_json) {
+                printf("%s{", first ? "" : ",");
+                json_kv_u64("id", id, false);
+                json_kv_str("pool", pool, true);
+                json_kv_u64("pid", pid, true);
+                json_kv_str("state", state, true);
+                json_kv_str("path", path, true);
+                json_kv_u64("started_at_usec", started, true);
+                printf("}");
                 return r;
         }
-        t = table_new(5, (const char *const[]) { "ID", "POOL", "PID", "STATE", "STARTED" });
-        if (!t)
-                return EXIT_FAIL;
-        table_set_align_right(t, 0);
-        table_set_align_right(t, 2);
-        r = sd_bus_message_enter_container(reply, 'a', "(tsusot)");
-        if (arg_json)
-                printf("[");
-        while (r >= 0 && (r = sd_bus_message_read(reply, "(tsusot)", &id, &pool, &pid, &state, &path, &started)) > 0) {
-                if (arg_json) {
-                        printf("%s{", first ? "" : ",");
-                        json_kv_u64("id", id, false);
-                        json_kv_str("pool", pool, true);
-                        json_kv_u64("pid", pid, true);
-                        json_kv_str("state", state, true);
-                        json_kv_str("path", path, true);
-                        json_kv_u64("started_at_usec", started, true);
-                        printf("}");
-                        first = false;
-                        continue;
-                }
-                (void) table_addf(t, NULL, "%" PRIu64, id);
-                (void) table_add(t, pool, NULL);
-                (void) table_addf(t, NULL, "%" PRIu32, pid);
-                (void) table_add(t, state, state_color(state));
-                (void) table_add(t, format_timestamp(ts, sizeof ts, started), NULL);
-        }
-        sd_bus_message_unref(reply);
-        if (r < 0) {
-                fprintf(stderr, "Failed to parse the reply: %s\n", strerror(-r));
-                return EXIT_FAIL;
-        }
-        if (arg_json) {
-                printf("]\n");
-                return EXIT_OK;
-        }
-        table_print(t, stdout, arg_legend);
-        if (arg_legend)
-                printf("\n%zu workers listed.\n", table_rows(t));
-        return EXIT_OK;
+        (void) table_addf(t, NULL, "%" PRIu64, id);
+        (void) table_add(t, pool, NULL);
+        (void) table_addf(t, NULL, "%" PRIu32, pid);
+        (void) table_add(t, state, state_color(state));
+        (void) table_add(t, format_timestamp(ts, sizeof ts, started), NULL);
+        return r;
+}
+
+static const TableColumn pool_columns[] = {
+        { "POOL" }, { "STATE" }, { "WORKERS", true }, { "ACTIVE", true }, { "READY", true }, { "BUSY", true },
+        { "RESTARTS", true }, { "DESCRIPTION" },
+};
+static const TableColumn worker_columns[] = {
+        { "ID", true }, { "POOL" }, { "PID", true }, { "STATE" }, { "STARTED" },
+};
+
+/* list-pools, list-workers */
+static int verb_list(sd_bus *bus, char **args, int n) {
+        static const Listing pools = {
+                .method = "ListPools", .what = "list pools", .noun = "pools",
+                .row_type = "(sossuuuut)", .row = pool_row,
+                .columns = pool_columns, .n_columns = ELEMENTSOF(pool_columns),
+        };
+        static const Listing workers = {
+                .method = "ListWorkers", .what = "list workers", .noun = "workers",
+                .row_type = "(tsusot)", .row = worker_row,
+                .columns = worker_columns, .n_columns = ELEMENTSOF(worker_columns),
+        };
+
+        if (streq(args[0], "list-pools"))
+                return list_print(bus, &pools, NULL);
+        return list_print(bus, &workers, "ss", arg_pool, arg_state);
 }
 
 typedef struct Event {
@@ -560,6 +580,10 @@ static void event_print_json(const Event *ev) {
 }
 
 static int verb_events_list(sd_bus *bus, bool tail_json_lines) {
+        static const TableColumn columns[] = {
+                { "TIME" }, { "POOL" }, { "WORKER", true }, { "PID", true }, { "REASON" }, { "ACTION" },
+                { "EVIDENCE" },
+        };
         _cleanup_(table_freep) Table *t = NULL;
         sd_bus_error e = SD_BUS_ERROR_NULL;
         sd_bus_message *reply = NULL;
@@ -575,12 +599,9 @@ static int verb_events_list(sd_bus *bus, bool tail_json_lines) {
                 sd_bus_error_free(&e);
                 return r;
         }
-        t = table_new(7, (const char *const[]) { "TIME", "POOL", "WORKER", "PID", "REASON", "ACTION",
-                                                 "EVIDENCE" });
+        t = table_new(columns, ELEMENTSOF(columns));
         if (!t)
                 return EXIT_FAIL;
-        table_set_align_right(t, 2);
-        table_set_align_right(t, 3);
         r = sd_bus_message_enter_container(reply, 'a', "(tsuttssbiistt)");
         if (arg_json && !tail_json_lines)
                 printf("[");
@@ -1068,8 +1089,8 @@ int main(int argc, char *argv[]) {
                 int (*run)(sd_bus *bus, char **args, int n);
         } verbs[] = {
                 { "status",       1, -1, verb_status },
-                { "list-pools",   1, 1,  verb_list_pools },
-                { "list-workers", 1, 1,  verb_list_workers },
+                { "list-pools",   1, 1,  verb_list },
+                { "list-workers", 1, 1,  verb_list },
                 { "scale",        3, 3,  verb_scale },
                 { "set-property", 3, -1, verb_set_property },
                 { "start",        2, -1, verb_pool_simple },

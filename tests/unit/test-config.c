@@ -625,6 +625,72 @@ Test(config, environment_reset) {
         cr_assert_str_eq(c->environment[0], "C=3");
 }
 
+Test(config, supplementary_groups) {
+        free(write_pool("g",
+                "[Sandbox]\n"
+                "SupplementaryGroups=adm \"4\" 'users'\n"
+                "SupplementaryGroups=adm\n"));
+        free(write_pool("r",
+                "[Sandbox]\n"
+                "SupplementaryGroups=adm 4\n"
+                "SupplementaryGroups=\n"
+                "SupplementaryGroups=wheel\n"));
+        free(write_pool("e", "[Sandbox]\nSupplementaryGroups=\n"));
+        _cleanup_(pool_config_freep) PoolConfig *g = load_ok("g"), *r = load_ok("r"), *e = load_ok("e");
+
+        /* lines add, duplicates and all, as systemd */
+        cr_assert_eq(strv_length(g->supplementary_groups), 4);
+        cr_assert_str_eq(g->supplementary_groups[0], "adm");
+        cr_assert_str_eq(g->supplementary_groups[1], "4");
+        cr_assert_str_eq(g->supplementary_groups[2], "users");
+        cr_assert_str_eq(g->supplementary_groups[3], "adm");
+        cr_assert_eq(strv_length(r->supplementary_groups), 1);
+        cr_assert_str_eq(r->supplementary_groups[0], "wheel");
+        cr_assert_null(e->supplementary_groups);
+}
+
+/* Environment=, SupplementaryGroups=: each key's own message for a bad word,
+ * the common one for bad quoting. */
+Test(config, word_list_errors) {
+        _cleanup_(freep) char *path = write_pool("w",
+                "Environment=A=1\n"                              /* 3 */
+                "Environment=B=2 1X=y C=3\n"                     /* 4 */
+                "Environment=D=4 'E=5\n"                         /* 5 */
+                "[Sandbox]\n"                                    /* 6 */
+                "SupplementaryGroups=adm\n"                      /* 7 */
+                "SupplementaryGroups=wheel bad/group 4\n"        /* 8 */
+                "SupplementaryGroups=\"adm\n");                  /* 9 */
+        _cleanup_(strv_freep) char **errors = load_bad("w");
+
+        cr_assert_eq(strv_length(errors), 4, "%s", joined(errors));
+        assert_error(errors, "%s:4: Invalid Environment= assignment '1X=y': expected KEY=VALUE with KEY made of "
+                     "letters, digits and '_'", path);
+        assert_error(errors, "%s:5: Invalid Environment= value 'D=4 'E=5': unterminated single quote", path);
+        assert_error(errors, "%s:8: Invalid SupplementaryGroups= value 'wheel bad/group 4': 'bad/group' is not a "
+                     "group name or a numeric id", path);
+        assert_error(errors, "%s:9: Invalid SupplementaryGroups= value '\"adm': unterminated double quote", path);
+}
+
+/* A refused line leaves the list as it was: no word of it is added. */
+Test(config, word_list_refused_line_changes_nothing) {
+        _cleanup_(pool_config_freep) PoolConfig *c = NULL;
+        _cleanup_(freep) char *why = NULL;
+
+        cr_assert_eq(pool_config_new("t", NULL, &c), 0);
+        cr_assert_eq(pool_config_set_property(c, NULL, "Environment", "A=1", &why), 0);
+        cr_assert_eq(pool_config_set_property(c, NULL, "Environment", "A=2 B=3 =x", &why), -EINVAL);
+        cr_assert(why && strstr(why, "'=x'"), "%s", why ?: "(null)");
+        why = mfree(why);
+        cr_assert_eq(strv_length(c->environment), 1);
+        cr_assert_str_eq(c->environment[0], "A=1");
+
+        cr_assert_eq(pool_config_set_property(c, NULL, "SupplementaryGroups", "adm", &why), 0);
+        cr_assert_eq(pool_config_set_property(c, NULL, "SupplementaryGroups", "users -x", &why), -EINVAL);
+        cr_assert(why && strstr(why, "'-x' is not a group name"), "%s", why ?: "(null)");
+        cr_assert_eq(strv_length(c->supplementary_groups), 1);
+        cr_assert_str_eq(c->supplementary_groups[0], "adm");
+}
+
 Test(config, working_directory) {
         free(write_pool("a", "WorkingDirectory=/srv/app/\n"));
         free(write_pool("b", "WorkingDirectory=-/srv/x\nWorkingDirectory=/\n"));
