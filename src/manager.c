@@ -557,7 +557,7 @@ void manager_begin_exit(Manager *m) {
                 log_notice("Stopping now: killing every worker cgroup.");
                 for (Pool *p = m->pools; p; p = p->next)
                         for (Worker *w = p->workers; w; w = w->next)
-                                (void) cgroup_kill(w->cgroup_fd);
+                                (void) worker_kill_cgroup(w);
                 return;
         }
         m->exiting = true;

@@ -76,10 +76,15 @@ POOL_GETTER(property_get_cpu_weight, "t", p->config->cpu_weight)
 POOL_GETTER(property_get_tasks_max, "t", p->config->tasks_max)
 POOL_GETTER(property_get_user, "s", p->config->user ?: "")
 POOL_GETTER(property_get_fragment_path, "s", p->config->path ?: "")
-POOL_GETTER(property_get_memory_current, "t", bus_cgroup_read(p->cgroup_fd, "memory.current", NULL))
-POOL_GETTER(property_get_memory_peak, "t", bus_cgroup_read(p->cgroup_fd, "memory.peak", NULL))
-POOL_GETTER(property_get_tasks_current, "t", bus_cgroup_read(p->cgroup_fd, "pids.current", NULL))
-POOL_GETTER(property_get_cpu_usage, "t", bus_cgroup_cpu_nsec(p->cgroup_fd))
+
+/* MemoryCurrent, MemoryPeak, TasksCurrent, CPUUsageNSec: of the whole pool. */
+static int property_get_cgroup_counter(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply, void *userdata,
+                                       sd_bus_error *error) {
+        Pool *p = userdata;
+
+        return bus_append_cgroup_counter(reply, p->cgroup_fd, bus_cgroup_counter_from_property(property));
+}
 
 static int property_get_exec_start(sd_bus *bus, const char *path, const char *interface, const char *property,
                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -671,10 +676,10 @@ const sd_bus_vtable bus_pool_vtable[] = {
         SD_BUS_WRITABLE_PROPERTY("CPUWeight", "t", property_get_cpu_weight, property_set, 0, CHANGES | SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_WRITABLE_PROPERTY("TasksMax", "t", property_get_tasks_max, property_set, 0, CHANGES | SD_BUS_VTABLE_UNPRIVILEGED),
         /* Read on demand, change all the time: no PropertiesChanged. */
-        RO("MemoryCurrent", "t", property_get_memory_current, 0),
-        RO("MemoryPeak", "t", property_get_memory_peak, 0),
-        RO("TasksCurrent", "t", property_get_tasks_current, 0),
-        RO("CPUUsageNSec", "t", property_get_cpu_usage, 0),
+        RO("MemoryCurrent", "t", property_get_cgroup_counter, 0),
+        RO("MemoryPeak", "t", property_get_cgroup_counter, 0),
+        RO("TasksCurrent", "t", property_get_cgroup_counter, 0),
+        RO("CPUUsageNSec", "t", property_get_cgroup_counter, 0),
         RO("MemoryPressure", "(dddt)", property_get_pressure, 0),
         RO("CPUPressure", "(dddt)", property_get_pressure, 0),
         RO("IOPressure", "(dddt)", property_get_pressure, 0),

@@ -58,11 +58,19 @@ WORKER_GETTER(property_get_pool, "s", w->pool->name)
 WORKER_GETTER(property_get_started_at, "t", (uint64_t) w->started_at)
 WORKER_GETTER(property_get_ready_at, "t", (uint64_t) w->ready_at)
 WORKER_GETTER(property_get_restart_streak, "u", w->restart_streak)
-WORKER_GETTER(property_get_memory_current, "t", bus_cgroup_read(w->cgroup_fd, "memory.current", NULL))
-WORKER_GETTER(property_get_memory_peak, "t", bus_cgroup_read(w->cgroup_fd, "memory.peak", NULL))
-WORKER_GETTER(property_get_tasks_current, "t", bus_cgroup_read(w->cgroup_fd, "pids.current", NULL))
-WORKER_GETTER(property_get_cpu_usage, "t", bus_cgroup_cpu_nsec(w->cgroup_fd))
 WORKER_GETTER(property_get_status_text, "s", w->status_text)
+
+/* MemoryCurrent, MemoryPeak, TasksCurrent, CPUUsageNSec: of the worker's leaf,
+ * opened for the read (UINT64_MAX once it is gone). */
+static int property_get_cgroup_counter(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply, void *userdata,
+                                       sd_bus_error *error) {
+        _cleanup_(closep) int cgroup_fd = -EBADF;
+        Worker *w = userdata;
+
+        cgroup_fd = worker_open_cgroup(w);
+        return bus_append_cgroup_counter(reply, cgroup_fd, bus_cgroup_counter_from_property(property));
+}
 
 static int property_get_pool_path(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
@@ -141,10 +149,10 @@ const sd_bus_vtable bus_worker_vtable[] = {
         SD_BUS_PROPERTY("RestartStreak", "u", property_get_restart_streak, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         /* Read on demand: no PropertiesChanged. */
         SD_BUS_PROPERTY("StatusText", "s", property_get_status_text, 0, 0),
-        SD_BUS_PROPERTY("MemoryCurrent", "t", property_get_memory_current, 0, 0),
-        SD_BUS_PROPERTY("MemoryPeak", "t", property_get_memory_peak, 0, 0),
-        SD_BUS_PROPERTY("TasksCurrent", "t", property_get_tasks_current, 0, 0),
-        SD_BUS_PROPERTY("CPUUsageNSec", "t", property_get_cpu_usage, 0, 0),
+        SD_BUS_PROPERTY("MemoryCurrent", "t", property_get_cgroup_counter, 0, 0),
+        SD_BUS_PROPERTY("MemoryPeak", "t", property_get_cgroup_counter, 0, 0),
+        SD_BUS_PROPERTY("TasksCurrent", "t", property_get_cgroup_counter, 0, 0),
+        SD_BUS_PROPERTY("CPUUsageNSec", "t", property_get_cgroup_counter, 0, 0),
 
         SD_BUS_METHOD_WITH_ARGS("Kill", SD_BUS_ARGS("s", signal), SD_BUS_NO_RESULT, method_kill, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Restart", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_restart, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <assert.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -63,20 +64,41 @@ int bus_verify_privileged(sd_bus_message *msg, sd_bus_error *error) {
                                  sd_bus_message_get_member(msg) ?: "?");
 }
 
-uint64_t bus_cgroup_read(int cgroup_fd, const char *file, const char *key) {
-        uint64_t v;
+static const struct {
+        const char *property;
+        const char *file;
+        const char *key;                /* NULL: the file is one number */
+        uint64_t scale;                 /* published value = read value * scale */
+} bus_cgroup_counters[_BUS_CGROUP_COUNTER_MAX] = {
+        [BUS_CGROUP_MEMORY_CURRENT] = { "MemoryCurrent", "memory.current", NULL,         1 },
+        [BUS_CGROUP_MEMORY_PEAK]    = { "MemoryPeak",    "memory.peak",    NULL,         1 },
+        [BUS_CGROUP_TASKS_CURRENT]  = { "TasksCurrent",  "pids.current",   NULL,         1 },
+        [BUS_CGROUP_CPU_USAGE_NSEC] = { "CPUUsageNSec",  "cpu.stat",       "usage_usec", NSEC_PER_USEC },
+};
+
+BusCgroupCounter bus_cgroup_counter_from_property(const char *property) {
+        for (BusCgroupCounter c = 0; c < _BUS_CGROUP_COUNTER_MAX; c++)
+                if (streq(property, bus_cgroup_counters[c].property))
+                        return c;
+        return _BUS_CGROUP_COUNTER_INVALID;
+}
+
+static uint64_t bus_cgroup_counter_read(int cgroup_fd, BusCgroupCounter c) {
+        const char *file = bus_cgroup_counters[c].file, *key = bus_cgroup_counters[c].key;
+        uint64_t v, scale = bus_cgroup_counters[c].scale;
         int r;
 
         if (cgroup_fd < 0)
                 return UINT64_MAX;
         r = key ? cgroup_read_key(cgroup_fd, file, key, &v) : cgroup_read_u64(cgroup_fd, file, &v);
-        return r < 0 ? UINT64_MAX : v;
+        if (r < 0 || v == UINT64_MAX || v > UINT64_MAX / scale)
+                return UINT64_MAX;
+        return v * scale;
 }
 
-uint64_t bus_cgroup_cpu_nsec(int cgroup_fd) {
-        uint64_t u = bus_cgroup_read(cgroup_fd, "cpu.stat", "usage_usec");
-
-        return u == UINT64_MAX || u > UINT64_MAX / 1000 ? UINT64_MAX : u * 1000;
+int bus_append_cgroup_counter(sd_bus_message *reply, int cgroup_fd, BusCgroupCounter c) {
+        assert(c >= 0 && c < _BUS_CGROUP_COUNTER_MAX);
+        return sd_bus_message_append(reply, "t", bus_cgroup_counter_read(cgroup_fd, c));
 }
 
 int bus_append_pressure(sd_bus_message *reply, int cgroup_fd, const char *file) {

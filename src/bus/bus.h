@@ -56,9 +56,21 @@ char *bus_worker_path(const Worker *w);
 /* 0 if the sender of msg has euid 0; otherwise NotPermitted in error and -EPERM. */
 int bus_verify_privileged(sd_bus_message *msg, sd_bus_error *error);
 
-/* Cgroup counters for properties, read on demand; UINT64_MAX when unknown. */
-uint64_t bus_cgroup_read(int cgroup_fd, const char *file, const char *key);
-uint64_t bus_cgroup_cpu_nsec(int cgroup_fd);
+/* The cgroup counters that Pool and Worker objects both publish, read on
+ * demand: the same properties, the same values, only the cgroup differs. */
+typedef enum BusCgroupCounter {
+        BUS_CGROUP_MEMORY_CURRENT,      /* MemoryCurrent: memory.current, bytes */
+        BUS_CGROUP_MEMORY_PEAK,         /* MemoryPeak: memory.peak, bytes */
+        BUS_CGROUP_TASKS_CURRENT,       /* TasksCurrent: pids.current */
+        BUS_CGROUP_CPU_USAGE_NSEC,      /* CPUUsageNSec: cpu.stat usage_usec, in ns */
+        _BUS_CGROUP_COUNTER_MAX,
+        _BUS_CGROUP_COUNTER_INVALID = -EINVAL,
+} BusCgroupCounter;
+
+BusCgroupCounter bus_cgroup_counter_from_property(const char *property);
+/* The counter as a "t"; UINT64_MAX when unknown (cgroup_fd < 0, controller
+ * off, file unreadable). */
+int bus_append_cgroup_counter(sd_bus_message *reply, int cgroup_fd, BusCgroupCounter c);
 /* A "(dddt)" of the "some" line of a *.pressure file (avg10, avg60,
  * avg300, total usec); (-1, -1, -1, UINT64_MAX) when unavailable. */
 int bus_append_pressure(sd_bus_message *reply, int cgroup_fd, const char *file);

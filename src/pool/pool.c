@@ -169,7 +169,7 @@ Pool *pool_free(Pool *p) {
                 Worker *w = p->workers;
 
                 if (w->pidfd >= 0)   /* should not happen: pools are freed stopped */
-                        (void) cgroup_kill(w->cgroup_fd);
+                        (void) worker_kill_cgroup(w);
                 worker_free(w);
         }
         if (p->cgroup_fd >= 0) {
@@ -424,9 +424,13 @@ int pool_reconfigure(Pool *p, PoolConfig *config) {
         if (resources) {
                 pool_limits_from_config(config, &limits);
                 for (Worker *w = p->workers; w; w = w->next) {
+                        _cleanup_(closep) int cgroup_fd = -EBADF;
+
                         if (w->state == WORKER_EXITED)
                                 continue;
-                        r = cgroup_apply_limits(w->cgroup_fd, p->manager->controllers, &limits);
+                        cgroup_fd = worker_open_cgroup(w);
+                        r = cgroup_fd < 0 ? cgroup_fd :
+                            cgroup_apply_limits(cgroup_fd, p->manager->controllers, &limits);
                         if (r < 0 && ret == 0)
                                 ret = r;
                 }

@@ -67,7 +67,7 @@ struct Worker {
         char cgroup_name[96];           /* "NAME-<id>.worker" */
         pid_t pid;
         int pidfd;                      /* owned */
-        int cgroup_fd;                  /* owned */
+        bool cgroup_created;            /* our leaf exists: worker_free() removes it (if empty) */
         WorkerState state;
         usec_t started_at, ready_at;    /* CLOCK_REALTIME */
         usec_t started_mono, ready_mono, last_watchdog_mono;
@@ -179,6 +179,12 @@ int worker_new(Pool *p, unsigned restart_streak, Worker **ret);
 int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret);
 Worker *worker_free(Worker *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Worker *, worker_free);
+/* No fd on the leaf is kept for the worker's life (one fd per worker is the
+ * pidfd): open it relative to the pool's cgroup when needed. Returns a new fd
+ * (close it) or -errno (-ENOENT: the leaf is gone). */
+int worker_open_cgroup(const Worker *w);
+/* cgroup.kill on the worker's leaf: the main process and all it left. */
+int worker_kill_cgroup(const Worker *w);
 int worker_start(Worker *w);
 void worker_enter(Worker *w, WorkerState state);
 void worker_stop(Worker *w, KillCause cause);

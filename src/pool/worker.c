@@ -71,8 +71,30 @@ static usec_t now_mono(Worker *w) {
         return t;
 }
 
+int worker_open_cgroup(const Worker *w) {
+        int fd = -EBADF, r;
+
+        assert(w);
+        assert(w->pool);
+
+        r = cgroup_open(w->pool->cgroup_fd, w->cgroup_name, &fd);
+        if (r < 0)
+                return r;
+        return fd;
+}
+
+int worker_kill_cgroup(const Worker *w) {
+        _cleanup_(closep) int fd = -EBADF;
+
+        fd = worker_open_cgroup(w);
+        if (fd < 0)
+                return fd;
+        return cgroup_kill(fd);
+}
+
 int worker_new(Pool *p, unsigned restart_streak, Worker **ret) {
         _cleanup_(worker_freep) Worker *w = NULL;
+        _cleanup_(closep) int cgroup_fd = -EBADF;
         CgroupLimits limits;
         int r;
 
@@ -83,20 +105,21 @@ int worker_new(Pool *p, unsigned restart_streak, Worker **ret) {
                 .pool = p,
                 .id = manager_next_worker_id(p->manager),
                 .pidfd = -EBADF,
-                .cgroup_fd = -EBADF,
                 .state = WORKER_STARTING,
                 .restart_streak = restart_streak,
         };
         snprintf(w->cgroup_name, sizeof w->cgroup_name, "%s-%" PRIu64 ".worker", p->name, w->id);
 
         /* A fresh leaf per incarnation: never reuse a cgroup, never move a
-         * process in after the fact. */
-        r = cgroup_create(p->cgroup_fd, w->cgroup_name, false, &w->cgroup_fd);
+         * process in after the fact. The fd is only needed for the limits
+         * here; worker_start() opens the leaf again for the clone. */
+        r = cgroup_create(p->cgroup_fd, w->cgroup_name, false, &cgroup_fd);
         if (r < 0)
                 return r;
+        w->cgroup_created = true;
 
         pool_limits_from_config(p->config, &limits);
-        r = cgroup_apply_limits(w->cgroup_fd, p->manager->controllers, &limits);
+        r = cgroup_apply_limits(cgroup_fd, p->manager->controllers, &limits);
         if (r < 0)
                 log_warning_errno(r, "Pool %s: worker %" PRIu64 ": cannot apply all limits: %m",
                                   p->name, w->id);
@@ -149,11 +172,8 @@ Worker *worker_free(Worker *w) {
                 }
         }
         safe_close(w->pidfd);
-        if (w->cgroup_fd >= 0) {
-                safe_close(w->cgroup_fd);
-                if (p)   /* best effort: a half-built worker's empty leaf */
-                        (void) cgroup_remove(p->cgroup_fd, w->cgroup_name);
-        }
+        if (w->cgroup_created && p)   /* best effort: a half-built worker's empty leaf */
+                (void) cgroup_remove(p->cgroup_fd, w->cgroup_name);
         free(w);
         return NULL;
 }
@@ -316,7 +336,7 @@ static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 if (w->cause == KILL_CAUSE_STOP)
                         w->cause = KILL_CAUSE_STOP_TIMEOUT;
                 w->cause_signal = SIGKILL;
-                if (cgroup_kill(w->cgroup_fd) < 0)
+                if (worker_kill_cgroup(w) < 0)
                         (void) worker_kill(w, SIGKILL);
                 break;
         default:
@@ -332,17 +352,29 @@ static int worker_remove_cgroup(Worker *w) {
         r = cgroup_remove(p->cgroup_fd, w->cgroup_name);
         if (r < 0 && r != -ENOENT)
                 return r;
-        w->cgroup_fd = safe_close(w->cgroup_fd);
+        w->cgroup_created = false;
         worker_free(w);
         pool_update_state(p);
         return 0;
 }
 
+/* cgroup.events "populated" of a leaf opened with worker_open_cgroup():
+ * cgroup_fd may be its -errno, and a leaf that is gone (-ENOENT) is empty. */
+static int worker_cgroup_is_populated(int cgroup_fd) {
+        if (cgroup_fd == -ENOENT)
+                return 0;
+        if (cgroup_fd < 0)
+                return cgroup_fd;
+        return cgroup_is_populated(cgroup_fd);
+}
+
 static int on_worker_cgroup_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        _cleanup_(closep) int cgroup_fd = -EBADF;
         Worker *w = userdata;
         int r;
 
-        r = cgroup_is_populated(w->cgroup_fd);
+        cgroup_fd = worker_open_cgroup(w);
+        r = worker_cgroup_is_populated(cgroup_fd);
         if (r != 0)
                 return 0;
         r = worker_remove_cgroup(w);
@@ -353,12 +385,13 @@ static int on_worker_cgroup_event(sd_event_source *s, const struct inotify_event
 }
 
 /* The main process is gone: end what it left behind, then remove the leaf
- * once cgroup.events says "populated 0" (watched, not polled). */
-static void worker_cleanup_cgroup(Worker *w) {
+ * once cgroup.events says "populated 0" (watched, not polled). cgroup_fd is
+ * the caller's, from worker_open_cgroup() (or its -errno). */
+static void worker_cleanup_cgroup(Worker *w, int cgroup_fd) {
         _cleanup_(closep) int events_fd = -EBADF;
         int r;
 
-        r = cgroup_is_populated(w->cgroup_fd);
+        r = worker_cgroup_is_populated(cgroup_fd);
         if (r == 0) {
                 r = worker_remove_cgroup(w);
                 if (r != -EBUSY) {
@@ -370,13 +403,18 @@ static void worker_cleanup_cgroup(Worker *w) {
         } else if (r > 0) {
                 log_info("Pool %s: worker %" PRIu64 " left processes behind, killing them.",
                          w->pool->name, w->id);
-                r = cgroup_kill(w->cgroup_fd);
+                r = cgroup_kill(cgroup_fd);
                 if (r < 0)
                         log_warning_errno(r, "Pool %s: cannot write cgroup.kill of %s: %m",
                                           w->pool->name, w->cgroup_name);
         }
 
-        events_fd = openat(w->cgroup_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
+        if (cgroup_fd < 0) {
+                log_warning_errno(cgroup_fd, "Pool %s: cannot open cgroup %s: %m",
+                                  w->pool->name, w->cgroup_name);
+                return;
+        }
+        events_fd = openat(cgroup_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
         if (events_fd < 0) {
                 log_warning_errno(-errno, "Pool %s: cannot open %s/cgroup.events: %m",
                                   w->pool->name, w->cgroup_name);
@@ -391,16 +429,16 @@ static void worker_cleanup_cgroup(Worker *w) {
         }
         (void) sd_event_source_set_description(w->cgroup_source, "worker-cgroup-events");
         /* It may have emptied between the check and the watch. */
-        if (cgroup_is_populated(w->cgroup_fd) == 0)
+        if (cgroup_is_populated(cgroup_fd) == 0)
                 (void) worker_remove_cgroup(w);
 }
 
-static void worker_collect_evidence(Worker *w, ExitInfo *i) {
+static void worker_collect_evidence(Worker *w, int cgroup_fd, ExitInfo *i) {
         Manager *m = w->pool->manager;
         uint64_t v;
 
-        if (m->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY) &&
-            cgroup_read_key(w->cgroup_fd, "memory.events", "oom_kill", &v) >= 0 && v > 0) {
+        if (m->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY) && cgroup_fd >= 0 &&
+            cgroup_read_key(cgroup_fd, "memory.events", "oom_kill", &v) >= 0 && v > 0) {
                 i->oom_kill = true;
                 i->oom_kills = v;
         }
@@ -409,6 +447,7 @@ static void worker_collect_evidence(Worker *w, ExitInfo *i) {
 }
 
 static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        _cleanup_(closep) int cgroup_fd = -EBADF;
         Worker *w = userdata;
         Pool *p = w->pool;
         ExitInfo info = { .syscall = -1 };
@@ -433,6 +472,10 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         w->timer_source = sd_event_source_disable_unref(w->timer_source);
         w->pidfd = safe_close(w->pidfd);
 
+        /* Opened once for the evidence, the counters and the cleanup (which
+         * logs if it cannot be opened; -ENOENT: gone, nothing to read). */
+        cgroup_fd = worker_open_cgroup(w);
+
         info.code = si.si_code;
         info.status = si.si_status;
         info.exec_failed = w->exec_failed;
@@ -441,19 +484,21 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         info.cause = w->cause;
         info.cause_signal = w->cause_signal;
         info.has_seccomp_filter = pool_config_has_seccomp_filter(p->config);
-        worker_collect_evidence(w, &info);
+        worker_collect_evidence(w, cgroup_fd, &info);
 
         classify_exit(&info, &p->config->success_exit_status, &cl);
         action = restart_decide(p->config, &info, &cl);
 
-        if (p->manager->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY))
-                (void) cgroup_read_u64(w->cgroup_fd, "memory.peak", &peak);
-        if (cgroup_read_key(w->cgroup_fd, "cpu.stat", "usage_usec", &cpu) < 0)
-                cpu = UINT64_MAX;
+        if (cgroup_fd >= 0) {
+                if (p->manager->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY))
+                        (void) cgroup_read_u64(cgroup_fd, "memory.peak", &peak);
+                if (cgroup_read_key(cgroup_fd, "cpu.stat", "usage_usec", &cpu) < 0)
+                        cpu = UINT64_MAX;
+        }
 
         worker_enter(w, WORKER_EXITED);
         pool_on_worker_exit(p, w, &info, &cl, action, peak, cpu);
-        worker_cleanup_cgroup(w);   /* may free w */
+        worker_cleanup_cgroup(w, cgroup_fd);   /* may free w */
         return 0;
 }
 
@@ -587,6 +632,7 @@ int worker_start(Worker *w) {
         Pool *p = w->pool;
         PoolConfig *c = p->config;
         _cleanup_(strv_freep) char **env = NULL;
+        _cleanup_(closep) int cgroup_fd = -EBADF;
         SpawnRlimit rlimits[RLIMIT_NLIMITS];
         Credentials cred;
         SpawnParams sp;
@@ -603,7 +649,7 @@ int worker_start(Worker *w) {
                 .argv = c->exec_start,
                 .working_directory = c->working_directory,
                 .working_directory_missing_ok = c->working_directory_missing_ok,
-                .cgroup_fd = w->cgroup_fd,
+                .cgroup_fd = -EBADF,            /* below */
                 .stdin_fd = -EBADF,
                 .umask = c->umask,
                 .rlimits = rlimits,
@@ -646,6 +692,12 @@ int worker_start(Worker *w) {
         }
         sp.envp = env;
 
+        /* Open only for the clone (CLONE_INTO_CGROUP): not kept for the worker's life. */
+        cgroup_fd = worker_open_cgroup(w);
+        if (cgroup_fd < 0)
+                return cgroup_fd;
+        sp.cgroup_fd = cgroup_fd;
+
         r = spawn_worker(&sp, &res);
         if (r < 0)
                 return r;
@@ -666,7 +718,7 @@ int worker_start(Worker *w) {
                             on_worker_exit, w);
         if (r < 0) {
                 /* Without a watch we cannot supervise it: end it now. */
-                (void) cgroup_kill(w->cgroup_fd);
+                (void) cgroup_kill(cgroup_fd);
                 return log_error_errno(r, "Pool %s: worker %" PRIu64 ": cannot watch pidfd: %m",
                                        p->name, w->id);
         }
@@ -721,6 +773,7 @@ void worker_on_notify(Worker *w, const NotifyMessage *msg) {
  * Nothing is spawned; timers restart from now. */
 int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
         _cleanup_(worker_freep) Worker *w = NULL;
+        _cleanup_(closep) int cgroup_fd = -EBADF;
         PoolConfig *c = p->config;
         int r;
 
@@ -738,7 +791,6 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
                 .id = s->id,
                 .pid = s->pid,
                 .pidfd = s->pidfd,      /* ours from here on, also on failure */
-                .cgroup_fd = -EBADF,
                 .state = WORKER_STARTING,
                 .started_at = s->started_at,
                 .ready_at = s->ready_at,
@@ -751,9 +803,11 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
         snprintf(w->cgroup_name, sizeof w->cgroup_name, "%s-%" PRIu64 ".worker", p->name, w->id);
         snprintf(w->status_text, sizeof w->status_text, "%s", s->status_text);
 
-        r = cgroup_open(p->cgroup_fd, w->cgroup_name, &w->cgroup_fd);
-        if (r < 0)
-                return r;
+        /* Its leaf must be there; the fd is not kept (only the exited case below uses it). */
+        cgroup_fd = worker_open_cgroup(w);
+        if (cgroup_fd < 0)
+                return cgroup_fd;
+        w->cgroup_created = true;
         r = idmap_put(&p->manager->workers, w->id, w);
         if (r < 0)
                 return r;
@@ -769,7 +823,7 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
                  * was handled by the previous image; finish the cleanup. */
                 worker_enter(w, WORKER_EXITED);
                 w->pidfd = safe_close(w->pidfd);
-                worker_cleanup_cgroup(TAKE_PTR(w));
+                worker_cleanup_cgroup(TAKE_PTR(w), cgroup_fd);
                 *ret = NULL;
                 return 0;
         }

@@ -241,6 +241,34 @@ class Scale(DaemonTest):
         self.assertFalse(set(victims) & set(sum(ws2.values(), [])))
         self.assertCleanExit(d)
 
+    def test_one_fd_per_worker(self):
+        """A live worker costs the daemon one fd (its pidfd), not two: no fd
+        on its cgroup is kept (every spawn copies and closes the fd table)."""
+        d = self.start({"fd": pool(f"{SLEEP} infinity", Workers=1)})
+        d.wait_workers("fd", 1)
+        fds = lambda: len(os.listdir(f"/proc/{d.proc.pid}/fd"))
+
+        def resize(n, new=0):
+            d.write_pool("fd", pool(f"{SLEEP} infinity", Workers=n))
+            mark = d.mark()
+            d.signal(signal.SIGHUP)
+            if new:
+                d.wait_log(r"Pool fd: worker \d+ started", count=new, start=mark, timeout=30)
+            d.wait_workers("fd", n, timeout=30)
+
+        resize(2, new=1)   # warm up: sd-event and the reload path create some fds lazily
+        resize(1)
+        d.wait_log(EXITED.format(p="fd", r="stopped"))
+        wait_until(lambda: len(d.worker_cgroups("fd")) == 1, what="the stopped worker's leaf gone")
+        before = fds()
+        n = 50
+        resize(1 + n, new=n)
+        after = fds()
+        print(f"\n  daemon fds: {before} with 1 worker, {after} with {1 + n}", flush=True)
+        self.assertLessEqual(after - before, int(1.2 * n), "fds per worker")
+        self.assertGreaterEqual(after - before, n)   # (the pidfds: the count is right)
+        self.assertCleanExit(d)
+
 
 class CrashLoop(DaemonTest):
     def test_crash_loop_backs_off_cheaply(self):
