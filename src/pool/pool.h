@@ -90,7 +90,7 @@ struct PendingRestart {
         Pool *pool;                     /* not owned */
         PendingRestart *prev, *next;
         unsigned streak;
-        sd_event_source *timer;         /* owned */
+        sd_event_source *timer;         /* owned: a timer, or a defer source for RestartSec=0 */
 };
 
 struct Pool {
