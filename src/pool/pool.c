@@ -213,6 +213,22 @@ static void pool_set_state(Pool *p, PoolState s) {
         MANAGER_HOOK(p->manager, pool_state_changed, p);
 }
 
+/* How many workers the pool should have, live or waiting to restart:
+ *
+ *     target = n_wanted - (n_retired + n_vacant)   (+1 during a rolling restart)
+ *
+ * - n_wanted: Workers=, or the last Scale() or autoscaling decision.
+ * - n_retired: slots whose worker exited with RestartPreventExitStatus=;
+ *   refilled only when a stopped pool starts again.
+ * - n_vacant: slots whose worker exited and Restart= said no, or whose
+ *   restart could not even be created; refilled by Scale(), ResetFailed()
+ *   or a start from stopped.
+ * pool_reconcile() starts or stops workers until n_active + n_pending ==
+ * target; pool_update_state() calls the pool running when n_ready reaches
+ * it with nothing vacant; autoscale.c counts spare capacity from the same
+ * counters (idle + starting + n_pending). Every counter is kept in O(1) by
+ * worker_enter(), worker_free() and pool_on_worker_exit(): nothing walks
+ * the workers to find them. */
 static uint32_t pool_target(const Pool *p) {
         unsigned gone = p->n_retired + p->n_vacant;
 
