@@ -313,6 +313,10 @@ void spawn_set_mode(SpawnMode mode) {
         spawn_mode = mode;
 }
 
+bool spawn_shared_supported(void) {
+        return HAVE_CLONE3_CALL;
+}
+
 /* The null fd is opened once and kept (close-on-exec, so workers never see
  * it). */
 static int null_fd_get(void) {

@@ -99,3 +99,4 @@ typedef enum SpawnMode {
 } SpawnMode;
 
 void spawn_set_mode(SpawnMode mode);
+bool spawn_shared_supported(void);

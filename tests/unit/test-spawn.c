@@ -52,22 +52,13 @@ static void teardown_leaf(void) {
         spawn_set_mode(SPAWN_MODE_AUTO);
 }
 
-/* SHARED is not built for sanitized builds or other architectures. */
+/* SHARED is not built for sanitized builds or other architectures. Skip
+ * before the leaf exists: criterion runs no .fini after a skip. */
 static void set_mode(SpawnMode mode) {
-        char *argv[] = { "/bin/true", NULL };
-        SpawnParams p = { .argv = argv, .cgroup_fd = leaf_fd, .stdin_fd = -EBADF };
-        SpawnResult res;
-        int r;
-
-        spawn_set_mode(mode);
-        if (mode != SPAWN_MODE_SHARED)
-                return;
-        r = spawn_worker(&p, &res);
-        if (r == -EOPNOTSUPP)
+        if (mode == SPAWN_MODE_SHARED && !spawn_shared_supported())
                 cr_skip_test("CLONE_VM spawning is not built in here");
-        cr_assert_eq(r, 0);
-        (void) waitid(P_PIDFD, (id_t) res.pidfd, &(siginfo_t) {}, WEXITED);
-        close(res.pidfd);
+        spawn_set_mode(mode);
+        setup_leaf();
 }
 
 static siginfo_t reap(const SpawnResult *res) {
@@ -84,17 +75,18 @@ ParameterizedTestParameters(spawn, exit_status) {
         return cr_make_param_array(SpawnMode, modes, ELEMENTSOF(modes));
 }
 
-ParameterizedTest(SpawnMode *mode, spawn, exit_status, .init = setup_leaf, .fini = teardown_leaf) {
+ParameterizedTest(SpawnMode *mode, spawn, exit_status, .fini = teardown_leaf) {
         char *argv[] = { "/bin/sh", "-c", "read x; exit $((x + 1))", NULL };
         char *envp[] = { NULL };
         int in[2];
-        SpawnParams p = { .argv = argv, .envp = envp, .cgroup_fd = leaf_fd };
+        SpawnParams p = { .argv = argv, .envp = envp };
         SpawnResult res = {};
         sigset_t mask, after;
         uint64_t canary = UINT64_C(0x5eed5eed5eed5eed);
         siginfo_t si;
 
         set_mode(*mode);
+        p.cgroup_fd = leaf_fd;
         cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
         p.stdin_fd = in[0];
         sigemptyset(&mask);
@@ -128,15 +120,16 @@ ParameterizedTestParameters(spawn, failed_step) {
 }
 
 /* A failure before exec names its step and errno; the child exits 203. */
-ParameterizedTest(SpawnMode *mode, spawn, failed_step, .init = setup_leaf, .fini = teardown_leaf) {
+ParameterizedTest(SpawnMode *mode, spawn, failed_step, .fini = teardown_leaf) {
         char *missing[] = { "/nonexistent/worker", NULL };
         char *sh[] = { "/bin/true", NULL };
         char *envp[] = { NULL };
-        SpawnParams p = { .argv = missing, .envp = envp, .cgroup_fd = leaf_fd, .stdin_fd = -EBADF };
+        SpawnParams p = { .argv = missing, .envp = envp, .stdin_fd = -EBADF };
         SpawnResult res = {};
         siginfo_t si;
 
         set_mode(*mode);
+        p.cgroup_fd = leaf_fd;
         cr_assert_eq(spawn_worker(&p, &res), 0);
         cr_assert_eq(res.failed_step, SPAWN_STEP_EXEC, "%s", spawn_step_to_string(res.failed_step));
         cr_assert_eq(res.failed_errno, ENOENT);
@@ -172,17 +165,18 @@ ParameterizedTestParameters(spawn, only_stdio_fds) {
 
 /* The worker gets fds 0-2 only, even one not marked close-on-exec; and
  * the caller's own fds are untouched by the child's unsharing and closing. */
-ParameterizedTest(SpawnMode *mode, spawn, only_stdio_fds, .init = setup_leaf, .fini = teardown_leaf) {
+ParameterizedTest(SpawnMode *mode, spawn, only_stdio_fds, .fini = teardown_leaf) {
         char *argv[] = { "/bin/sh", "-c",
                          "n=0; for f in /proc/self/fd/*; do n=$((n+1)); done; "
                          "[ -e /proc/self/fd/700 ] && exit 100; exit $n", NULL };
         char *envp[] = { NULL };
-        SpawnParams p = { .argv = argv, .envp = envp, .cgroup_fd = leaf_fd, .stdin_fd = -EBADF };
+        SpawnParams p = { .argv = argv, .envp = envp, .stdin_fd = -EBADF };
         SpawnResult res = {};
         siginfo_t si;
         int leak;
 
         set_mode(*mode);
+        p.cgroup_fd = leaf_fd;
         leak = dup2(leaf_fd, 700);   /* no O_CLOEXEC */
         cr_assert_eq(leak, 700);
 
@@ -201,7 +195,7 @@ ParameterizedTest(SpawnMode *mode, spawn, only_stdio_fds, .init = setup_leaf, .f
 }
 
 /* A cgroup the child cannot go into fails the clone itself: no child. */
-ParameterizedTest(SpawnMode *mode, spawn, bad_cgroup, .init = setup_leaf, .fini = teardown_leaf) {
+ParameterizedTest(SpawnMode *mode, spawn, bad_cgroup, .fini = teardown_leaf) {
         char *argv[] = { "/bin/true", NULL };
         char *envp[] = { NULL };
         SpawnParams p = { .argv = argv, .envp = envp, .cgroup_fd = -1, .stdin_fd = -EBADF };
