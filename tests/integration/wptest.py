@@ -180,12 +180,16 @@ class Daemon:
                         f.write("1")
                 except OSError:
                     pass
-            time.sleep(0.1)
-            for dirpath, dirnames, _ in os.walk(self.cgroot, topdown=False):
-                try:
-                    os.rmdir(dirpath)
-                except OSError:
-                    pass
+            # Killed processes leave their cgroups a little later (their
+            # parent, the daemon, may be gone): retry for up to 5 s.
+            deadline = time.monotonic() + 5
+            while os.path.isdir(self.cgroot) and time.monotonic() < deadline:
+                time.sleep(0.05)
+                for dirpath, dirnames, _ in os.walk(self.cgroot, topdown=False):
+                    try:
+                        os.rmdir(dirpath)
+                    except OSError:
+                        pass
         self.tmp.cleanup()
 
 
