@@ -355,6 +355,7 @@ static const ConfigItem pool_items[] = {
         { "Sandbox", "Group",                 config_parse_user_group,        POOL(group) },
         { "Sandbox", "SupplementaryGroups",   config_parse_groups,            POOL(supplementary_groups) },
         { "Sandbox", "NoNewPrivileges",       config_parse_bool,              POOL(no_new_privileges) },
+        { "Sandbox", "PrivateTmp",            config_parse_bool,              POOL(private_tmp) },
         { "Sandbox", "CapabilityBoundingSet", config_parse_capabilities,      POOL(capability_bounding_set), CONFIG_CAP_BOUNDING },
         { "Sandbox", "AmbientCapabilities",   config_parse_capabilities,      POOL(ambient_capabilities) },
         { "Sandbox", "UMask",                 config_parse_umask,             POOL(umask) },
@@ -732,6 +733,7 @@ bool pool_config_exec_changed(const PoolConfig *a, const PoolConfig *b) {
                !streq_ptr(a->group, b->group) ||
                !strv_equal(a->supplementary_groups, b->supplementary_groups) ||
                a->no_new_privileges != b->no_new_privileges ||
+               a->private_tmp != b->private_tmp ||
                a->capability_bounding_set != b->capability_bounding_set ||
                a->ambient_capabilities != b->ambient_capabilities ||
                a->umask != b->umask ||

@@ -132,6 +132,7 @@ typedef struct PoolConfig {
         char *group;                    /* owned, NULL: the user's group */
         char **supplementary_groups;    /* owned strv: SupplementaryGroups= */
         bool no_new_privileges;         /* NoNewPrivileges= */
+        bool private_tmp;               /* PrivateTmp=: a tmpfs /tmp and /var/tmp per worker */
         uint64_t capability_bounding_set; /* CapabilityBoundingSet=, UINT64_MAX: unchanged */
         uint64_t ambient_capabilities;  /* AmbientCapabilities=, 0: none */
         mode_t umask;                   /* UMask=, default 0022 */

@@ -656,6 +656,7 @@ int worker_start(Worker *w) {
                 .capability_bounding_set = c->capability_bounding_set,
                 .ambient_capabilities = c->ambient_capabilities,
                 .no_new_privileges = c->no_new_privileges,
+                .private_tmp = c->private_tmp,
         };
         for (int k = 0; k < RLIMIT_NLIMITS; k++)
                 if (c->rlimits_set & (UINT32_C(1) << k))

@@ -7,7 +7,9 @@
 #include <linux/seccomp.h>
 #include <signal.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -27,6 +29,7 @@ static const char *const step_names[_SPAWN_STEP_MAX] = {
         [SPAWN_STEP_SECCOMP] = "seccomp",
         [SPAWN_STEP_OOM_SCORE_ADJUST] = "oom-score-adjust",
         [SPAWN_STEP_FILE_DESCRIPTORS] = "file-descriptors",
+        [SPAWN_STEP_PRIVATE_TMP] = "private-tmp",
 };
 
 const char *spawn_step_to_string(SpawnStep s) {
@@ -153,6 +156,21 @@ static _Noreturn void child_run(const SpawnChild *c) {
 
         if (setsid() < 0)
                 child_fail(c, SPAWN_STEP_SETSID, errno);
+
+        /* PrivateTmp=: our own mount namespace, in which mounts no longer
+         * propagate back to the host's, and an empty tmpfs on /tmp and
+         * /var/tmp. Before chdir, so that WorkingDirectory= under /tmp
+         * means the private one, and while we still have CAP_SYS_ADMIN.
+         * The mounts end with the last process of the worker. */
+        if (p->private_tmp) {
+                if (unshare(CLONE_NEWNS) < 0 ||
+                    mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+                        child_fail(c, SPAWN_STEP_PRIVATE_TMP, errno);
+                for (size_t i = 0; i < 2; i++)
+                        if (mount("tmpfs", i == 0 ? "/tmp" : "/var/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+                                  "mode=01777") < 0)
+                                child_fail(c, SPAWN_STEP_PRIVATE_TMP, errno);
+        }
 
         if (chdir(p->working_directory ?: "/") < 0) {
                 if (!p->working_directory_missing_ok || errno != ENOENT)

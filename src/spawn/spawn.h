@@ -36,6 +36,7 @@ typedef enum SpawnStep {
         SPAWN_STEP_SECCOMP,             /* seccomp(SECCOMP_SET_MODE_FILTER): SystemCallFilter= */
         SPAWN_STEP_OOM_SCORE_ADJUST,    /* /proc/self/oom_score_adj back to 0 */
         SPAWN_STEP_FILE_DESCRIPTORS,    /* close_range(): unshare the fd table, close all but 0-2 */
+        SPAWN_STEP_PRIVATE_TMP,         /* mount namespace, tmpfs on /tmp and /var/tmp: PrivateTmp= */
         _SPAWN_STEP_MAX,
 } SpawnStep;
 
@@ -63,7 +64,7 @@ typedef struct SpawnParams {
         const gid_t *groups;
         size_t n_groups;
 
-        /* [Sandbox], applied in this order after chdir: umask, rlimits,
+        /* [Sandbox]: PrivateTmp= before chdir; then in this order: umask, rlimits,
          * bounding set, credentials (above), ambient capabilities,
          * NO_NEW_PRIVS, seccomp; then execve. */
         mode_t umask;
@@ -72,6 +73,7 @@ typedef struct SpawnParams {
         uint64_t capability_bounding_set; /* caps kept; UINT64_MAX: unchanged */
         uint64_t ambient_capabilities;  /* 0: none */
         bool no_new_privileges;
+        bool private_tmp;               /* own mount namespace, fresh tmpfs on /tmp and /var/tmp */
         /* Built once per pool config by the daemon (not owned). NO_NEW_PRIVS
          * is set before loading it when required: no CAP_SYS_ADMIN left. */
         const struct sock_fprog *seccomp_filter;

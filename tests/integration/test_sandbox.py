@@ -226,6 +226,55 @@ class Sandbox(DaemonTest):
         self.assertEqual(status_fields(st)["TestworkerUmask"], "0027")
         self.assertCleanExit(d)
 
+    # -- PrivateTmp= ---------------------------------------------------------
+
+    def test_private_tmp(self):
+        # the results go outside /tmp and /var/tmp, which the workers cannot see
+        out = tempfile.mkdtemp(prefix="wp-privtmp-", dir="/run")
+        self.addCleanup(shutil.rmtree, out, True)
+        marker = tempfile.NamedTemporaryFile(prefix="wp-host-marker-", dir="/tmp")
+        self.addCleanup(marker.close)
+        script = ("echo $$ > /tmp/mine.$$ && echo $$ > /var/tmp/mine.$$ && "
+                  "ls -A /tmp > {o}/{p}-tmp.$$ && ls -A /var/tmp > {o}/{p}-vartmp.$$ && "
+                  "{{ grep -E ' /(var/)?tmp ' /proc/self/mountinfo > {o}/{p}-mounts.$$; true; }}")
+        d = self.start({
+            "pt": self.pool('/bin/sh -c "%s"' % script.format(o=out, p="pt"), "PrivateTmp=yes",
+                            extra="Workers=2\n"),
+            "shared": self.pool('/bin/sh -c "%s"' % script.format(o=out, p="shared"), "PrivateTmp=no"),
+            # the harness's runtime dir (notify socket) is under /tmp: said at load
+            "ptnotify": self.pool("/bin/true", "PrivateTmp=yes", extra="Type=notify\n"),
+        })
+        d.wait_log(r"Pool ptnotify: PrivateTmp=yes hides the notify socket /tmp/\S+ from the workers")
+        for m in d.wait_log(EXITED.format("(?:pt|shared)"), timeout=30, count=3):
+            self.assertEqual(m.group(1), "success", m.group(0))
+        files = sorted(os.listdir(out))
+
+        def read(name):
+            with open(os.path.join(out, name)) as f:
+                return f.read().split("\n")
+
+        pt_pids = [n.split(".")[1] for n in files if n.startswith("pt-tmp.")]
+        self.assertEqual(len(pt_pids), 2, files)
+        for pid in pt_pids:
+            # each worker sees only its own file: not the host's, not the other worker's
+            self.assertEqual(read("pt-tmp." + pid), ["mine." + pid, ""])
+            self.assertEqual(read("pt-vartmp." + pid), ["mine." + pid, ""])
+            mounts = [line.split() for line in read("pt-mounts." + pid) if line]
+            self.assertEqual(sorted(m[4] for m in mounts), ["/tmp", "/var/tmp"], mounts)
+            for m in mounts:
+                self.assertEqual(m[m.index("-") + 1], "tmpfs", m)
+                self.assertIn("nosuid", m[5])
+                self.assertIn("nodev", m[5])
+            # and nothing it wrote reached the host
+            self.assertFalse(os.path.exists("/tmp/mine." + pid))
+            self.assertFalse(os.path.exists("/var/tmp/mine." + pid))
+        # the control worker shares the host's /tmp
+        shared_pid = [n.split(".")[1] for n in files if n.startswith("shared-tmp.")][0]
+        self.assertIn(os.path.basename(marker.name), read("shared-tmp." + shared_pid))
+        for p in ("/tmp/mine.", "/var/tmp/mine."):
+            os.unlink(p + shared_pid)
+        self.assertCleanExit(d)
+
 
 if __name__ == "__main__":
     main()

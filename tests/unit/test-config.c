@@ -510,7 +510,8 @@ Test(config, every_key) {
                 "\n"
                 "[Sandbox]\n"
                 "User=thumb\n"
-                "Group=1234\n");
+                "Group=1234\n"
+                "PrivateTmp=yes\n");
         _cleanup_(pool_config_freep) PoolConfig *c = load_ok("thumbs");
 
         cr_assert_str_eq(c->path, path);
@@ -564,6 +565,7 @@ Test(config, every_key) {
 
         cr_assert_str_eq(c->user, "thumb");
         cr_assert_str_eq(c->group, "1234");
+        cr_assert(c->private_tmp);
 }
 
 Test(config, exec_start_path_lookup) {
