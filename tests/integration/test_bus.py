@@ -185,6 +185,33 @@ class BusTest(DaemonTest):
         cmd = (NOBODY if nobody else []) + [WORKERPOOLCTL, "--bus=" + self.bus.address, *map(str, args)]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
 
+    def ctl_tty(self, *args, **env):
+        """workerpoolctl with its stdout on a pseudo-terminal: what a user sees."""
+        import pty
+        master, slave = pty.openpty()
+        e = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
+        e["TERM"] = "xterm"
+        e.update(env)
+        try:
+            p = subprocess.run([WORKERPOOLCTL, "--bus=" + self.bus.address, *map(str, args)],
+                               stdout=slave, stderr=subprocess.PIPE, env=e, timeout=60)
+            os.close(slave)
+            slave = -1
+            out = b""
+            while True:
+                try:
+                    chunk = os.read(master, 65536)
+                except OSError:   # EIO: the writer is gone
+                    break
+                if not chunk:
+                    break
+                out += chunk
+        finally:
+            if slave >= 0:
+                os.close(slave)
+            os.close(master)
+        return p.returncode, out.decode()
+
     def follow_events(self):
         p = subprocess.Popen([WORKERPOOLCTL, "--bus=" + self.bus.address, "events", "--follow", "--json"],
                              stdout=subprocess.PIPE, text=True)
@@ -670,6 +697,20 @@ class Ctl(BusTest):
         self.assertTrue(lines[0].startswith("POOL"))
         col = lines[0].index("STATE")
         self.assertTrue(all(l[col - 2:col] == "  " for l in lines[1:3]), p.stdout)
+
+        # on a terminal: a bold header, states in colour; NO_COLOR= and TERM=dumb turn it off
+        rc, out = self.ctl_tty("list-pools")
+        self.assertEqual(rc, 0)
+        self.assertIn("\033[1mPOOL", out)
+        self.assertIn("\033[0;1;32mrunning\033[0m", out)
+        self.assertIn("\033[0;1;31mfailed\033[0m", out)
+        rc, out = self.ctl_tty("status", "x")
+        self.assertIn("\033[0;1;31mexec-failed\033[0m", out)
+        for env in ({"NO_COLOR": "1"}, {"TERM": "dumb"}):
+            rc, out = self.ctl_tty("list-pools", **env)
+            self.assertEqual(rc, 0)
+            self.assertIn("running", out)
+            self.assertNotIn("\033", out, env)
 
         pools = json.loads(self.ctl("list-pools", "--json").stdout)
         byname = {x["pool"]: x for x in pools}
