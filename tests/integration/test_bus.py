@@ -73,6 +73,30 @@ OPEN_POLICY = """<policy context="default">
   <policy user="root"><allow own="org.workerpoold1"/></policy>"""
 
 
+FAKE_SSH = r"""#!/usr/bin/env python3
+import json, os, select, socket, sys
+with open(os.environ["WP_FAKE_SSH_LOG"], "a") as f:
+    f.write(json.dumps(sys.argv[1:]) + "\n")
+s = socket.socket(socket.AF_UNIX)
+try:
+    s.connect(os.environ["WP_FAKE_SSH_BUS"])
+except OSError as e:
+    sys.exit("ssh: connect to host: %s" % e)
+fds = [0, s.fileno()]
+while fds:
+    for fd in select.select(fds, [], [])[0]:
+        data = os.read(fd, 65536)
+        if fd == 0:
+            if not data:
+                s.shutdown(socket.SHUT_WR); fds.remove(0); continue
+            s.sendall(data)
+        else:
+            if not data:
+                sys.exit(0)
+            os.write(1, data)
+"""
+
+
 class PrivateBus:
     def __init__(self, with_policy=True):
         self.tmp = tempfile.mkdtemp(prefix="wp-bus-")
@@ -211,6 +235,33 @@ class BusTest(DaemonTest):
                 os.close(slave)
             os.close(master)
         return p.returncode, out.decode()
+
+    def check_remote(self, pools):
+        """-H: sd-bus runs `ssh -xT ... HOST systemd-stdio-bridge` and talks
+        D-Bus over its stdio. A stand-in ssh first in PATH records its
+        arguments and pipes stdio to our private bus."""
+        d = tempfile.mkdtemp(prefix="wp-fakessh-")
+        self.addCleanup(shutil.rmtree, d, True)
+        with open(os.path.join(d, "ssh"), "w") as f:
+            f.write(FAKE_SSH)
+        os.chmod(os.path.join(d, "ssh"), 0o755)
+        env = dict(os.environ, PATH=d + ":" + os.environ["PATH"],
+                   WP_FAKE_SSH_LOG=os.path.join(d, "argv"),
+                   WP_FAKE_SSH_BUS=self.bus.address.split("path=")[1].split(",")[0])
+        p = subprocess.run([WORKERPOOLCTL, "-H", "admin@pool-host", "list-pools", "--json"],
+                           capture_output=True, text=True, env=env, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(json.loads(p.stdout), pools)
+        with open(os.path.join(d, "argv")) as f:
+            argv = json.loads(f.readline())
+        self.assertIn("admin@pool-host", argv)
+        self.assertEqual(argv[argv.index("admin@pool-host") + 1], "systemd-stdio-bridge", argv)
+        # an unreachable host is an error, not a hang
+        env["WP_FAKE_SSH_BUS"] = os.path.join(d, "nothing-here")
+        p = subprocess.run([WORKERPOOLCTL, "-H", "nohost", "list-pools"], capture_output=True,
+                           text=True, env=env, timeout=60)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertTrue(p.stderr.strip(), "no error message")
 
     def follow_events(self):
         p = subprocess.Popen([WORKERPOOLCTL, "--bus=" + self.bus.address, "events", "--follow", "--json"],
@@ -713,6 +764,7 @@ class Ctl(BusTest):
             self.assertNotIn("\033", out, env)
 
         pools = json.loads(self.ctl("list-pools", "--json").stdout)
+        self.check_remote(pools)
         byname = {x["pool"]: x for x in pools}
         self.assertEqual(byname["c"]["description"], 'Say "hi"\ttab ✓ ünïcode')
         self.assertEqual(byname["x"]["state"], "failed")
