@@ -585,18 +585,41 @@ int config_parse_rlimit(ConfigParser *p, const ConfigItem *item, const char *val
 /* SystemCallFilter=: the first assignment decides between an allow list and
  * a "~" deny list; later lines add to it, or remove from it when their "~"
  * says the opposite (systemd.exec(5)). Groups are expanded here. */
+/* An errno name (EPERM) or number 1..4095. */
+static int parse_errno_value(const char *s, int *ret) {
+        uint32_t n;
+
+        if (parse_uint32(s, &n) >= 0) {
+                if (n < 1 || n > 4095)
+                        return -ERANGE;
+                *ret = (int) n;
+                return 0;
+        }
+        for (int i = 1; i < 4096; i++) {
+                const char *name = strerrorname_np(i);
+
+                if (name && streq(name, s)) {
+                        *ret = i;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
 int config_parse_syscall_filter(ConfigParser *p, const ConfigItem *item, const char *value,
                                        void *data, const void *def) {
         _cleanup_(strv_freep) char **words = NULL;
         PoolConfig *c = p->target;
         uint8_t set[sizeof c->syscall_filter];
-        bool invert = false, allow;
+        uint16_t errnos[ELEMENTSOF(c->syscall_filter_errno)];
+        bool invert = false, allow, deny;
         int r;
 
         if (isempty(value)) {
                 c->syscall_filter_set = false;
                 c->syscall_filter_allow_list = false;
                 memset(c->syscall_filter, 0, sizeof c->syscall_filter);
+                memset(c->syscall_filter_errno, 0, sizeof c->syscall_filter_errno);
                 return 0;
         }
         while (*value == ' ' || *value == '\t')
@@ -610,23 +633,52 @@ int config_parse_syscall_filter(ConfigParser *p, const ConfigItem *item, const c
                 return r;
 
         memcpy(set, c->syscall_filter, sizeof set);
+        memcpy(errnos, c->syscall_filter_errno, sizeof errnos);
         allow = c->syscall_filter_set ? c->syscall_filter_allow_list : !invert;
         if (!c->syscall_filter_set) {
                 memset(set, 0, sizeof set);
+                memset(errnos, 0, sizeof errnos);
                 if (allow && syscall_set_update(set, "@default", true) < 0)
                         return -EINVAL;
         }
+        /* In either kind of list, a line starting with ~ denies its calls
+         * and a plain one allows them. */
+        deny = invert;
         for (char **w = words; *w; w++) {
-                if (strchr(*w, ':'))
-                        return config_error(p, "Invalid %s= entry '%s': per-call error numbers "
-                                               "(NAME:ERRNO) are not supported, use "
-                                               "SystemCallErrorNumber=", item->key, *w);
-                r = syscall_set_update(set, *w, allow != invert);
+                uint8_t calls[sizeof set] = {};
+                char *colon = strchr(*w, ':');
+                int e = 0;
+
+                if (colon) {
+                        *colon = '\0';
+                        if (!deny)
+                                return config_error(p, "Invalid %s= entry '%s:%s': an error number "
+                                                       "only goes with a denied call (a line "
+                                                       "starting with ~)",
+                                                    item->key, *w, colon + 1);
+                        r = parse_errno_value(colon + 1, &e);
+                        if (r < 0)
+                                return config_error(p, "Invalid %s= entry '%s:%s': expected an errno "
+                                                       "name like EPERM or a number 1..4095",
+                                                    item->key, *w, colon + 1);
+                }
+                r = syscall_set_update(calls, *w, true);
                 if (r < 0)
                         return config_error(p, "Invalid %s= entry '%s': unknown %s", item->key, *w,
                                             (*w)[0] == '@' ? "system call group" : "system call");
+                /* The later line wins, for the call and for its errno. */
+                for (int nr = 0; nr < SYSCALL_SET_MAX; nr++) {
+                        if (!syscall_set_has(calls, nr))
+                                continue;
+                        if (allow != invert)
+                                set[nr / 8] |= (uint8_t) (1u << (nr % 8));
+                        else
+                                set[nr / 8] &= (uint8_t) ~(1u << (nr % 8));
+                        errnos[nr] = (uint16_t) e;
+                }
         }
         memcpy(c->syscall_filter, set, sizeof set);
+        memcpy(c->syscall_filter_errno, errnos, sizeof errnos);
         c->syscall_filter_allow_list = allow;
         c->syscall_filter_set = true;
         return 0;
@@ -635,24 +687,13 @@ int config_parse_syscall_filter(ConfigParser *p, const ConfigItem *item, const c
 int config_parse_syscall_errno(ConfigParser *p, const ConfigItem *item, const char *value,
                                       void *data, const void *def) {
         int *e = data;
-        uint32_t n;
 
         if (isempty(value) || streq(value, "kill")) {
                 *e = 0;
                 return 0;
         }
-        if (parse_uint32(value, &n) >= 0 && n >= 1 && n <= 4095) {
-                *e = (int) n;
+        if (parse_errno_value(value, e) >= 0)
                 return 0;
-        }
-        for (int i = 1; i < 4096; i++) {
-                const char *name = strerrorname_np(i);
-
-                if (name && streq(name, value)) {
-                        *e = i;
-                        return 0;
-                }
-        }
         return config_invalid(p, item, value, "expected an errno name like EPERM, a number "
                                               "1..4095, or kill");
 }

@@ -742,6 +742,7 @@ bool pool_config_exec_changed(const PoolConfig *a, const PoolConfig *b) {
                a->syscall_filter_set != b->syscall_filter_set ||
                a->syscall_filter_allow_list != b->syscall_filter_allow_list ||
                memcmp(a->syscall_filter, b->syscall_filter, sizeof a->syscall_filter) != 0 ||
+               memcmp(a->syscall_filter_errno, b->syscall_filter_errno, sizeof a->syscall_filter_errno) != 0 ||
                a->syscall_error_number != b->syscall_error_number ||
                a->syscall_archs_native != b->syscall_archs_native;
 }

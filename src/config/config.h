@@ -144,6 +144,7 @@ typedef struct PoolConfig {
         bool syscall_filter_set;        /* any SystemCallFilter= in force */
         bool syscall_filter_allow_list;
         uint8_t syscall_filter[1024 / 8];
+        uint16_t syscall_filter_errno[1024]; /* ~name:ERRNO: a denied call's own errno; 0: none */
         int syscall_error_number;       /* SystemCallErrorNumber=, 0: kill the process */
         bool syscall_archs_native;      /* SystemCallArchitectures=native */
 } PoolConfig;

@@ -43,9 +43,9 @@ int pool_sandbox_prepare(Pool *p) {
         /* SystemCallArchitectures=native alone: allow everything native. */
         if (c->syscall_filter_set)
                 r = seccomp_program_build(c->syscall_filter, c->syscall_filter_allow_list,
-                                          c->syscall_error_number, &s->filter);
+                                          c->syscall_error_number, c->syscall_filter_errno, &s->filter);
         else
-                r = seccomp_program_build(none, /* allow_list= */ false, 0, &s->filter);
+                r = seccomp_program_build(none, /* allow_list= */ false, 0, NULL, &s->filter);
         if (r < 0) {
                 s->error = r;
                 return log_error_errno(r, "Pool %s: cannot build the system call filter, "

@@ -67,7 +67,7 @@ int syscall_set_update(uint8_t *set, const char *name, bool add) {
 }
 
 int seccomp_program_build(const uint8_t *set, bool allow_list, int error_number,
-                          struct sock_fprog *ret) {
+                          const uint16_t *call_errno, struct sock_fprog *ret) {
         uint32_t deny = error_number > 0 ? SCMP_ACT_ERRNO((uint32_t) error_number) : SCMP_ACT_KILL_PROCESS;
         uint32_t listed = allow_list ? SCMP_ACT_ALLOW : deny;
         _cleanup_(closep) int fd = -EBADF;
@@ -88,9 +88,16 @@ int seccomp_program_build(const uint8_t *set, bool allow_list, int error_number,
         if (r < 0)
                 goto finish;
         for (int nr = 0; nr < SYSCALL_SET_MAX; nr++) {
-                if (!syscall_set_has(set, nr))
+                bool in_set = syscall_set_has(set, nr);
+                uint32_t action = listed;
+
+                /* A denied call with an errno of its own: listed in a deny
+                 * list, or left out of an allow list. */
+                if (call_errno && call_errno[nr] > 0 && in_set != allow_list)
+                        action = SCMP_ACT_ERRNO(call_errno[nr]);
+                else if (!in_set)
                         continue;
-                r = seccomp_rule_add_exact(ctx, listed, nr, 0);
+                r = seccomp_rule_add_exact(ctx, action, nr, 0);
                 if (r == -EDOM)
                         continue;   /* not on this architecture */
                 if (r < 0)

@@ -42,12 +42,14 @@ int syscall_set_update(uint8_t *set, const char *name, bool add);
 
 /* Build the filter: allow_list: everything not in set gets the deny action;
  * else the calls in set get it. The deny action is SCMP_ACT_ERRNO(error_number)
- * when error_number > 0, else SCMP_ACT_KILL_PROCESS. System calls of a
+ * when error_number > 0, else SCMP_ACT_KILL_PROCESS; call_errno (NULL: none,
+ * else SYSCALL_SET_MAX entries) overrides it for single denied calls
+ * (SystemCallFilter=~name:ERRNO): non-zero entries fail with that errno. System calls of a
  * non-native ABI always kill the process (SystemCallArchitectures=native is
  * implied: the set is resolved for the native architecture only). On success
  * ret->filter is malloc()ed: free with seccomp_program_free(). */
 int seccomp_program_build(const uint8_t *set, bool allow_list, int error_number,
-                          struct sock_fprog *ret);
+                          const uint16_t *call_errno, struct sock_fprog *ret);
 void seccomp_program_free(struct sock_fprog *p);
 
 /* The native name of system call nr, malloc()ed, or NULL (unknown, ENOMEM). */

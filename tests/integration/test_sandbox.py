@@ -83,6 +83,18 @@ class Sandbox(DaemonTest):
             self.assertEqual(f.read().strip(), "errno 1")   # EPERM, not EINVAL (22)
         self.assertCleanExit(d)
 
+    def test_reboot_gets_its_own_errno(self):
+        # ~name:ERRNO: reboot fails with EACCES, while other denied calls
+        # (and reboot's own default) would kill
+        res = self.out("reboot")
+        d = self.start({"sc": self.pool(f"{TESTWORKER} reboot:{res} exit:0",
+                                        "SystemCallFilter=~@mount @reboot:EACCES")})
+        reason, evidence = self.exit_of(d, "sc")
+        self.assertEqual(reason, "success", evidence)
+        with open(res) as f:
+            self.assertEqual(f.read().strip(), "errno 13")   # EACCES
+        self.assertCleanExit(d)
+
     def test_unfiltered_reboot_is_einval(self):
         # the control: without a filter the bad magic gets EINVAL from the kernel
         res = self.out("reboot")

@@ -99,16 +99,21 @@ Test(seccomp, group_contents) {
  * and make one reboot(2) with a bad magic (the filter answers before the
  * kernel's permission and magic checks; unfiltered it is EINVAL or EPERM).
  * No fork(): criterion's workers do not tolerate children of their own. */
-static long load_and_reboot(const uint8_t *set, bool allow_list, int error_number) {
+static long load_and_reboot_errno(const uint8_t *set, bool allow_list, int error_number,
+                                 const uint16_t *call_errno) {
         struct sock_fprog prog = {};
 
-        cr_assert_eq(seccomp_program_build(set, allow_list, error_number, &prog), 0);
+        cr_assert_eq(seccomp_program_build(set, allow_list, error_number, call_errno, &prog), 0);
         cr_assert_gt(prog.len, 0);
         cr_assert_eq(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), 0);
         cr_assert_eq(syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog), 0, "seccomp: %m");
         seccomp_program_free(&prog);
         cr_assert_null(prog.filter);
         return syscall(SYS_reboot, 0xdead, 0xbeef, 0, NULL);
+}
+
+static long load_and_reboot(const uint8_t *set, bool allow_list, int error_number) {
+        return load_and_reboot_errno(set, allow_list, error_number, NULL);
 }
 
 Test(seccomp, deny_list_errno) {
@@ -118,6 +123,32 @@ Test(seccomp, deny_list_errno) {
         cr_assert_eq(load_and_reboot(set, false, ENOTBLK), -1);
         cr_assert_eq(errno, ENOTBLK);
         cr_assert_eq(getpid() > 0, true);   /* everything else still works */
+}
+
+/* A deny list that kills, except reboot, which fails with its own errno. */
+Test(seccomp, deny_list_per_call_errno) {
+        uint8_t set[SYSCALL_SET_BYTES] = {};
+        uint16_t call_errno[SYSCALL_SET_MAX] = {};
+
+        cr_assert_eq(syscall_set_update(set, "@reboot", true), 0);
+        call_errno[SYS_reboot] = EACCES;
+        cr_assert_eq(load_and_reboot_errno(set, false, 0, call_errno), -1);
+        cr_assert_eq(errno, EACCES);
+}
+
+/* An allow list without reboot: the default (EPERM) would answer, but
+ * reboot's own errno does. */
+Test(seccomp, allow_list_per_call_errno) {
+        uint8_t set[SYSCALL_SET_BYTES] = {};
+        uint16_t call_errno[SYSCALL_SET_MAX] = {};
+
+        cr_assert_eq(syscall_set_update(set, "@system-service", true), 0);
+        cr_assert(!syscall_set_has(set, SYS_reboot));
+        call_errno[SYS_reboot] = ENOTBLK;
+        call_errno[SYS_getpid] = EIO;    /* allowed calls ignore an errno */
+        cr_assert_eq(load_and_reboot_errno(set, true, EPERM, call_errno), -1);
+        cr_assert_eq(errno, ENOTBLK);
+        cr_assert_gt(getpid(), 0);
 }
 
 Test(seccomp, deny_list_kills, .signal = SIGSYS) {
@@ -246,7 +277,50 @@ Test(sandbox_config, syscall_filter_merges_like_systemd) {
 
         set_bad(c, "SystemCallFilter", "@bogus", "unknown system call group");
         set_bad(c, "SystemCallFilter", "nosuchcall", "unknown system call");
-        set_bad(c, "SystemCallFilter", "~mount:EPERM", "not supported");
+        pool_config_free(c);
+}
+
+static int nr_of(const char *name) {
+        int nr = seccomp_syscall_resolve_name(name);
+
+        cr_assert_geq(nr, 0, "%s", name);
+        return nr;
+}
+
+/* ~name:ERRNO, as in systemd: a denied call fails with its own errno; the
+ * later line wins for the call and its errno. */
+Test(sandbox_config, syscall_filter_per_call_errno) {
+        PoolConfig *c = new_config();
+
+        set_ok(c, "SystemCallFilter", "~@reboot:EACCES mount");      /* a deny list */
+        cr_assert(set_has_name(c->syscall_filter, "reboot"));
+        cr_assert_eq(c->syscall_filter_errno[nr_of("reboot")], EACCES);
+        cr_assert_eq(c->syscall_filter_errno[nr_of("kexec_load")], EACCES);   /* in @reboot */
+        cr_assert_eq(c->syscall_filter_errno[nr_of("mount")], 0);             /* the default */
+        set_ok(c, "SystemCallFilter", "~reboot:13");                 /* numbers too; later wins */
+        cr_assert_eq(c->syscall_filter_errno[nr_of("reboot")], 13);
+        set_ok(c, "SystemCallFilter", "~reboot");                    /* back to the default */
+        cr_assert_eq(c->syscall_filter_errno[nr_of("reboot")], 0);
+        set_ok(c, "SystemCallFilter", "~reboot:EPERM");
+        set_ok(c, "SystemCallFilter", "reboot");                     /* allowed: no errno */
+        cr_assert(!set_has_name(c->syscall_filter, "reboot"));
+        cr_assert_eq(c->syscall_filter_errno[nr_of("reboot")], 0);
+
+        set_bad(c, "SystemCallFilter", "mount:EPERM", "only goes with a denied call");
+        set_bad(c, "SystemCallFilter", "~mount:EBOGUS", "errno name");
+        set_bad(c, "SystemCallFilter", "~mount:0", "errno name");
+        set_bad(c, "SystemCallFilter", "~nosuchcall:EPERM", "unknown system call");
+        cr_assert(set_has_name(c->syscall_filter, "mount"));         /* refused lines change nothing */
+        cr_assert_eq(c->syscall_filter_errno[nr_of("mount")], 0);
+
+        set_ok(c, "SystemCallFilter", "");                           /* reset: errnos too */
+        set_ok(c, "SystemCallFilter", "@system-service");            /* an allow list */
+        set_ok(c, "SystemCallFilter", "~read:EIO");                  /* ~ in an allow list denies */
+        cr_assert(!set_has_name(c->syscall_filter, "read"));
+        cr_assert_eq(c->syscall_filter_errno[nr_of("read")], EIO);
+        set_ok(c, "SystemCallFilter", "");
+        for (size_t i = 0; i < ELEMENTSOF(c->syscall_filter_errno); i++)
+                cr_assert_eq(c->syscall_filter_errno[i], 0);
         pool_config_free(c);
 }
 
@@ -284,6 +358,9 @@ Test(sandbox_config, other_keys) {
 
         set_ok(c, "NoNewPrivileges", "yes");
         cr_assert(c->no_new_privileges);
+        set_ok(c, "PrivateTmp", "yes");
+        cr_assert(c->private_tmp);
+        set_bad(c, "PrivateTmp", "sometimes", "boolean");
         set_bad(c, "NoNewPrivileges", "perhaps", "boolean");
 
         set_ok(c, "SupplementaryGroups", "adm 4");
