@@ -19,8 +19,10 @@ void manager_fault_probe_setup(Manager *m) {
         uint64_t id;
         int r;
 
-        r = cgroup_get_id(m->cgroup_root_fd, &id);
-        if (r >= 0)
+        /* After a re-exec the previous image's probe, attached all along,
+         * is ours already. */
+        r = m->fault_probe ? 0 : cgroup_get_id(m->cgroup_root_fd, &id);
+        if (r >= 0 && !m->fault_probe)
                 r = fault_probe_new(id, &m->fault_probe);
         if (r < 0) {
                 log_warning_errno(r, "Fault probe not loaded (%m): stack overflows are reported as "
@@ -35,7 +37,8 @@ void manager_fault_probe_setup(Manager *m) {
                 return;
         }
         (void) sd_event_source_set_description(m->fault_probe_source, "fault-probe");
-        log_info("Fault probe loaded: stack overflows and signal senders are identified.");
+        log_info("Fault probe %s: stack overflows and signal senders are identified.",
+                 m->fault_probe_taken_over ? "taken over from the previous image" : "loaded");
 }
 
 void manager_fault_probe_done(Manager *m) {

@@ -6,6 +6,8 @@
  *
  *   W1
  *   manager <next_worker_id> <notify_fd> <created_root> <original cgroup>
+ *   probe <ring buffer fd> <bss map fd> <link fd> <seq> <dropped>
+ *   probe-entry <size> <hex>        (the fault probe's table; fault-probe.h)
  *   pool <name> <state> <wanted> <retired> <vacant> <restarts>
  *   worker <id> <pid> <pidfd> <state> <started_at> <ready_at> <started_mono>
  *          <ready_mono> <streak> <cause> <cause_signal> <status>
@@ -23,6 +25,7 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "classify/bpf/fault-probe.h"
 #include "manager.h"
 #include "shared/fd-util.h"
 #include "shared/log.h"
@@ -69,9 +72,11 @@ static int fd_set_cloexec(int fd, bool cloexec) {
         return fcntl(fd, F_SETFD, flags) < 0 ? -errno : 0;
 }
 
-/* The fds the next image inherits: every live worker's pidfd, the notify socket. */
+/* The fds the next image inherits: every live worker's pidfd, the notify
+ * socket, the fault probe's ring buffer, map and link (it stays attached). */
 static void manager_set_inherit(Manager *m, bool inherit) {
         (void) fd_set_cloexec(m->notify_fd, !inherit);
+        fault_probe_set_inherit(m->fault_probe, inherit);
         for (Pool *p = m->pools; p; p = p->next)
                 for (Worker *w = p->workers; w; w = w->next)
                         if (w->pidfd >= 0)
@@ -95,6 +100,8 @@ static int manager_serialize(Manager *m, int *ret_fd) {
                 (int) m->created_root);
         put_text(f, m->original_cgroup ?: "");
         fputc('\n', f);
+        if (m->fault_probe)
+                (void) fault_probe_serialize(m->fault_probe, f);
         for (Pool *p = m->pools; p; p = p->next) {
                 fprintf(f, "pool\t%s\t%d\t%" PRIu32 "\t%u\t%u\t%" PRIu64 "\n", p->name, (int) p->state,
                         p->n_wanted, p->n_retired, p->n_vacant, p->n_restarts);
@@ -259,6 +266,46 @@ static int read_full_fd(int fd, char **ret) {
         return 0;
 }
 
+/* The "probe" and "probe-entry" lines: take the attached fault probe over
+ * (manager_fault_probe_setup() then loads none). On failure the next image
+ * loads its own, as at a fresh start. */
+static void manager_deserialize_probe(Manager *m) {
+        _cleanup_(freep) char *line = NULL;
+        unsigned n_entries = 0, n_dropped = 0;
+        const char *s;
+        int r;
+
+        s = strstr(m->deserialize_buf, "\nprobe\t");
+        if (!s)
+                return;
+        line = strndup(s + 7, strcspn(s + 7, "\n"));
+        if (!line) {
+                log_oom();
+                return;
+        }
+        r = fault_probe_deserialize(line, &m->fault_probe);
+        if (r < 0) {
+                log_warning_errno(r, "Cannot take over the fault probe of the previous image, "
+                                     "loading a new one: %m");
+                return;
+        }
+        for (s = strstr(s, "\nprobe-entry\t"); s; s = strstr(s + 1, "\nprobe-entry\t")) {
+                line = mfree(line);
+                line = strndup(s + 13, strcspn(s + 13, "\n"));
+                if (!line) {
+                        log_oom();
+                        break;
+                }
+                if (fault_probe_deserialize_entry(m->fault_probe, line) < 0)
+                        n_dropped++;
+                else
+                        n_entries++;
+        }
+        m->fault_probe_taken_over = true;
+        log_debug("Fault probe taken over from the previous image with %u processes' records%s.",
+                  n_entries, n_dropped > 0 ? " (some from another table layout dropped)" : "");
+}
+
 /* First part, before the notify socket is set up: read the state and take
  * the manager line (the inherited notify socket). */
 int manager_deserialize_begin(Manager *m) {
@@ -297,6 +344,7 @@ int manager_deserialize_begin(Manager *m) {
                         }
                 }
         }
+        manager_deserialize_probe(m);
         return 0;
 }
 

@@ -70,6 +70,7 @@ struct Manager {
         uint64_t n_notify_rejected;
 
         FaultProbe *fault_probe;        /* owned, NULL if it could not load */
+        bool fault_probe_taken_over;    /* from the previous image (re-exec), not loaded */
         sd_event_source *fault_probe_source; /* owned */
 
         sd_event_source *sigterm_source, *sigint_source, *sighup_source; /* owned */

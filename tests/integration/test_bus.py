@@ -712,6 +712,40 @@ class Reexec(BusTest):
         d.wait_workers("big", 200)
         self.assertCleanExit(d)
 
+    def test_reexec_keeps_the_fault_probe_attached(self):
+        """Workers killed while the daemon re-executes: the new image takes
+        the attached probe over (it does not load a new one), so each kill
+        still names its sender; the probe's records of a worker killed just
+        before the exec survive it too."""
+        d = self.start_bus_daemon({"w": pool("/bin/sleep infinity", Workers=6, RestartSec=0)})
+        if "Fault probe loaded" not in d.log_text():
+            self.skipTest("fault probe not loaded here (no BTF or no privilege)")
+        before = d.wait_workers("w", 6)
+        victims = [pids[0] for pids in list(before.values())]
+        mark = d.mark()
+        # one killed right before: its record is read, then the exit waits for the new image
+        d.proc.send_signal(signal.SIGSTOP)
+        os.kill(victims[0], signal.SIGKILL)
+        d.proc.send_signal(signal.SIGCONT)
+        self.mgr("Reexecute")
+        # the rest while the new image starts (a fresh probe would take ~100 ms to load)
+        for v in victims[1:]:
+            os.kill(v, signal.SIGKILL)
+        d.wait_log(r"Re-executed: took over", start=mark, timeout=30)
+        d.wait_log(r"Fault probe taken over from the previous image", start=mark)
+        self.assertNotIn("Fault probe loaded", "\n".join(d.lines[mark:]))
+        me = r"SIGKILL sent by pid %d \(python" % os.getpid()
+        for v in victims:
+            m = d.wait_log(r"Pool w: worker \d+ \(pid %d\) exited: killed \(([^)]*\)?[^)]*)\)" % v,
+                           start=mark, timeout=20)[0]
+            self.assertRegex(m.group(0), me, "pid %d: no sender" % v)
+        d.wait_workers("w", 6)
+        # and the probe still works after
+        victim = list(d.wait_workers("w", 6).values())[0][0]
+        os.kill(victim, signal.SIGKILL)
+        self.assertRegex(d.wait_log(r"\(pid %d\) exited: killed.*" % victim, start=mark)[0].group(0), me)
+        self.assertCleanExit(d)
+
 
 class Cat(BusTest):
     def test_cat_shows_file_and_dropins(self):

@@ -89,7 +89,9 @@ bool fault_evidence_is_stack_overflow(const FaultEvidence *e) {
 
 #if HAVE_FAULT_PROBE_BPF
 
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <fcntl.h>
 
 #include "fault-probe-event.h"
 #include "fault-probe.skel.h"
@@ -116,7 +118,9 @@ typedef struct ProcessEntry {
 } ProcessEntry;
 
 struct FaultProbe {
-        struct fault_probe_bpf *skel;   /* owned */
+        struct fault_probe_bpf *skel;   /* owned; NULL when taken over from the previous image */
+        /* Taken over (skel == NULL): the fds the previous image handed on. */
+        int events_fd, bss_fd, link_fd;
         struct ring_buffer *rb;         /* owned */
         ProcessEntry *entries;          /* owned, TABLE_SIZE */
         int buckets[TABLE_BUCKETS];
@@ -381,6 +385,7 @@ int fault_probe_new(uint64_t root_cgroup_id, FaultProbe **ret) {
         p = calloc(1, sizeof(*p));
         if (!p)
                 return -ENOMEM;
+        p->events_fd = p->bss_fd = p->link_fd = -EBADF;
         p->entries = calloc(TABLE_SIZE, sizeof(ProcessEntry));
         if (!p->entries)
                 return -ENOMEM;
@@ -403,6 +408,9 @@ FaultProbe *fault_probe_free(FaultProbe *p) {
                 return NULL;
         ring_buffer__free(p->rb);
         fault_probe_bpf__destroy(p->skel);
+        safe_close(p->events_fd);
+        safe_close(p->bss_fd);
+        safe_close(p->link_fd);         /* detaches a probe taken over */
         free(p->entries);
         free(p);
         return NULL;
@@ -427,7 +435,16 @@ int fault_probe_process(FaultProbe *p) {
         if (r < 0)
                 return r;
 
-        dropped = __atomic_load_n(&p->skel->bss->n_dropped, __ATOMIC_RELAXED);
+        if (p->skel)
+                dropped = __atomic_load_n(&p->skel->bss->n_dropped, __ATOMIC_RELAXED);
+        else {
+                struct fault_probe_bpf__bss bss = {};
+                uint32_t zero = 0;
+
+                if (bpf_map_lookup_elem(p->bss_fd, &zero, &bss) < 0)
+                        return r;
+                dropped = bss.n_dropped;
+        }
         if (dropped != p->n_dropped_seen) {
                 log_debug("Fault probe: ring buffer full, %" PRIu64 " records lost",
                           dropped - p->n_dropped_seen);
@@ -469,6 +486,119 @@ void fault_probe_forget(FaultProbe *p, pid_t pid) {
                 table_remove(p, e);
 }
 
+/* Re-exec: see fault-probe.h. */
+static int probe_fd(const FaultProbe *p, int which) {
+        if (p->skel)
+                return which == 0 ? bpf_map__fd(p->skel->maps.events) :
+                       which == 1 ? bpf_map__fd(p->skel->maps.bss) :
+                                    bpf_link__fd(p->skel->links.signal_generate);
+        return which == 0 ? p->events_fd : which == 1 ? p->bss_fd : p->link_fd;
+}
+
+static void fd_cloexec(int fd, bool cloexec) {
+        int flags = fcntl(fd, F_GETFD);
+
+        if (flags >= 0)
+                (void) fcntl(fd, F_SETFD, cloexec ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC);
+}
+
+void fault_probe_set_inherit(FaultProbe *p, bool inherit) {
+        if (!p)
+                return;
+        for (int k = 0; k < 3; k++)
+                if (probe_fd(p, k) >= 0)
+                        fd_cloexec(probe_fd(p, k), !inherit);
+}
+
+int fault_probe_serialize(FaultProbe *p, FILE *f) {
+        if (!p || !p->rb)
+                return -EINVAL;
+        for (int k = 0; k < 3; k++)
+                if (probe_fd(p, k) < 0)
+                        return -EBADF;
+        /* Records still in the ring buffer stay there for the next image. */
+        fprintf(f, "probe\t%d\t%d\t%d\t%" PRIu64 "\t%" PRIu64 "\n", probe_fd(p, 0), probe_fd(p, 1),
+                probe_fd(p, 2), p->seq, p->n_dropped_seen);
+        for (unsigned i = 0; i < TABLE_SIZE; i++) {
+                const unsigned char *b = (const unsigned char *) &p->entries[i];
+
+                if (p->entries[i].pid == 0)
+                        continue;
+                fprintf(f, "probe-entry\t%zu\t", sizeof(ProcessEntry));
+                for (size_t k = 0; k < sizeof(ProcessEntry); k++)
+                        fprintf(f, "%02x", b[k]);
+                fputc('\n', f);
+        }
+        return 0;
+}
+
+int fault_probe_deserialize(const char *fields, FaultProbe **ret) {
+        _cleanup_(fault_probe_freep) FaultProbe *p = NULL;
+        unsigned long long seq, dropped;
+        int fds[3];
+
+        if (sscanf(fields, "%d\t%d\t%d\t%llu\t%llu", &fds[0], &fds[1], &fds[2], &seq, &dropped) != 5)
+                return -EBADMSG;
+        for (int k = 0; k < 3; k++)
+                if (fds[k] <= STDERR_FILENO || fcntl(fds[k], F_GETFD) < 0) {
+                        /* not what we handed on: close the rest, a new probe is loaded */
+                        for (int j = 0; j < 3; j++)
+                                if (fds[j] > STDERR_FILENO && fcntl(fds[j], F_GETFD) >= 0)
+                                        (void) close(fds[j]);
+                        return -EBADF;
+                }
+
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->events_fd = fds[0];
+        p->bss_fd = fds[1];
+        p->link_fd = fds[2];
+        fault_probe_set_inherit(p, false);
+        p->seq = seq;
+        p->n_dropped_seen = dropped;
+        p->entries = calloc(TABLE_SIZE, sizeof(ProcessEntry));
+        if (!p->entries)
+                return -ENOMEM;
+        table_init(p);
+        p->rb = ring_buffer__new(p->events_fd, on_event, p, NULL);
+        if (!p->rb)
+                return negative_errno();
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+static int unhex(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+int fault_probe_deserialize_entry(FaultProbe *p, const char *fields) {
+        ProcessEntry in, *e;
+        unsigned char *b = (unsigned char *) &in;
+        char *end;
+        unsigned long size = strtoul(fields, &end, 10);
+        int next;
+
+        if (!p || *end != '\t')
+                return -EINVAL;
+        if (size != sizeof(ProcessEntry) || strlen(end + 1) != 2 * sizeof(ProcessEntry))
+                return -EBADMSG;   /* another build's layout */
+        for (size_t k = 0; k < sizeof(ProcessEntry); k++) {
+                int hi = unhex(end[1 + 2 * k]), lo = unhex(end[2 + 2 * k]);
+
+                if (hi < 0 || lo < 0)
+                        return -EBADMSG;
+                b[k] = (unsigned char) (hi << 4 | lo);
+        }
+        if (in.pid <= 0 || table_find(p, in.pid))
+                return -EBADMSG;
+        e = table_add(p, in.pid);
+        next = e->next;
+        *e = in;
+        e->next = next;
+        return 0;
+}
+
 #else /* !HAVE_FAULT_PROBE_BPF */
 
 /* Built without eBPF: the daemon classifies without evidence. */
@@ -494,6 +624,28 @@ int fault_probe_take(FaultProbe *p, pid_t pid, int signo, FaultEvidence *ret) {
 }
 
 void fault_probe_forget(FaultProbe *p, pid_t pid) {
+}
+
+int fault_probe_serialize(FaultProbe *p, FILE *f) {
+        return -EOPNOTSUPP;
+}
+
+void fault_probe_set_inherit(FaultProbe *p, bool inherit) {
+}
+
+int fault_probe_deserialize(const char *fields, FaultProbe **ret) {
+        int fds[3];
+
+        /* Built without the probe: detach the previous image's. */
+        if (sscanf(fields, "%d\t%d\t%d", &fds[0], &fds[1], &fds[2]) == 3)
+                for (int k = 0; k < 3; k++)
+                        if (fds[k] > STDERR_FILENO)
+                                (void) close(fds[k]);
+        return -EOPNOTSUPP;
+}
+
+int fault_probe_deserialize_entry(FaultProbe *p, const char *fields) {
+        return -EOPNOTSUPP;
 }
 
 #endif

@@ -17,6 +17,7 @@
  * evidence ("segfault, evidence: none"). */
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -72,6 +73,21 @@ int fault_probe_take(FaultProbe *p, pid_t pid, int signo, FaultEvidence *ret);
  * sub-processes) are dropped anyway, least recently heard from first, once
  * the table holds 512 processes (about 550 KiB). */
 void fault_probe_forget(FaultProbe *p, pid_t pid);
+
+/* Re-exec without a blind spot: the next image takes the attached probe
+ * over instead of loading its own, so no signal goes unrecorded while it
+ * starts, and records not read yet wait in the ring buffer.
+ * fault_probe_serialize() writes one "probe" line and a "probe-entry" line
+ * per process with records, and lets the fds it names survive execve()
+ * (fault_probe_set_inherit(p, false) takes that back if the exec fails).
+ * The next image passes the "probe" line's fields (after the tab) to
+ * fault_probe_deserialize(), then every "probe-entry" line's to
+ * fault_probe_deserialize_entry(); an entry from a build with another table
+ * layout is dropped (-EBADMSG). */
+int fault_probe_serialize(FaultProbe *p, FILE *f);
+void fault_probe_set_inherit(FaultProbe *p, bool inherit);
+int fault_probe_deserialize(const char *fields, FaultProbe **ret);
+int fault_probe_deserialize_entry(FaultProbe *p, const char *fields);
 
 /* The overflow rule, on its own (fault_probe_take() fills in
  * FaultEvidence.stack_overflow with it). */
