@@ -169,35 +169,29 @@ int config_parse_working_directory(ConfigParser *p, const ConfigItem *item, cons
         return 0;
 }
 
-int config_parse_pool_type(ConfigParser *p, const ConfigItem *item, const char *value,
-                                  void *data, const void *def) {
-        PoolType *t = data, v;
-
-        if (isempty(value)) {
-                *t = *(const PoolType *) def;
-                return 0;
+/* Key=VALUE for an enum with a *_from_string() (negative: unknown); an
+ * empty value restores the default. */
+#define DEFINE_CONFIG_PARSE_ENUM(function, type, from_string, expected)                 \
+        int function(ConfigParser *p, const ConfigItem *item, const char *value,        \
+                     void *data, const void *def) {                                      \
+                type *t = data, v;                                                       \
+                                                                                         \
+                if (isempty(value)) {                                                    \
+                        *t = *(const type *) def;                                        \
+                        return 0;                                                        \
+                }                                                                        \
+                v = from_string(value);                                                  \
+                if (v < 0)                                                               \
+                        return config_invalid(p, item, value, "expected " expected);     \
+                *t = v;                                                                  \
+                return 0;                                                                \
         }
-        v = pool_type_from_string(value);
-        if (v < 0)
-                return config_invalid(p, item, value, "expected simple or notify");
-        *t = v;
-        return 0;
-}
 
-int config_parse_scaling(ConfigParser *p, const ConfigItem *item, const char *value,
-                                void *data, const void *def) {
-        ScalingMode *t = data, v;
-
-        if (isempty(value)) {
-                *t = *(const ScalingMode *) def;
-                return 0;
-        }
-        v = scaling_mode_from_string(value);
-        if (v < 0)
-                return config_invalid(p, item, value, "expected static, ondemand or dynamic");
-        *t = v;
-        return 0;
-}
+DEFINE_CONFIG_PARSE_ENUM(config_parse_pool_type, PoolType, pool_type_from_string, "simple or notify")
+DEFINE_CONFIG_PARSE_ENUM(config_parse_scaling, ScalingMode, scaling_mode_from_string,
+                         "static, ondemand or dynamic")
+DEFINE_CONFIG_PARSE_ENUM(config_parse_restart, RestartPolicy, restart_policy_from_string,
+                         "no, on-success, on-failure, on-abnormal, on-watchdog, on-abort or always")
 
 int config_parse_pressure(ConfigParser *p, const ConfigItem *item, const char *value,
                                  void *data, const void *def) {
@@ -213,22 +207,6 @@ int config_parse_pressure(ConfigParser *p, const ConfigItem *item, const char *v
         return 0;
 }
 
-int config_parse_restart(ConfigParser *p, const ConfigItem *item, const char *value,
-                                void *data, const void *def) {
-        RestartPolicy *rp = data, v;
-
-        if (isempty(value)) {
-                *rp = *(const RestartPolicy *) def;
-                return 0;
-        }
-        v = restart_policy_from_string(value);
-        if (v < 0)
-                return config_invalid(p, item, value,
-                                      "expected no, on-success, on-failure, on-abnormal, "
-                                      "on-watchdog, on-abort or always");
-        *rp = v;
-        return 0;
-}
 
 /* Shared by the integer parsers: value -> item->min..item->max. */
 int config_parse_ranged(ConfigParser *p, const ConfigItem *item, const char *value, uint64_t *ret) {
