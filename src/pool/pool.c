@@ -279,13 +279,14 @@ void pool_update_state(Pool *p) {
 }
 
 static int pool_spawn(Pool *p, unsigned streak) {
+        _cleanup_(closep) int cgroup_fd = -EBADF;
         Worker *w = NULL;
         int r;
 
-        r = worker_new(p, streak, &w);
+        r = worker_new(p, streak, &w, &cgroup_fd);
         if (r < 0)
                 return log_error_errno(r, "Pool %s: cannot create a worker cgroup: %m", p->name);
-        r = worker_start(w);
+        r = worker_start(w, cgroup_fd);
         if (r < 0) {
                 log_error_errno(r, "Pool %s: cannot start worker %" PRIu64 ": %m", p->name, w->id);
                 worker_free(w);
@@ -499,6 +500,7 @@ void pool_rolling_abort(Pool *p) {
 /* One step of a rolling restart: start one new worker while an old one is
  * left; the old one stops once the new one is ready. */
 void pool_rolling_step(Pool *p) {
+        _cleanup_(closep) int cgroup_fd = -EBADF;
         Worker *w = NULL;
         bool left = false;
         int r;
@@ -516,14 +518,14 @@ void pool_rolling_step(Pool *p) {
                 log_info("Pool %s: rolling restart done.", p->name);
                 return;
         }
-        r = worker_new(p, 0, &w);
+        r = worker_new(p, 0, &w, &cgroup_fd);
         if (r < 0) {
                 log_error_errno(r, "Pool %s: rolling restart: cannot create a worker: %m", p->name);
                 pool_rolling_abort(p);
                 return;
         }
         p->rolling_worker = w;
-        r = worker_start(w);
+        r = worker_start(w, cgroup_fd);
         if (r < 0) {
                 log_error_errno(r, "Pool %s: rolling restart: cannot start a worker: %m", p->name);
                 p->rolling_worker = NULL;
@@ -598,12 +600,6 @@ int worker_restart(Worker *w) {
         return 0;
 }
 
-static int on_pending_restart_now(sd_event_source *s, void *userdata);
-
-static int on_pending_restart(sd_event_source *s, uint64_t usec, void *userdata) {
-        return on_pending_restart_now(s, userdata);
-}
-
 static int on_pending_restart_now(sd_event_source *s, void *userdata) {
         PendingRestart *pr = userdata;
         Pool *p = pr->pool;
@@ -620,6 +616,11 @@ static int on_pending_restart_now(sd_event_source *s, void *userdata) {
         }
         pool_update_state(p);
         return 0;
+}
+
+/* RestartSec= > 0: the same, from a timer. */
+static int on_pending_restart(sd_event_source *s, uint64_t usec, void *userdata) {
+        return on_pending_restart_now(s, userdata);
 }
 
 /* StartLimitBurst= restarts within StartLimitIntervalSec=: record one more;

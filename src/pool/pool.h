@@ -174,7 +174,9 @@ typedef struct WorkerSnapshot {
         char status_text[NOTIFY_STATUS_MAX];
 } WorkerSnapshot;
 
-int worker_new(Pool *p, unsigned restart_streak, Worker **ret);
+/* A worker in a fresh leaf cgroup with the pool's limits; *ret_cgroup_fd is
+ * the leaf, for worker_start() (the caller closes it after). */
+int worker_new(Pool *p, unsigned restart_streak, Worker **ret, int *ret_cgroup_fd);
 /* Take over a running worker after a re-exec (takes s->pidfd in any case). */
 int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret);
 Worker *worker_free(Worker *w);
@@ -185,7 +187,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Worker *, worker_free);
 int worker_open_cgroup(const Worker *w);
 /* cgroup.kill on the worker's leaf: the main process and all it left. */
 int worker_kill_cgroup(const Worker *w);
-int worker_start(Worker *w);
+int worker_start(Worker *w, int cgroup_fd);
 void worker_enter(Worker *w, WorkerState state);
 void worker_stop(Worker *w, KillCause cause);
 int worker_kill(Worker *w, int sig);

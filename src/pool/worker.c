@@ -92,7 +92,7 @@ int worker_kill_cgroup(const Worker *w) {
         return cgroup_kill(fd);
 }
 
-int worker_new(Pool *p, unsigned restart_streak, Worker **ret) {
+int worker_new(Pool *p, unsigned restart_streak, Worker **ret, int *ret_cgroup_fd) {
         _cleanup_(worker_freep) Worker *w = NULL;
         _cleanup_(closep) int cgroup_fd = -EBADF;
         CgroupLimits limits;
@@ -111,8 +111,8 @@ int worker_new(Pool *p, unsigned restart_streak, Worker **ret) {
         snprintf(w->cgroup_name, sizeof w->cgroup_name, "%s-%" PRIu64 ".worker", p->name, w->id);
 
         /* A fresh leaf per incarnation: never reuse a cgroup, never move a
-         * process in after the fact. The fd is only needed for the limits
-         * here; worker_start() opens the leaf again for the clone. */
+         * process in after the fact. The leaf's fd goes to the caller for
+         * worker_start(), which clones into it; nobody keeps it after. */
         r = cgroup_create(p->cgroup_fd, w->cgroup_name, false, &cgroup_fd);
         if (r < 0)
                 return r;
@@ -135,6 +135,7 @@ int worker_new(Pool *p, unsigned restart_streak, Worker **ret) {
         p->n_workers++;
         p->n_active++;
 
+        *ret_cgroup_fd = TAKE_FD(cgroup_fd);
         *ret = TAKE_PTR(w);
         return 0;
 }
@@ -628,11 +629,10 @@ static int daemon_oom_score_adjust(void) {
         return cached;
 }
 
-int worker_start(Worker *w) {
+int worker_start(Worker *w, int cgroup_fd) {
         Pool *p = w->pool;
         PoolConfig *c = p->config;
         _cleanup_(strv_freep) char **env = NULL;
-        _cleanup_(closep) int cgroup_fd = -EBADF;
         SpawnRlimit rlimits[RLIMIT_NLIMITS];
         Credentials cred;
         SpawnParams sp;
@@ -693,10 +693,6 @@ int worker_start(Worker *w) {
         }
         sp.envp = env;
 
-        /* Open only for the clone (CLONE_INTO_CGROUP): not kept for the worker's life. */
-        cgroup_fd = worker_open_cgroup(w);
-        if (cgroup_fd < 0)
-                return cgroup_fd;
         sp.cgroup_fd = cgroup_fd;
 
         r = spawn_worker(&sp, &res);
