@@ -144,14 +144,9 @@ static _Noreturn void child_run(const SpawnChild *c) {
         if (dup2(stdin_src, STDIN_FILENO) < 0)
                 child_fail(c, SPAWN_STEP_STDIO, errno);
         /* A worker gets stdin, stdout and stderr, nothing else, even an fd
-         * someone forgot to mark close-on-exec (the report pipe, if any,
-         * closes at exec). */
-        if (c->report_fd > STDERR_FILENO) {
-                if ((c->report_fd > 3 &&
-                     syscall(SYS_close_range, 3U, (unsigned) c->report_fd - 1, 0) < 0) ||
-                    syscall(SYS_close_range, (unsigned) c->report_fd + 1, ~0U, 0) < 0)
-                        child_fail(c, SPAWN_STEP_FILE_DESCRIPTORS, errno);
-        } else if (syscall(SYS_close_range, 3U, ~0U, 0) < 0)
+         * someone forgot to mark close-on-exec: mark them all, so that the
+         * report pipe (copy path) still works until exec. */
+        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 child_fail(c, SPAWN_STEP_FILE_DESCRIPTORS, errno);
 
         if (setsid() < 0)
