@@ -230,53 +230,28 @@ int config_parse_ranged(ConfigParser *p, const ConfigItem *item, const char *val
         return 0;
 }
 
-int config_parse_uint32(ConfigParser *p, const ConfigItem *item, const char *value,
-                               void *data, const void *def) {
-        uint64_t v;
-        int r;
-
-        if (isempty(value)) {
-                *(uint32_t *) data = *(const uint32_t *) def;
-                return 0;
+/* Key=N within item->min..item->max into a field of the given type; an
+ * empty value restores the default. */
+#define DEFINE_CONFIG_PARSE_RANGED(function, type)                                      \
+        int function(ConfigParser *p, const ConfigItem *item, const char *value,        \
+                     void *data, const void *def) {                                      \
+                uint64_t v;                                                              \
+                int r;                                                                   \
+                                                                                         \
+                if (isempty(value)) {                                                    \
+                        *(type *) data = *(const type *) def;                            \
+                        return 0;                                                        \
+                }                                                                        \
+                r = config_parse_ranged(p, item, value, &v);                             \
+                if (r < 0)                                                               \
+                        return r;                                                        \
+                *(type *) data = (type) v;                                               \
+                return 0;                                                                \
         }
-        r = config_parse_ranged(p, item, value, &v);
-        if (r < 0)
-                return r;
-        *(uint32_t *) data = (uint32_t) v;
-        return 0;
-}
 
-int config_parse_unsigned(ConfigParser *p, const ConfigItem *item, const char *value,
-                                 void *data, const void *def) {
-        uint64_t v;
-        int r;
-
-        if (isempty(value)) {
-                *(unsigned *) data = *(const unsigned *) def;
-                return 0;
-        }
-        r = config_parse_ranged(p, item, value, &v);
-        if (r < 0)
-                return r;
-        *(unsigned *) data = (unsigned) v;
-        return 0;
-}
-
-int config_parse_uint64(ConfigParser *p, const ConfigItem *item, const char *value,
-                               void *data, const void *def) {
-        uint64_t v;
-        int r;
-
-        if (isempty(value)) {
-                *(uint64_t *) data = *(const uint64_t *) def;
-                return 0;
-        }
-        r = config_parse_ranged(p, item, value, &v);
-        if (r < 0)
-                return r;
-        *(uint64_t *) data = v;
-        return 0;
-}
+DEFINE_CONFIG_PARSE_RANGED(config_parse_uint32, uint32_t)
+DEFINE_CONFIG_PARSE_RANGED(config_parse_unsigned, unsigned)
+DEFINE_CONFIG_PARSE_RANGED(config_parse_uint64, uint64_t)
 
 int config_parse_exit_status(ConfigParser *p, const ConfigItem *item, const char *value,
                                     void *data, const void *def) {
