@@ -407,15 +407,18 @@ static int pool_apply_assignments(Pool *p, sd_bus_message *call, const Assignmen
                         return -ENOMEM;
         }
 
+        /* Apply before replying: when the caller has the reply, every live
+         * worker's cgroup has the new limits (sd-bus may write the reply to
+         * the socket at once). */
+        (void) pool_reconfigure(p, TAKE_PTR(c));
+        if (workers && p->n_wanted != p->config->workers)
+                (void) pool_scale(p, p->config->workers);
+        bus_pool_changed(p->manager, p);
         if (call) {
                 r = sd_bus_reply_method_return(call, NULL);
                 if (r < 0)
                         return r;
         }
-        (void) pool_reconfigure(p, TAKE_PTR(c));
-        if (workers && p->n_wanted != p->config->workers)
-                (void) pool_scale(p, p->config->workers);
-        bus_pool_changed(p->manager, p);
         return 0;
 }
 
