@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 
-from wptest import DaemonTest, TESTWORKER, main, wait_until
+from wptest import DaemonTest, TESTWORKER, main, skip_lacking, wait_until
 
 WORKERPOOLCTL = os.environ.get("WORKERPOOLCTL", "build/src/bus/workerpoolctl")
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -719,7 +719,7 @@ class Reexec(BusTest):
         before the exec survive it too."""
         d = self.start_bus_daemon({"w": pool("/bin/sleep infinity", Workers=6, RestartSec=0)})
         if "Fault probe loaded" not in d.log_text():
-            self.skipTest("fault probe not loaded here (no BTF or no privilege)")
+            skip_lacking(self, "fault-probe", "the daemon could not load it")
         before = d.wait_workers("w", 6)
         victims = [pids[0] for pids in list(before.values())]
         mark = d.mark()

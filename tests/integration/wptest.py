@@ -2,6 +2,7 @@
 """Host integration harness: the real workerpoold, real workers, a scratch
 cgroup under this machine's cgroup2 mount. Standard library only."""
 
+import collections
 import os
 import re
 import signal
@@ -218,8 +219,31 @@ class DaemonTest(unittest.TestCase):
         self.assertFalse(os.path.exists(d.cgroot), "cgroup root left behind: %s" % d.cgroot)
 
 
+def machine_lacks(cap):
+    """True if tools/test found that this machine cannot do `cap` (e.g.
+    "fault-probe": bpf() refused); a test that needs it then calls
+    skip_lacking(cap, why), which is reported as not run, not as a pass."""
+    return cap in os.environ.get("WORKERPOOLD_MACHINE_LACKS", "").split()
+
+
+LACKS_PREFIX = "this machine lacks "
+
+
+# Checks inside a test that could not be made for what the machine lacks
+# (a test that ran its other checks): cap -> count, reported by main().
+NOT_RUN = collections.Counter()
+
+
+def skip_lacking(test, cap, why):
+    """Skip `test` because the machine lacks `cap`: "not run" for a cap that
+    tools/test established, an ordinary skip (a CI failure) otherwise."""
+    test.skipTest(f"{LACKS_PREFIX}{cap} ({why})")
+
+
 def main():
-    """Run with a closing line CI can read: 'LEVEL: N passed, N failed, N skipped'."""
+    """Run with a closing line CI can read: 'LEVEL: N passed, N failed, N skipped'
+    (and 'LEVEL: N not run: this machine lacks CAP' for what tools/test found
+    missing here)."""
     import sys
     loader = unittest.TestLoader()
     suite = loader.loadTestsFromModule(sys.modules["__main__"])
@@ -228,10 +252,19 @@ def main():
             t for t in _flatten(suite) if any(a in t.id() for a in sys.argv[1:]))
     result = unittest.TextTestRunner(verbosity=2).run(suite)
     failed = len(result.failures) + len(result.errors)
-    skipped = len(result.skipped)
-    passed = result.testsRun - failed - skipped
+    notrun = collections.Counter(NOT_RUN)
+    skipped = 0
+    for _, why in result.skipped:
+        cap = why[len(LACKS_PREFIX):].split()[0] if why.startswith(LACKS_PREFIX) else None
+        if cap and machine_lacks(cap):
+            notrun[cap] += 1
+        else:
+            skipped += 1
+    passed = result.testsRun - failed - len(result.skipped)
     level = os.path.basename(sys.argv[0]).replace("test_", "").replace(".py", "")
     print(f"{level}: {passed} passed, {failed} failed, {skipped} skipped")
+    for cap, k in notrun.items():
+        print(f"{level}: {k} not run: {LACKS_PREFIX}{cap}")
     sys.exit(1 if failed else (77 if skipped and passed == 0 else 0))
 
 
