@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "bus/bus.h"
 #include "config-build.h"
@@ -32,6 +33,26 @@ static void help(void) {
                "\nSignals: SIGTERM/SIGINT stop every pool and exit; SIGHUP reloads the configuration.\n"
                "See workerpoold(8) and workerpoold.pool(5).\n",
                SYSCONFDIR);
+}
+
+/* As systemd does for itself: the soft fd limit up to the hard one (a big
+ * pool needs an fd per worker). Workers get the kernel's 1024 soft back
+ * (select() breaks above it) unless their pool says LimitNOFILE=: *ret is
+ * what they get by default. */
+static void raise_nofile_limit(struct rlimit *ret) {
+        struct rlimit rl;
+
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0) {
+                *ret = (struct rlimit) { 1024, 1024 };
+                return;
+        }
+        *ret = (struct rlimit) { MIN(rl.rlim_max, (rlim_t) 1024), rl.rlim_max };
+        if (rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = rl.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                        log_warning_errno(-errno, "Cannot raise the soft limit of open files to %llu: %m",
+                                          (unsigned long long) rl.rlim_max);
+        }
 }
 
 enum {
@@ -66,7 +87,7 @@ int main(int argc, char *argv[]) {
         ManagerOptions o = { .log_level = -1, .argv = argv, .deserialize_fd = -EBADF };
         BusTransport transport = BUS_TRANSPORT_SYSTEM;
         const char *bus_address = NULL;
-        bool bus_explicit = false;
+        bool bus_explicit = false, requested;
         Manager *m = NULL;
         sigset_t ss;
         int c, r;
@@ -144,13 +165,17 @@ int main(int argc, char *argv[]) {
         sigaddset(&ss, SIGCHLD);
         sigprocmask(SIG_BLOCK, &ss, NULL);
         signal(SIGPIPE, SIG_IGN);
+        raise_nofile_limit(&o.worker_nofile);
 
         r = manager_new(&o, &m);
         if (r < 0) {
                 log_error_errno(r, "Cannot set up: %m");
                 return 1;
         }
-        r = manager_startup(m);
+        /* Before anything is created, swept or started: the instance lock
+         * (runtime directory and cgroup root), then the bus name. A second
+         * instance stops here and changes nothing. */
+        r = manager_lock(m);
         if (r >= 0) {
                 /* The name is ours before manager_run() says READY=1. */
                 r = bus_setup(m, transport, bus_address);
@@ -160,6 +185,11 @@ int main(int argc, char *argv[]) {
                         r = 0;
                 }
         }
+        if (r >= 0) {
+                r = manager_startup(m);
+                if (r < 0)   /* a failed start removes what it made */
+                        log_error("Start-up failed, removing what was made.");
+        }
         while (r >= 0) {
                 r = manager_run(m);
                 if (r < 0 || !m->reexec_requested)
@@ -168,7 +198,14 @@ int main(int argc, char *argv[]) {
                 m->reexec_requested = false;
                 (void) manager_reexecute(m);
         }
+        /* Only an exit the admin asked for (SIGTERM, SIGINT) is a success,
+         * and only then were the workers stopped; any other exit leaves them
+         * running (under systemd, KillMode= ends them; else the next instance
+         * does). */
+        requested = m->exiting;
+        if (m->started && !requested)
+                m->abandon_workers = true;
         bus_done(m);
         manager_free(m);
-        return r < 0 ? 1 : 0;
+        return r < 0 || !requested ? 1 : 0;
 }

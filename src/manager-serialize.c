@@ -6,6 +6,7 @@
  *
  *   W1
  *   manager <next_worker_id> <notify_fd> <created_root> <original cgroup>
+ *   lock <runtime lock fd> <cgroup root fd>   (both flock()ed: the instance lock)
  *   probe <ring buffer fd> <bss map fd> <link fd> <seq> <dropped>
  *   probe-entry <size> <hex>        (the fault probe's table; fault-probe.h)
  *   pool <name> <state> <wanted> <retired> <vacant> <restarts>
@@ -76,6 +77,8 @@ static int fd_set_cloexec(int fd, bool cloexec) {
  * socket, the fault probe's ring buffer, map and link (it stays attached). */
 static void manager_set_inherit(Manager *m, bool inherit) {
         (void) fd_set_cloexec(m->notify_fd, !inherit);
+        (void) fd_set_cloexec(m->runtime_lock_fd, !inherit);
+        (void) fd_set_cloexec(m->cgroup_root_fd, !inherit);
         fault_probe_set_inherit(m->fault_probe, inherit);
         for (Pool *p = m->pools; p; p = p->next)
                 for (Worker *w = p->workers; w; w = w->next)
@@ -100,6 +103,7 @@ static int manager_serialize(Manager *m, int *ret_fd) {
                 (int) m->created_root);
         put_text(f, m->original_cgroup ?: "");
         fputc('\n', f);
+        fprintf(f, "lock\t%d\t%d\n", m->runtime_lock_fd, m->cgroup_root_fd);
         if (m->fault_probe)
                 (void) fault_probe_serialize(m->fault_probe, f);
         for (Pool *p = m->pools; p; p = p->next) {
@@ -342,6 +346,18 @@ int manager_deserialize_begin(Manager *m) {
                                 m->notify_fd = notify_fd;
                                 (void) fcntl(notify_fd, F_SETFD, FD_CLOEXEC);
                         }
+                }
+        }
+        nl = strstr(m->deserialize_buf, "\nlock\t");
+        if (nl) {
+                int lock_fd = -1, root_fd = -1;
+
+                /* Held all along: a second instance never got in between. */
+                if (sscanf(nl + 6, "%d\t%d", &lock_fd, &root_fd) == 2) {
+                        if (lock_fd >= 0 && fcntl(lock_fd, F_SETFD, FD_CLOEXEC) >= 0)
+                                m->runtime_lock_fd = lock_fd;
+                        if (root_fd >= 0 && fcntl(root_fd, F_SETFD, FD_CLOEXEC) >= 0)
+                                m->cgroup_root_fd = root_fd;
                 }
         }
         manager_deserialize_probe(m);

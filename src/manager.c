@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <systemd/sd-daemon.h>
@@ -34,8 +35,12 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
                 .cgroup_root_fd = -EBADF,
                 .supervisor_fd = -EBADF,
                 .notify_fd = -EBADF,
+                .runtime_lock_fd = -EBADF,
                 .next_worker_id = 1,
+                .worker_nofile = o->worker_nofile,
         };
+        if (m->worker_nofile.rlim_max == 0)
+                m->worker_nofile = (struct rlimit) { 1024, 1024 };
 
         manager_config_init(&m->config);
         m->manager_config_path = strdup(o->manager_config ?: SYSCONFDIR "/workerpoold/workerpoold.conf");
@@ -77,6 +82,9 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
+        if (m->abandon_workers && idmap_size(&m->workers) > 0)
+                log_warning("Exiting without stopping %zu workers: their cgroups stay for the next "
+                            "instance (or the service manager) to end.", idmap_size(&m->workers));
         while (m->pools)
                 pool_free(m->pools);
         idmap_done(&m->workers);
@@ -90,11 +98,19 @@ Manager *manager_free(Manager *m) {
         safe_close(m->notify_fd);
         safe_close(m->deserialize_fd);
         free(m->deserialize_buf);
-        if (m->notify_path)
+        if (m->notify_path && !m->abandon_workers)
                 (void) unlink(m->notify_path);
+        if (m->runtime_lock_fd >= 0 && !m->abandon_workers) {
+                _cleanup_(freep) char *pid_path = NULL;
 
-        /* Leave no cgroup behind: step out of supervisor/ and remove what we made. */
-        if (m->supervisor_fd >= 0) {
+                if (asprintf(&pid_path, "%s/workerpoold.pid", m->runtime_dir) >= 0)
+                        (void) unlink(pid_path);
+        }
+        safe_close(m->runtime_lock_fd);
+
+        /* Leave no cgroup behind: step out of supervisor/ and remove what we
+         * made (unless workers were left running on purpose). */
+        if (m->supervisor_fd >= 0 && !m->abandon_workers) {
                 _cleanup_(closep) int orig_fd = -EBADF;
 
                 if (m->original_cgroup && m->cgroup_mount_fd >= 0 &&
@@ -104,7 +120,7 @@ Manager *manager_free(Manager *m) {
                         (void) cgroup_remove(m->cgroup_root_fd, SUPERVISOR_CGROUP);
                 safe_close(m->supervisor_fd);
         }
-        if (m->created_root && m->cgroup_mount_fd >= 0 && m->cgroup_root)
+        if (m->created_root && m->cgroup_mount_fd >= 0 && m->cgroup_root && !m->abandon_workers)
                 (void) cgroup_remove(m->cgroup_mount_fd, m->cgroup_root + 1);
         safe_close(m->cgroup_root_fd);
         safe_close(m->cgroup_mount_fd);
@@ -132,26 +148,54 @@ Pool *manager_find_pool(Manager *m, const char *name) {
         return NULL;
 }
 
-/* Create the parent directories of a cgroup path below the mount, one level
- * at a time (relative to the mount fd). */
-static int cgroup_mkdir_parents(int mount_fd, const char *rel) {
-        _cleanup_(freep) char *copy = strdup(rel);
-        char *slash;
+/* The pid in the first line of a file (a pid file, cgroup.procs), or 0. */
+static pid_t read_first_pid(int dirfd, const char *path) {
+        char buf[64];
+        long pid;
 
-        if (!copy)
-                return -ENOMEM;
-        for (slash = strchr(copy, '/'); slash; slash = strchr(slash + 1, '/')) {
-                *slash = 0;
-                if (mkdirat(mount_fd, copy, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *slash = '/';
+        if (read_file_at(dirfd, path, buf, sizeof buf, NULL) < 0)
+                return 0;
+        pid = strtol(buf, NULL, 10);
+        return pid > 0 && pid <= INT32_MAX ? (pid_t) pid : 0;
+}
+
+/* RUNTIME/workerpoold.pid, flock()ed for our life and holding our pid: the
+ * notify socket and everything else in the runtime directory are ours. */
+static int manager_lock_runtime_dir(Manager *m) {
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(freep) char *path = NULL;
+        char buf[32];
+
+        if (m->runtime_lock_fd >= 0)
+                return 0;       /* inherited across a re-exec */
+        if (mkdir(m->runtime_dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(-errno, "Cannot create %s: %m", m->runtime_dir);
+        if (asprintf(&path, "%s/workerpoold.pid", m->runtime_dir) < 0)
+                return log_oom();
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+        if (fd < 0)
+                return log_error_errno(-errno, "Cannot open %s: %m", path);
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                pid_t pid;
+
+                if (errno != EWOULDBLOCK)
+                        return log_error_errno(-errno, "Cannot lock %s: %m", path);
+                pid = read_first_pid(AT_FDCWD, path);
+                log_error("another workerpoold (pid %d) owns %s: not starting a second instance.",
+                          (int) pid, m->runtime_dir);
+                return -EBUSY;
         }
+        snprintf(buf, sizeof buf, "%d\n", (int) getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, strlen(buf), 0) != (ssize_t) strlen(buf))
+                log_warning_errno(negative_errno(), "Cannot write %s: %m", path);
+        m->runtime_lock_fd = TAKE_FD(fd);
         return 0;
 }
 
-static int manager_setup_cgroups(Manager *m) {
-        CgroupMask available = 0, wanted = CGROUP_MASK_ALL, missing;
-        char buf[128] = "";
+/* Find the cgroup2 mount and the root of our subtree, create it if
+ * missing, open it and flock() it: one instance per cgroup root. */
+static int manager_open_cgroup_root(Manager *m) {
+        bool made = false;
         int r;
 
         r = cgroup_find_mount(&m->cgroup_mount);
@@ -191,19 +235,56 @@ static int manager_setup_cgroups(Manager *m) {
         r = cgroup_open(AT_FDCWD, m->cgroup_mount, &m->cgroup_mount_fd);
         if (r < 0)
                 return log_error_errno(r, "Cannot open %s: %m", m->cgroup_mount);
-        r = cgroup_mkdir_parents(m->cgroup_mount_fd, m->cgroup_root + 1);
+        if (m->cgroup_root_fd >= 0)
+                return 0;       /* inherited across a re-exec, locked all along */
+        r = mkdir_parents_at(m->cgroup_mount_fd, m->cgroup_root + 1, 0755);
         if (r < 0)
                 return log_error_errno(r, "Cannot create the parents of %s%s: %m", m->cgroup_mount,
                                        m->cgroup_root);
-        /* Ours to remove on exit: what we made, and an explicit --cgroup-root
-         * (a crashed predecessor may have made it; rmdir fails if not empty). */
-        if (mkdirat(m->cgroup_mount_fd, m->cgroup_root + 1, 0755) >= 0 || m->cgroup_root_explicit)
-                m->created_root = true;
+        if (mkdirat(m->cgroup_mount_fd, m->cgroup_root + 1, 0755) >= 0)
+                made = true;
         else if (errno != EEXIST)
                 return log_error_errno(-errno, "Cannot create %s%s: %m", m->cgroup_mount, m->cgroup_root);
         r = cgroup_open(m->cgroup_mount_fd, m->cgroup_root + 1, &m->cgroup_root_fd);
         if (r < 0)
                 return log_error_errno(r, "Cannot open %s%s: %m", m->cgroup_mount, m->cgroup_root);
+        if (flock(m->cgroup_root_fd, LOCK_EX | LOCK_NB) < 0) {
+                pid_t pid;
+
+                if (errno != EWOULDBLOCK)
+                        return log_error_errno(-errno, "Cannot lock %s%s: %m", m->cgroup_mount, m->cgroup_root);
+                pid = read_first_pid(m->cgroup_root_fd, SUPERVISOR_CGROUP "/cgroup.procs");
+                log_error("another workerpoold (pid %d) owns cgroup %s%s: not starting a second instance.",
+                          (int) pid, m->cgroup_mount, m->cgroup_root);
+                m->cgroup_root_fd = safe_close(m->cgroup_root_fd);
+                return -EBUSY;
+        }
+        /* Ours to remove on exit: what we made, and an explicit --cgroup-root
+         * (a crashed predecessor may have made it; rmdir fails if not empty). */
+        m->created_root = made || m->cgroup_root_explicit;
+        return 0;
+}
+
+int manager_lock(Manager *m) {
+        int r;
+
+        /* After a re-exec: where the first image came from (we sit in
+         * supervisor/ now), its lock fds and the inherited notify socket. */
+        if (m->deserialize_fd >= 0) {
+                r = manager_deserialize_begin(m);
+                if (r < 0)
+                        return r;
+        }
+        r = manager_lock_runtime_dir(m);
+        if (r < 0)
+                return r;
+        return manager_open_cgroup_root(m);
+}
+
+static int manager_setup_cgroups(Manager *m) {
+        CgroupMask available = 0, wanted = CGROUP_MASK_ALL, missing;
+        char buf[128] = "";
+        int r;
 
         /* No internal processes: we live in a leaf of our own, so that the
          * root of our subtree can hand controllers down. */
@@ -326,8 +407,6 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
 static int manager_setup_notify(Manager *m) {
         int r;
 
-        if (mkdir(m->runtime_dir, 0755) < 0 && errno != EEXIST)
-                return log_error_errno(-errno, "Cannot create %s: %m", m->runtime_dir);
         if (asprintf(&m->notify_path, "%s/notify", m->runtime_dir) < 0) {
                 m->notify_path = NULL;
                 return log_oom();
@@ -437,13 +516,6 @@ int manager_startup(Manager *m) {
         _cleanup_(strv_freep) char **names = NULL;
         int r;
 
-        /* After a re-exec: where the first image came from (we sit in
-         * supervisor/ now) and the inherited notify socket. */
-        if (m->deserialize_fd >= 0) {
-                r = manager_deserialize_begin(m);
-                if (r < 0)
-                        return r;
-        }
         r = manager_setup_cgroups(m);
         if (r < 0)
                 return r;
@@ -463,6 +535,7 @@ int manager_startup(Manager *m) {
                 if (!manager_find_pool(m, *n))
                         (void) manager_add_pool(m, *n, NULL);   /* one bad pool never stops the others */
         manager_reap_stale_pools(m);
+        m->started = true;
         return 0;
 }
 
@@ -557,7 +630,7 @@ void manager_begin_exit(Manager *m) {
                 log_notice("Stopping now: killing every worker cgroup.");
                 for (Pool *p = m->pools; p; p = p->next)
                         for (Worker *w = p->workers; w; w = w->next)
-                                (void) worker_kill_cgroup(w);
+                                (void) worker_kill_all(w);
                 return;
         }
         m->exiting = true;

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 #include <systemd/sd-event.h>
 
 #include "cgroup/cgroup.h"
@@ -40,6 +41,7 @@ typedef struct ManagerOptions {
         int log_level;                  /* -1: from the config */
         char **argv;                    /* for re-exec */
         int deserialize_fd;             /* --deserialize=FD, or -EBADF */
+        struct rlimit worker_nofile;    /* RLIMIT_NOFILE of a worker without LimitNOFILE= */
 } ManagerOptions;
 
 struct Manager {
@@ -64,6 +66,7 @@ struct Manager {
         uint64_t next_worker_id;
 
         char *runtime_dir;              /* owned */
+        int runtime_lock_fd;            /* owned: RUNTIME/workerpoold.pid, flock()ed */
         char *notify_path;              /* owned */
         int notify_fd;                  /* owned */
         sd_event_source *notify_source; /* owned */
@@ -75,8 +78,11 @@ struct Manager {
 
         sd_event_source *sigterm_source, *sigint_source, *sighup_source; /* owned */
         sd_event_source *gc_source;     /* owned: deferred cleanup of stopped pools */
-        bool exiting;
+        bool exiting;                   /* asked to (SIGTERM, SIGINT): pools stop, then we exit */
+        bool started;                   /* manager_startup() succeeded */
+        bool abandon_workers;           /* exiting unasked: leave the workers running */
         bool ready_sent;
+        struct rlimit worker_nofile;    /* default RLIMIT_NOFILE of workers */
 
         /* Re-exec (manager-serialize.c) */
         char **argv;                    /* not owned: main()'s, to exec ourselves again */
@@ -92,6 +98,11 @@ struct Manager {
 int manager_new(const ManagerOptions *o, Manager **ret);
 Manager *manager_free(Manager *m);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+/* The instance lock: RUNTIME/workerpoold.pid and the cgroup root, both
+ * flock()ed (after a re-exec: inherited). Creates nothing but the runtime
+ * directory, the lock file and the cgroup root if missing. -EBUSY (logged:
+ * "another workerpoold (pid N) owns ...") if another instance holds either. */
+int manager_lock(Manager *m);
 int manager_startup(Manager *m);        /* cgroups, notify socket, load and start pools */
 int manager_run(Manager *m);
 /* Reload every pool's configuration. Pools whose new files have errors keep

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../config/parse-util.h"
+#include "../shared/fd-util.h"
 #include "../shared/log.h"
 #include "../shared/strv.h"
 #include "bus.h"
@@ -308,22 +309,6 @@ static int write_file_atomic(const char *dir, const char *name, const char *text
         return r;
 }
 
-static int mkdir_parents_and_self(const char *path) {
-        _cleanup_(freep) char *c = strdup(path);
-
-        if (!c)
-                return -ENOMEM;
-        for (char *s = strchr(c + 1, '/'); s; s = strchr(s + 1, '/')) {
-                *s = 0;
-                if (mkdir(c, 0755) < 0 && errno != EEXIST)
-                        return -errno;
-                *s = '/';
-        }
-        if (mkdir(c, 0755) < 0 && errno != EEXIST)
-                return -errno;
-        return 0;
-}
-
 /* Persist as systemctl set-property does: one drop-in we own, keys merged. */
 static int persist_assignments(Pool *p, const Assignment *a, size_t n, char **ret_path, sd_bus_error *error) {
         _cleanup_(freep) char *dir = NULL, *path = NULL, *text = NULL;
@@ -348,7 +333,7 @@ static int persist_assignments(Pool *p, const Assignment *a, size_t n, char **re
                 free(text);
                 text = t;
         }
-        r = mkdir_parents_and_self(dir);
+        r = mkdir_p_at(AT_FDCWD, dir, 0755);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot create %s: %m", dir);
         r = write_file_atomic(dir, BUS_SET_PROPERTY_DROPIN, text);

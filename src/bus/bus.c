@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../config/parse-util.h"
 #include "../shared/log.h"
 #include "bus.h"
 
@@ -134,6 +135,12 @@ static int on_flush(sd_event_source *s, void *userdata) {
         uint64_t key;
         void *v;
 
+        if (!b->bus) {         /* disconnected: clients re-read once we are back */
+                idmap_done(&b->dirty_pools);
+                idmap_done(&b->dirty_workers);
+                b->manager_dirty = false;
+                return 0;
+        }
         /* Collect first: emitting never changes the maps, but keep it simple. */
         while ((v = idmap_next(&b->dirty_pools, &bucket, &cursor, &key))) {
                 _cleanup_(freep) char *path = bus_pool_path(v);
@@ -195,7 +202,7 @@ static void emit_pool_signal(Bus *b, Pool *p, const char *member, const char *ty
         va_list ap;
         int r;
 
-        if (!path)
+        if (!path || !b->bus)
                 return;
         r = sd_bus_message_new_signal(b->bus, &msg, path, BUS_POOL_INTERFACE, member);
         if (r >= 0) {
@@ -215,7 +222,7 @@ static void hook_worker_started(Manager *m, Worker *w) {
         _cleanup_(freep) char *path = bus_worker_path(w);
 
         emit_pool_signal(b, w->pool, "WorkerStarted", "tu", w->id, (uint32_t) w->pid);
-        if (path)
+        if (path && b->bus)
                 (void) sd_bus_emit_interfaces_added(b->bus, path, BUS_WORKER_INTERFACE, NULL);
         b->manager_dirty = true;
         bus_pool_changed(m, w->pool);
@@ -245,7 +252,7 @@ static void hook_worker_freed(Manager *m, Worker *w) {
 
         if (idmap_get(&b->dirty_workers, w->id) == w)
                 (void) idmap_remove(&b->dirty_workers, w->id);
-        if (path)
+        if (path && b->bus)
                 (void) sd_bus_emit_interfaces_removed(b->bus, path, BUS_WORKER_INTERFACE, NULL);
         b->manager_dirty = true;
         bus_schedule_flush(b);
@@ -264,7 +271,7 @@ static void hook_pool_added(Manager *m, Pool *p) {
         Bus *b = bus_of(m);
         _cleanup_(freep) char *path = bus_pool_path(p);
 
-        if (path)
+        if (path && b->bus)
                 (void) sd_bus_emit_interfaces_added(b->bus, path, BUS_POOL_INTERFACE, NULL);
         b->manager_dirty = true;
         bus_schedule_flush(b);
@@ -275,7 +282,7 @@ static void hook_pool_freed(Manager *m, Pool *p) {
         _cleanup_(freep) char *path = bus_pool_path(p);
 
         (void) idmap_remove(&b->dirty_pools, (uint64_t) (uintptr_t) p);
-        if (path)
+        if (path && b->bus)
                 (void) sd_bus_emit_interfaces_removed(b->bus, path, BUS_POOL_INTERFACE, NULL);
         b->manager_dirty = true;
         bus_schedule_flush(b);
@@ -295,44 +302,175 @@ static const ManagerHooks bus_hooks = {
 
 /* ---- setup ---------------------------------------------------------------- */
 
-static int bus_connect(BusTransport transport, const char *address, sd_bus **ret) {
-        sd_bus *bus = NULL;
-        int r;
+#define BUS_RECONNECT_DELAY_MIN (100 * USEC_PER_MSEC)
+#define BUS_RECONNECT_DELAY_MAX (10 * USEC_PER_SEC)
 
-        switch (transport) {
+static int bus_address_of(const Bus *b, char **ret) {
+        const char *e;
+
+        switch (b->transport) {
         case BUS_TRANSPORT_SYSTEM:
-                return sd_bus_open_system_with_description(ret, "workerpoold");
+                e = getenv("DBUS_SYSTEM_BUS_ADDRESS");
+                *ret = strdup(e ?: "unix:path=/run/dbus/system_bus_socket");
+                break;
         case BUS_TRANSPORT_USER:
-                return sd_bus_open_user_with_description(ret, "workerpoold");
+                e = getenv("DBUS_SESSION_BUS_ADDRESS");
+                if (e)
+                        *ret = strdup(e);
+                else if ((e = getenv("XDG_RUNTIME_DIR"))) {
+                        if (asprintf(ret, "unix:path=%s/bus", e) < 0)
+                                *ret = NULL;
+                } else
+                        return -ENOMEDIUM;
+                break;
         case BUS_TRANSPORT_ADDRESS:
-                r = sd_bus_new(&bus);
-                if (r < 0)
-                        return r;
-                r = sd_bus_set_address(bus, address);
-                if (r >= 0)
-                        r = sd_bus_set_bus_client(bus, true);
-                if (r >= 0)
-                        r = sd_bus_set_description(bus, "workerpoold");
-                if (r >= 0)
-                        r = sd_bus_start(bus);
-                if (r < 0) {
-                        sd_bus_unref(bus);
-                        return r;
-                }
-                *ret = bus;
-                return 0;
+                *ret = strdup(b->address);
+                break;
         default:
                 return -EINVAL;
         }
+        return *ret ? 0 : -ENOMEM;
+}
+
+static const char *bus_transport_name(const Bus *b) {
+        return b->transport == BUS_TRANSPORT_SYSTEM ? "system" :
+               b->transport == BUS_TRANSPORT_USER ? "session" : "given";
+}
+
+static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error);
+
+/* One connection: connect (no unix fds), publish, take the name. Logs at
+ * `level` (a retry logs at debug). */
+static int bus_connect(Bus *b, int level) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(freep) char *address = NULL;
+        Manager *m = b->manager;
+        int r;
+
+        r = bus_address_of(b, &address);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot find the address of the %s bus: %m", bus_transport_name(b));
+        r = sd_bus_new(&bus);
+        if (r < 0)
+                return log_full_errno(level, -ENOMEM, "Out of memory.");
+        r = sd_bus_set_address(bus, address);
+        if (r >= 0)
+                r = sd_bus_set_bus_client(bus, true);
+        /* We take no fds: a message carrying them is refused by the bus
+         * before it reaches us, so no caller can fill our fd table. */
+        if (r >= 0)
+                r = sd_bus_negotiate_fds(bus, false);
+        if (r >= 0)
+                r = sd_bus_set_description(bus, "workerpoold");
+        if (r >= 0)
+                r = sd_bus_start(bus);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot connect to the %s bus%s%s: %m", bus_transport_name(b),
+                                       b->address ? " at " : "", b->address ?: "");
+
+        r = sd_bus_add_object_vtable(bus, NULL, BUS_PATH, BUS_MANAGER_INTERFACE, bus_manager_vtable, m);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot publish %s: %m", BUS_PATH);
+        r = sd_bus_add_fallback_vtable(bus, NULL, BUS_POOL_PREFIX, BUS_POOL_INTERFACE, bus_pool_vtable,
+                                       bus_pool_find, m);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(bus, NULL, BUS_POOL_PREFIX, bus_pool_enumerate, m);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot publish the pool objects: %m");
+        r = sd_bus_add_fallback_vtable(bus, NULL, BUS_WORKER_PREFIX, BUS_WORKER_INTERFACE,
+                                       bus_worker_vtable, bus_worker_find, m);
+        if (r >= 0)
+                r = sd_bus_add_node_enumerator(bus, NULL, BUS_WORKER_PREFIX, bus_worker_enumerate, m);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot publish the worker objects: %m");
+        r = sd_bus_add_object_manager(bus, NULL, BUS_PATH);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot add the object manager: %m");
+
+        r = sd_bus_match_signal_async(bus, NULL, "org.freedesktop.DBus.Local", NULL,
+                                      "org.freedesktop.DBus.Local", "Disconnected", on_disconnected,
+                                      NULL, b);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot watch for disconnection: %m");
+
+        r = sd_bus_attach_event(bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot attach the bus to the event loop: %m");
+
+        /* Synchronously: the name must be ours before READY=1. */
+        r = sd_bus_request_name(bus, BUS_NAME, 0);
+        if (r == -EEXIST)
+                return log_full_errno(level, r, "Cannot acquire the bus name %s: another process owns it "
+                                          "(another workerpoold on this bus?).", BUS_NAME);
+        if (r == -EACCES || r == -EPERM)
+                return log_full_errno(level, r, "Cannot acquire the bus name %s: the bus policy does not let us "
+                                          "own it (is org.workerpoold1.conf installed in the bus's "
+                                          "system.d/ directory, e.g. /usr/share/dbus-1/system.d/?).",
+                                       BUS_NAME);
+        if (r < 0)
+                return log_full_errno(level, r, "Cannot acquire the bus name %s: %m", BUS_NAME);
+        b->bus = TAKE_PTR(bus);
+        return 0;
+}
+
+static void bus_disconnect(Bus *b) {
+        if (!b->bus)
+                return;
+        (void) sd_bus_flush(b->bus);
+        (void) sd_bus_detach_event(b->bus);
+        b->bus = sd_bus_flush_close_unref(b->bus);
+}
+
+static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void bus_schedule_reconnect(Bus *b) {
+        int r;
+
+        if (!b->reconnect_source) {
+                r = sd_event_add_time_relative(b->manager->event, &b->reconnect_source, CLOCK_MONOTONIC,
+                                               b->reconnect_delay, 1, on_reconnect, b);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot schedule a reconnection to the bus: %m");
+                        return;
+                }
+                (void) sd_event_source_set_description(b->reconnect_source, "bus-reconnect");
+                return;
+        }
+        (void) sd_event_source_set_time_relative(b->reconnect_source, b->reconnect_delay);
+        (void) sd_event_source_set_enabled(b->reconnect_source, SD_EVENT_ONESHOT);
+}
+
+static int on_reconnect(sd_event_source *s, uint64_t usec, void *userdata) {
+        Bus *b = userdata;
+        char tb[64];
+        int r;
+
+        bus_disconnect(b);
+        r = bus_connect(b, LOG_DEBUG);          /* one warning per outage, not per attempt */
+        if (r < 0) {
+                b->reconnect_delay = MIN(b->reconnect_delay * 2, BUS_RECONNECT_DELAY_MAX);
+                log_debug_errno(r, "Reconnecting to the bus failed (%m), next attempt in %s.",
+                                format_timespan(tb, sizeof tb, b->reconnect_delay));
+                bus_schedule_reconnect(b);
+                return 0;
+        }
+        b->reconnect_delay = BUS_RECONNECT_DELAY_MIN;
+        log_info("Reconnected to the bus, acquired the name %s.", BUS_NAME);
+        /* Everything may have changed meanwhile: clients re-read. */
+        b->manager_dirty = true;
+        bus_schedule_flush(b);
+        return 0;
 }
 
 static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        Bus *b = userdata;
 
-        /* Without the bus nobody can steer us: stop cleanly, as systemd's
-         * daemons do, and let the service manager restart us. */
-        log_error("Lost the connection to the bus, exiting.");
-        manager_begin_exit(m);
+        /* The pools run on without the bus: nobody can steer them until it
+         * is back, but nothing is lost. The old connection is closed from the
+         * timer, not from inside its own callback. */
+        log_warning("Lost the connection to the bus, reconnecting (the pools keep running).");
+        b->reconnect_delay = BUS_RECONNECT_DELAY_MIN;
+        bus_schedule_reconnect(b);
         return 0;
 }
 
@@ -347,53 +485,22 @@ int bus_setup(Manager *m, BusTransport transport, const char *address) {
         if (!b)
                 return log_oom();
         b->manager = m;
+        b->transport = transport;
+        b->reconnect_delay = BUS_RECONNECT_DELAY_MIN;
         m->bus = b;
-
-        r = bus_connect(transport, address, &b->bus);
-        if (r < 0)
-                return log_error_errno(r, "Cannot connect to the %s bus%s%s: %m",
-                                       transport == BUS_TRANSPORT_SYSTEM ? "system" :
-                                       transport == BUS_TRANSPORT_USER ? "session" : "given",
-                                       address ? " at " : "", address ?: "");
+        if (address) {
+                b->address = strdup(address);
+                if (!b->address)
+                        return log_oom();
+        }
         r = sd_bus_error_add_map(bus_workerpoold_errors);
         if (r < 0)
                 return log_error_errno(r, "Cannot register the bus errors: %m");
 
-        r = sd_bus_add_object_vtable(b->bus, NULL, BUS_PATH, BUS_MANAGER_INTERFACE, bus_manager_vtable, m);
+        r = bus_connect(b, LOG_ERR);
         if (r < 0)
-                return log_error_errno(r, "Cannot publish %s: %m", BUS_PATH);
-        r = sd_bus_add_fallback_vtable(b->bus, NULL, BUS_POOL_PREFIX, BUS_POOL_INTERFACE, bus_pool_vtable,
-                                       bus_pool_find, m);
-        if (r >= 0)
-                r = sd_bus_add_node_enumerator(b->bus, NULL, BUS_POOL_PREFIX, bus_pool_enumerate, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot publish the pool objects: %m");
-        r = sd_bus_add_fallback_vtable(b->bus, NULL, BUS_WORKER_PREFIX, BUS_WORKER_INTERFACE,
-                                       bus_worker_vtable, bus_worker_find, m);
-        if (r >= 0)
-                r = sd_bus_add_node_enumerator(b->bus, NULL, BUS_WORKER_PREFIX, bus_worker_enumerate, m);
-        if (r < 0)
-                return log_error_errno(r, "Cannot publish the worker objects: %m");
-        r = sd_bus_add_object_manager(b->bus, NULL, BUS_PATH);
-        if (r < 0)
-                return log_error_errno(r, "Cannot add the object manager: %m");
-
-        r = sd_bus_match_signal_async(b->bus, NULL, "org.freedesktop.DBus.Local", NULL,
-                                      "org.freedesktop.DBus.Local", "Disconnected", on_disconnected,
-                                      NULL, m);
-        if (r < 0)
-                log_debug_errno(r, "Cannot watch for disconnection: %m");
-
-        r = sd_bus_attach_event(b->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
-        if (r < 0)
-                return log_error_errno(r, "Cannot attach the bus to the event loop: %m");
-
+                return r;
         m->hooks = &bus_hooks;
-
-        /* Synchronously: the name must be ours before READY=1. */
-        r = sd_bus_request_name(b->bus, BUS_NAME, 0);
-        if (r < 0)
-                return log_error_errno(r, "Cannot acquire the bus name %s: %m", BUS_NAME);
         log_info("Acquired the bus name %s.", BUS_NAME);
         return 0;
 }
@@ -408,13 +515,11 @@ void bus_done(Manager *m) {
         if (!b)
                 return;
         sd_event_source_disable_unref(b->flush_source);
-        if (b->bus) {
-                (void) sd_bus_flush(b->bus);
-                (void) sd_bus_detach_event(b->bus);
-                sd_bus_flush_close_unref(b->bus);
-        }
+        sd_event_source_disable_unref(b->reconnect_source);
+        bus_disconnect(b);
         idmap_done(&b->dirty_pools);
         idmap_done(&b->dirty_workers);
+        free(b->address);
         free(b);
         m->bus = NULL;
 }

@@ -21,7 +21,11 @@ typedef enum BusTransport {
 
 typedef struct Bus {
         Manager *manager;               /* not owned */
-        sd_bus *bus;                    /* owned */
+        BusTransport transport;
+        char *address;                  /* owned: for BUS_TRANSPORT_ADDRESS */
+        sd_bus *bus;                    /* owned; NULL while disconnected */
+        sd_event_source *reconnect_source; /* owned: next attempt while disconnected */
+        usec_t reconnect_delay;         /* backoff of the next attempt */
         IdMap dirty_pools;              /* (uintptr_t) Pool* -> Pool*: PropertiesChanged due */
         IdMap dirty_workers;            /* worker id -> Worker*: PropertiesChanged due */
         bool manager_dirty;
@@ -29,7 +33,10 @@ typedef struct Bus {
 } Bus;
 
 /* Connect, publish the objects and take the name (synchronously: when this
- * returns 0 the name is ours). */
+ * returns 0 the name is ours). Unix fd passing is not negotiated: the daemon
+ * takes no fds, so a caller cannot make it hold any. A connection lost later
+ * (the bus restarted, an error reading from it) is re-established with
+ * backoff while the pools run on. */
 int bus_setup(Manager *m, BusTransport transport, const char *address);
 /* Flush and close; clears the hooks. Safe if bus_setup() failed or never ran. */
 void bus_done(Manager *m);

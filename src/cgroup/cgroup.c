@@ -90,6 +90,56 @@ int cgroup_remove(int dirfd, const char *name) {
         return 0;
 }
 
+static int cgroup_remove_below(int fd, unsigned depth) {
+        struct dirent *de;
+        int dfd, r, ret = 0;
+        DIR *d;
+
+        dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return -errno;
+        d = fdopendir(dfd);
+        if (!d) {
+                safe_close(dfd);
+                return -errno;
+        }
+        while ((de = readdir(d))) {
+                _cleanup_(closep) int child = -EBADF;
+
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                if (depth >= CGROUP_REMOVE_MAX_DEPTH) {
+                        ret = -ELOOP;
+                        break;
+                }
+                r = cgroup_open(fd, de->d_name, &child);
+                if (r >= 0)
+                        r = cgroup_remove_below(child, depth + 1);
+                if (r >= 0 || r == -ENOENT)
+                        r = cgroup_remove(fd, de->d_name);
+                if (r < 0 && r != -ENOENT && ret == 0)
+                        ret = r;
+        }
+        closedir(d);
+        return ret;
+}
+
+int cgroup_remove_recursive(int dirfd, const char *name) {
+        _cleanup_(closep) int fd = -EBADF;
+        int r;
+
+        r = cgroup_open(dirfd, name, &fd);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+        r = cgroup_remove_below(fd, 1);
+        if (r == -ELOOP)
+                return r;
+        r = cgroup_remove(dirfd, name);
+        return r == -ENOENT ? 0 : r;
+}
+
 static int parse_mask(const char *s, CgroupMask *ret) {
         CgroupMask m = 0;
         char buf[256], *w, *save = NULL;

@@ -45,6 +45,12 @@ int cgroup_open(int dirfd, const char *name, int *ret_fd);
 /* mkdirat + open. -EEXIST if it exists and !exist_ok. */
 int cgroup_create(int dirfd, const char *name, bool exist_ok, int *ret_fd);
 int cgroup_remove(int dirfd, const char *name);
+/* rmdir name and every cgroup below it, depth first (a worker may make
+ * sub-cgroups in its leaf and move into them). Kills nothing and never
+ * waits: -EBUSY while anything in the subtree is populated, -ELOOP deeper
+ * than CGROUP_REMOVE_MAX_DEPTH levels. A cgroup already gone is 0. */
+#define CGROUP_REMOVE_MAX_DEPTH 32
+int cgroup_remove_recursive(int dirfd, const char *name);
 
 int cgroup_get_controllers(int fd, CgroupMask *ret);            /* cgroup.controllers */
 int cgroup_get_subtree_control(int fd, CgroupMask *ret);

@@ -168,17 +168,34 @@ Pool *pool_free(Pool *p) {
         while (p->workers) {
                 Worker *w = p->workers;
 
-                if (w->pidfd >= 0)   /* should not happen: pools are freed stopped */
-                        (void) worker_kill_cgroup(w);
+                /* Pools are freed stopped, but for an exit nobody asked for,
+                 * which leaves the workers running (workerpoold(8)). */
+                if (w->pidfd >= 0 && !m->abandon_workers)
+                        (void) worker_kill_all(w);
+                if (m->abandon_workers)
+                        w->cgroup_created = false;
                 worker_free(w);
         }
-        if (p->cgroup_fd >= 0) {
+        while (p->graveyard) {
+                Worker *w = p->graveyard;
+
+                if (w->cgroup_created) {
+                        r = cgroup_remove_recursive(p->cgroup_fd, w->cgroup_name);
+                        if (r < 0)
+                                log_warning_errno(r, "Pool %s: cannot remove cgroup %s, leaving it: %m",
+                                                  p->name, w->cgroup_name);
+                        w->cgroup_created = false;
+                }
+                worker_free(w);
+        }
+        if (p->cgroup_fd >= 0 && !m->abandon_workers) {
                 safe_close(p->cgroup_fd);
                 snprintf(name, sizeof name, "%s.pool", p->name);
-                r = cgroup_remove(m->cgroup_root_fd, name);
-                if (r < 0 && r != -ENOENT)
+                r = cgroup_remove_recursive(m->cgroup_root_fd, name);
+                if (r < 0)
                         log_warning_errno(r, "Pool %s: cannot remove its cgroup: %m", p->name);
-        }
+        } else
+                safe_close(p->cgroup_fd);
         if (m && (p->prev || m->pools == p)) {
                 if (p->prev)
                         p->prev->next = p->next;

@@ -68,6 +68,7 @@ struct Worker {
         pid_t pid;
         int pidfd;                      /* owned */
         bool cgroup_created;            /* our leaf exists: worker_free() removes it (if empty) */
+        bool buried;                    /* in pool->graveyard: exited, leaf not removable yet */
         WorkerState state;
         usec_t started_at, ready_at;    /* CLOCK_REALTIME */
         usec_t started_mono, ready_mono, last_watchdog_mono;
@@ -103,6 +104,8 @@ struct Pool {
         int cgroup_fd;                  /* owned: NAME.pool */
 
         Worker *workers;                /* owned list, live and exited-not-yet-cleaned */
+        Worker *graveyard;              /* owned list: exited, their leaves could not be
+                                         * removed yet; not counted anywhere */
         unsigned n_workers;             /* in the list */
         unsigned n_active;              /* starting, idle, busy, hung */
         unsigned n_ready;               /* idle + busy */
@@ -187,6 +190,9 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Worker *, worker_free);
 int worker_open_cgroup(const Worker *w);
 /* cgroup.kill on the worker's leaf: the main process and all it left. */
 int worker_kill_cgroup(const Worker *w);
+/* cgroup.kill, and SIGKILL through the pidfd (a main process that left its
+ * leaf is reached too). */
+int worker_kill_all(const Worker *w);
 int worker_start(Worker *w, int cgroup_fd);
 void worker_enter(Worker *w, WorkerState state);
 void worker_stop(Worker *w, KillCause cause);

@@ -151,7 +151,14 @@ Worker *worker_free(Worker *w) {
         sd_event_source_disable_unref(w->timer_source);
         sd_event_source_disable_unref(w->cgroup_source);
 
-        if (p) {
+        if (p && w->buried) {
+                if (w->prev)
+                        w->prev->next = w->next;
+                else
+                        p->graveyard = w->next;
+                if (w->next)
+                        w->next->prev = w->prev;
+        } else if (p) {
                 MANAGER_HOOK(p->manager, worker_freed, w);
                 if (idmap_get(&p->manager->workers, w->id) == w)
                         idmap_remove(&p->manager->workers, w->id);
@@ -292,12 +299,46 @@ int worker_kill_request(Worker *w, int sig) {
         return 0;
 }
 
+int worker_kill_all(const Worker *w) {
+        int r, k;
+
+        /* Both: cgroup.kill ends what is in the leaf, the pidfd reaches the
+         * main process even if it wrote itself into another cgroup. */
+        r = worker_kill_cgroup(w);
+        k = w->pidfd >= 0 && w->state != WORKER_EXITED ? pidfd_send_signal_wrapper(w->pidfd, SIGKILL) : -ESRCH;
+        return r >= 0 || k >= 0 ? 0 : r;
+}
+
+/* Where the main process lives, if it left its leaf (a root worker may write
+ * its pid into any cgroup.procs): its cgroup path (free it), or NULL while it
+ * is in its leaf or below, or gone. */
+static char *worker_escaped_to(const Worker *w) {
+        _cleanup_(freep) char *path = NULL, *home = NULL;
+        size_t k;
+
+        if (w->pidfd < 0 || cgroup_pid_get_path(w->pid, &path) < 0)
+                return NULL;
+        /* Still ours after the read: the path was our worker's, not a reused pid's. */
+        if (pidfd_send_signal_wrapper(w->pidfd, 0) < 0)
+                return NULL;
+        if (asprintf(&home, "%s/%s.pool/%s", w->pool->manager->cgroup_root, w->pool->name,
+                     w->cgroup_name) < 0)
+                return NULL;
+        k = strlen(home);
+        if (strneq(path, home, k) && (path[k] == 0 || path[k] == '/'))
+                return NULL;
+        return TAKE_PTR(path);
+}
+
 void worker_stop(Worker *w, KillCause cause) {
         PoolConfig *c = w->pool->config;
         int sig = cause == KILL_CAUSE_WATCHDOG ? SIGABRT : SIGTERM;
+        /* STOPPING=1 is the worker's own word that it is going: it still
+         * gets our SIGTERM (and TimeoutStopSec= from now) when we stop it. */
+        bool self_stopping = w->state == WORKER_STOPPING && w->cause == KILL_CAUSE_NONE;
         int r;
 
-        if (!worker_is_active(w))
+        if (!worker_is_active(w) && !self_stopping)
                 return;
         w->cause = cause;
         w->cause_signal = sig;
@@ -329,34 +370,91 @@ static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 worker_stop(w, KILL_CAUSE_WATCHDOG);
                 break;
         case WORKER_STOPPING:
-        case WORKER_HUNG:
-                /* Stop timeout: end the whole cgroup. */
-                log_warning("Pool %s: worker %" PRIu64 " (pid %d) did not stop within %s, killing it.",
-                            w->pool->name, w->id, (int) w->pid,
-                            format_timespan(buf, sizeof buf, c->timeout_stop_usec));
-                if (w->cause == KILL_CAUSE_STOP)
+        case WORKER_HUNG: {
+                _cleanup_(freep) char *escaped = NULL;
+
+                /* Stop timeout: end the whole leaf and the main process. A
+                 * SIGKILL we send is ours, whatever made it stop (a stop, its
+                 * own STOPPING=1): the exit is a timeout, not "killed". */
+                if (w->cause_signal == SIGKILL)
+                        log_warning("Pool %s: worker %" PRIu64 " (pid %d) still there %s after SIGKILL, "
+                                    "sending it again.", w->pool->name, w->id, (int) w->pid,
+                                    format_timespan(buf, sizeof buf, c->timeout_stop_usec));
+                else
+                        log_warning("Pool %s: worker %" PRIu64 " (pid %d) did not stop within %s, killing it.",
+                                    w->pool->name, w->id, (int) w->pid,
+                                    format_timespan(buf, sizeof buf, c->timeout_stop_usec));
+                if (w->cause == KILL_CAUSE_STOP || w->cause == KILL_CAUSE_NONE)
                         w->cause = KILL_CAUSE_STOP_TIMEOUT;
                 w->cause_signal = SIGKILL;
-                if (worker_kill_cgroup(w) < 0)
-                        (void) worker_kill(w, SIGKILL);
+                escaped = worker_escaped_to(w);
+                if (escaped)
+                        log_warning("Pool %s: worker %" PRIu64 " (pid %d) escaped its cgroup to %s, "
+                                    "killing it through its pidfd.", w->pool->name, w->id, (int) w->pid,
+                                    escaped);
+                (void) worker_kill_all(w);
+                /* Until the pidfd reports the exit: again after as long. */
+                (void) worker_arm_timer(w, c->timeout_stop_usec);
                 break;
+        }
         default:
                 break;
         }
         return 0;
 }
 
+/* Remove the leaf (and any sub-cgroup the worker made in it) and free the
+ * worker. -errno if the leaf stays (the worker is not freed then). */
 static int worker_remove_cgroup(Worker *w) {
         Pool *p = w->pool;
         int r;
 
-        r = cgroup_remove(p->cgroup_fd, w->cgroup_name);
-        if (r < 0 && r != -ENOENT)
+        r = cgroup_remove_recursive(p->cgroup_fd, w->cgroup_name);
+        if (r < 0)
                 return r;
         w->cgroup_created = false;
         worker_free(w);
         pool_update_state(p);
         return 0;
+}
+
+/* The leaf cannot be removed now: say so once, and stop counting the
+ * worker (its pool can stop, the daemon can exit: nothing waits on an
+ * rmdir). The leaf is retried when its cgroup.events changes (if watched)
+ * and once more when the pool goes. */
+static void worker_bury(Worker *w, int error) {
+        Pool *p = w->pool;
+
+        if (w->buried)
+                return;
+        log_warning_errno(error, "Pool %s: cannot remove cgroup %s (%m), retrying when it changes.",
+                          p->name, w->cgroup_name);
+        MANAGER_HOOK(p->manager, worker_freed, w);
+        if (idmap_get(&p->manager->workers, w->id) == w)
+                idmap_remove(&p->manager->workers, w->id);
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                p->workers = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        p->n_workers--;
+        w->prev = NULL;
+        w->next = p->graveyard;
+        if (p->graveyard)
+                p->graveyard->prev = w;
+        p->graveyard = w;
+        w->buried = true;
+        pool_update_state(p);
+}
+
+/* Removed, or buried: either way the worker no longer counts. */
+static void worker_remove_or_bury(Worker *w) {
+        int r;
+
+        r = worker_remove_cgroup(w);
+        if (r < 0)
+                worker_bury(w, r);
 }
 
 /* cgroup.events "populated" of a leaf opened with worker_open_cgroup():
@@ -372,16 +470,11 @@ static int worker_cgroup_is_populated(int cgroup_fd) {
 static int on_worker_cgroup_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
         _cleanup_(closep) int cgroup_fd = -EBADF;
         Worker *w = userdata;
-        int r;
 
         cgroup_fd = worker_open_cgroup(w);
-        r = worker_cgroup_is_populated(cgroup_fd);
-        if (r != 0)
+        if (worker_cgroup_is_populated(cgroup_fd) != 0)
                 return 0;
-        r = worker_remove_cgroup(w);
-        if (r < 0)
-                log_warning_errno(r, "Pool %s: cannot remove cgroup %s: %m", w->pool->name,
-                                  w->cgroup_name);
+        worker_remove_or_bury(w);
         return 0;
 }
 
@@ -395,11 +488,12 @@ static void worker_cleanup_cgroup(Worker *w, int cgroup_fd) {
         r = worker_cgroup_is_populated(cgroup_fd);
         if (r == 0) {
                 r = worker_remove_cgroup(w);
-                if (r != -EBUSY) {
-                        if (r < 0)
-                                log_warning_errno(r, "Pool %s: cannot remove cgroup %s: %m",
-                                                  w->pool->name, w->cgroup_name);
+                if (r >= 0)
                         return;
+                if (r != -EBUSY) {      /* not a race with a new process: watch and retry */
+                        worker_bury(w, r);
+                        if (cgroup_fd < 0)
+                                return;
                 }
         } else if (r > 0) {
                 log_info("Pool %s: worker %" PRIu64 " left processes behind, killing them.",
@@ -411,27 +505,24 @@ static void worker_cleanup_cgroup(Worker *w, int cgroup_fd) {
         }
 
         if (cgroup_fd < 0) {
-                log_warning_errno(cgroup_fd, "Pool %s: cannot open cgroup %s: %m",
-                                  w->pool->name, w->cgroup_name);
+                worker_bury(w, cgroup_fd);
                 return;
         }
         events_fd = openat(cgroup_fd, "cgroup.events", O_RDONLY | O_CLOEXEC);
         if (events_fd < 0) {
-                log_warning_errno(-errno, "Pool %s: cannot open %s/cgroup.events: %m",
-                                  w->pool->name, w->cgroup_name);
+                worker_bury(w, -errno);
                 return;
         }
         r = sd_event_add_inotify_fd(w->pool->manager->event, &w->cgroup_source, events_fd,
                                     IN_MODIFY, on_worker_cgroup_event, w);
         if (r < 0) {
-                log_warning_errno(r, "Pool %s: cannot watch %s/cgroup.events: %m",
-                                  w->pool->name, w->cgroup_name);
+                worker_bury(w, r);
                 return;
         }
         (void) sd_event_source_set_description(w->cgroup_source, "worker-cgroup-events");
         /* It may have emptied between the check and the watch. */
         if (cgroup_is_populated(cgroup_fd) == 0)
-                (void) worker_remove_cgroup(w);
+                worker_remove_or_bury(w);
 }
 
 static void worker_collect_evidence(Worker *w, int cgroup_fd, ExitInfo *i) {
@@ -661,6 +752,11 @@ int worker_start(Worker *w, int cgroup_fd) {
         for (int k = 0; k < RLIMIT_NLIMITS; k++)
                 if (c->rlimits_set & (UINT32_C(1) << k))
                         rlimits[sp.n_rlimits++] = (SpawnRlimit) { .resource = k, .limit = c->rlimits[k] };
+        /* The daemon's own soft limit is raised; a worker gets the kernel's
+         * default back, as systemd gives services, unless LimitNOFILE= says. */
+        if (!(c->rlimits_set & (UINT32_C(1) << RLIMIT_NOFILE)))
+                rlimits[sp.n_rlimits++] = (SpawnRlimit) { .resource = RLIMIT_NOFILE,
+                                                          .limit = p->manager->worker_nofile };
         /* Built once for the pool (pool_sandbox_prepare()); never started without it. */
         r = pool_sandbox_filter(p, &sp.seccomp_filter);
         if (r < 0)

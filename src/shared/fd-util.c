@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -97,4 +98,29 @@ int pidfd_open_wrapper(pid_t pid) {
         int fd = (int) syscall(SYS_pidfd_open, pid, 0);
 
         return fd < 0 ? -errno : fd;
+}
+
+int mkdir_parents_at(int dirfd, const char *path, mode_t mode) {
+        _cleanup_(freep) char *copy = strdup(path);
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *slash = strchr(copy + 1, '/'); slash; slash = strchr(slash + 1, '/')) {
+                *slash = 0;
+                if (mkdirat(dirfd, copy, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                *slash = '/';
+        }
+        return 0;
+}
+
+int mkdir_p_at(int dirfd, const char *path, mode_t mode) {
+        int r;
+
+        r = mkdir_parents_at(dirfd, path, mode);
+        if (r < 0)
+                return r;
+        if (mkdirat(dirfd, path, mode) < 0 && errno != EEXIST)
+                return -errno;
+        return 0;
 }

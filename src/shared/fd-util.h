@@ -12,5 +12,9 @@ int read_full_file_at(int dirfd, const char *path, char **ret);
 /* Write a string to an existing file relative to dirfd, in one write(). */
 int write_file_at(int dirfd, const char *path, const char *value);
 int fd_nonblock(int fd, bool nonblock);
+/* mkdir -p of every parent of path (relative to dirfd), not path itself;
+ * mkdir_p_at() makes path too. Existing directories are fine. */
+int mkdir_parents_at(int dirfd, const char *path, mode_t mode);
+int mkdir_p_at(int dirfd, const char *path, mode_t mode);
 int pidfd_send_signal_wrapper(int pidfd, int sig);
 int pidfd_open_wrapper(pid_t pid);
