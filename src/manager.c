@@ -446,6 +446,25 @@ static int manager_load_pool_config(Manager *m, const char *name, PoolConfig **r
         return r;
 }
 
+/* The configured pool names; what could not be read is logged (and
+ * collected). Returns 0, 1 when the list may be incomplete, or -errno. */
+static int manager_enumerate_pools(Manager *m, char ***ret_names, char ***collect) {
+        _cleanup_(strv_freep) char **errors = NULL;
+        int r;
+
+        r = config_enumerate_pools((const char *const *) m->config_dirs, ret_names, &errors);
+        if (r < 0)
+                return log_error_errno(r, "Cannot list the pool configuration directories: %m");
+        log_config_errors(errors);
+        for (char **e = errors; collect && e && *e; e++)
+                if (strv_extend(collect, *e) < 0)
+                        return log_oom();
+        if (r > 0)
+                log_warning("Not every pool directory could be read: pools whose file may be there are "
+                            "kept as they run.");
+        return r;
+}
+
 static int manager_add_pool(Manager *m, const char *name, char ***collect) {
         PoolConfig *c = NULL;
         Pool *p = NULL;
@@ -524,15 +543,17 @@ int manager_startup(Manager *m) {
                 return r;
         manager_fault_probe_setup(m);
 
-        r = config_enumerate_pools((const char *const *) m->config_dirs, &names);
+        r = manager_enumerate_pools(m, &names, NULL);
         if (r < 0)
-                return log_error_errno(r, "Cannot list the pool configuration directories: %m");
+                return r;
         if (strv_length(names) == 0)
                 log_notice("No pools configured (looked in %s).", m->config_dirs[0]);
         if (m->deserialize_buf)
-                (void) manager_deserialize(m, names);
-        for (char **n = names; n && *n; n++)
-                if (!manager_find_pool(m, *n))
+                /* Exactly what ran before the re-exec, whatever is on disk
+                 * now (new or changed files wait for a Reload). */
+                (void) manager_deserialize(m);
+        else
+                for (char **n = names; n && *n; n++)
                         (void) manager_add_pool(m, *n, NULL);   /* one bad pool never stops the others */
         manager_reap_stale_pools(m);
         m->started = true;
@@ -545,13 +566,14 @@ int manager_reload(Manager *m, char ***ret_errors) {
 
         log_info("Reloading the configuration.");
         (void) sd_notify(false, "RELOADING=1");
-        r = config_enumerate_pools((const char *const *) m->config_dirs, &names);
+        r = manager_enumerate_pools(m, &names, &errors);
         if (r < 0)
-                return log_error_errno(r, "Cannot list the pool configuration directories: %m");
+                return r;
 
-        /* Removed pools stop gracefully and go away once stopped. */
+        /* Removed pools stop gracefully and go away once stopped; not when
+         * a directory could not be read: their file may be in it. */
         for (Pool *p = m->pools; p; p = p->next)
-                if (!strv_find(names, p->name) && !p->remove_when_stopped) {
+                if (r == 0 && !strv_find(names, p->name) && !p->remove_when_stopped) {
                         log_info("Pool %s: removed from the configuration, stopping it.", p->name);
                         p->remove_when_stopped = true;
                         pool_stop(p);

@@ -132,7 +132,8 @@ int manager_reexecute(Manager *m);
 void manager_request_reexec(Manager *m);
 /* In the new image: read m->deserialize_fd (and take the notify socket)... */
 int manager_deserialize_begin(Manager *m);
-/* ...then restore pools and workers; pools not in `configured` are dropped. */
-int manager_deserialize(Manager *m, char **configured);
+/* ...then restore pools and workers, each pool with the configuration it
+ * ran (not re-read from disk: Reload does that). */
+int manager_deserialize(Manager *m);
 void manager_fault_probe_setup(Manager *m);
 void manager_fault_probe_done(Manager *m);

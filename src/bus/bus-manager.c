@@ -278,6 +278,9 @@ static int method_reexecute(sd_bus_message *msg, void *userdata, sd_bus_error *e
         r = bus_verify_privileged(msg, error);
         if (r < 0)
                 return r;
+        if (m->exiting)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                         "Stopping every pool on the way out: not re-executing now.");
         /* Answer first: the exec closes this connection. */
         r = sd_bus_reply_method_return(msg, NULL);
         if (r < 0)

@@ -6,15 +6,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../config/dropin.h"
 #include "../config/parse-util.h"
 #include "../shared/fd-util.h"
 #include "../shared/log.h"
 #include "../shared/strv.h"
 #include "bus.h"
 
-/* Without MaxWorkers= a pool is not capped; a typo in Scale() must still not
- * fork a billion processes. */
-#define BUS_WORKERS_UNCAPPED_MAX UINT32_C(65536)
+/* Without MaxWorkers= a pool is capped only by the documented maximum; a
+ * typo in Scale() must still not fork a billion processes. */
+#define BUS_WORKERS_UNCAPPED_MAX POOL_WORKERS_MAX
 
 int bus_pool_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                   sd_bus_error *error) {
@@ -346,8 +347,9 @@ static int persist_assignments(Pool *p, const Assignment *a, size_t n, char **re
 
 /* Validate every assignment on a copy of the config, persist unless
  * runtime, then apply the copy live. All or nothing. If call is not NULL it
- * is answered once nothing can fail any more, before the (possibly long)
- * scaling, so that the caller does not time out on a big pool. */
+ * is answered once the live cgroups have the new values, and 1 is returned
+ * (a method handler that replied must say so, or sd-bus adds a second,
+ * UnknownMethod reply). */
 static int pool_apply_assignments(Pool *p, sd_bus_message *call, const Assignment *a, size_t n, bool runtime,
                                   sd_bus_error *error) {
         _cleanup_(pool_config_freep) PoolConfig *c = NULL;
@@ -403,8 +405,9 @@ static int pool_apply_assignments(Pool *p, sd_bus_message *call, const Assignmen
                 r = sd_bus_reply_method_return(call, NULL);
                 if (r < 0)
                         return r;
+                return 1;       /* answered: sd-bus must not answer again */
         }
-        return 0;
+        return 0;               /* a property setter: sd-bus answers */
 }
 
 static int method_set_properties(sd_bus_message *msg, void *userdata, sd_bus_error *error) {

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../config/parse-util.h"
+#include "../shared/utf8.h"
 #include "bus-util.h"
 
 int bus_parse_signal(const char *s, int *ret) {
@@ -86,84 +87,6 @@ static void buf_puts(Buf *b, const char *s) {
         buf_put(b, s, strlen(s));
 }
 
-static const char *line_key_end(const char *l, size_t len) {
-        const char *eq = memchr(l, '=', len);
-
-        if (!eq)
-                return NULL;
-        while (eq > l && (eq[-1] == ' ' || eq[-1] == '\t'))
-                eq--;
-        return eq;
-}
-
-int dropin_text_set(const char *old, const char *section, const char *key, const char *value,
-                    char **ret) {
-        Buf b = {};
-        bool in_section = false, done = false;
-        size_t klen = strlen(key), slen = strlen(section);
-        const char *p = old ?: "";
-
-        if (isempty(section) || isempty(key) || !value)
-                return -EINVAL;
-        if (!old)
-                buf_puts(&b, "# Written by workerpoold (SetProperties, workerpoolctl set-property).\n");
-
-        while (*p) {
-                const char *nl = strchr(p, '\n');
-                size_t len = nl ? (size_t) (nl - p) : strlen(p);
-                const char *s = p, *kend;
-
-                while (s < p + len && (*s == ' ' || *s == '\t'))
-                        s++;
-                if (*s == '[') {
-                        /* Leaving our section without having seen the key: add it at its end. */
-                        if (in_section && !done) {
-                                buf_puts(&b, key);
-                                buf_puts(&b, "=");
-                                buf_puts(&b, value);
-                                buf_puts(&b, "\n");
-                                done = true;
-                        }
-                        in_section = (size_t) (p + len - s) >= slen + 2 && strneq(s + 1, section, slen) &&
-                                     s[slen + 1] == ']';
-                } else if (in_section && !done && (kend = line_key_end(s, (size_t) (p + len - s))) &&
-                           (size_t) (kend - s) == klen && strneq(s, key, klen)) {
-                        buf_puts(&b, key);
-                        buf_puts(&b, "=");
-                        buf_puts(&b, value);
-                        buf_puts(&b, "\n");
-                        done = true;
-                        p += len + (nl ? 1 : 0);
-                        continue;
-                } else if (in_section && done && (kend = line_key_end(s, (size_t) (p + len - s))) &&
-                           (size_t) (kend - s) == klen && strneq(s, key, klen)) {
-                        /* a later duplicate would win over ours: drop it */
-                        p += len + (nl ? 1 : 0);
-                        continue;
-                }
-                buf_put(&b, p, len);
-                buf_puts(&b, "\n");
-                p += len + (nl ? 1 : 0);
-        }
-        if (!done) {
-                if (!in_section) {
-                        buf_puts(&b, "[");
-                        buf_puts(&b, section);
-                        buf_puts(&b, "]\n");
-                }
-                buf_puts(&b, key);
-                buf_puts(&b, "=");
-                buf_puts(&b, value);
-                buf_puts(&b, "\n");
-        }
-        if (b.oom) {
-                free(b.data);
-                return -ENOMEM;
-        }
-        *ret = b.data;
-        return 0;
-}
-
 /* ---- PSI ----------------------------------------------------------------- */
 
 int pressure_parse(const char *text, Pressure *ret) {
@@ -202,33 +125,6 @@ int pressure_parse(const char *text, Pressure *ret) {
 
 /* ---- JSON ---------------------------------------------------------------- */
 
-/* Length of a valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_valid_len(const unsigned char *s) {
-        unsigned c = s[0];
-        size_t n;
-        uint32_t cp;
-
-        if (c < 0x80)
-                return 1;
-        if (c >= 0xc2 && c <= 0xdf)
-                n = 2, cp = c & 0x1f;
-        else if (c >= 0xe0 && c <= 0xef)
-                n = 3, cp = c & 0x0f;
-        else if (c >= 0xf0 && c <= 0xf4)
-                n = 4, cp = c & 0x07;
-        else
-                return 0;
-        for (size_t i = 1; i < n; i++) {
-                if ((s[i] & 0xc0) != 0x80)
-                        return 0;
-                cp = (cp << 6) | (s[i] & 0x3f);
-        }
-        if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-                return 0;
-        return n;
-}
-
 static void json_escape_buf(Buf *b, const char *str) {
         const unsigned char *s = (const unsigned char *) (str ?: "");
         char u[8];
@@ -254,7 +150,7 @@ static void json_escape_buf(Buf *b, const char *str) {
                         s++;
                         continue;
                 }
-                n = utf8_valid_len(s);
+                n = utf8_valid_len((const char *) s, 4);   /* stops at the NUL */
                 if (n == 0) {
                         buf_puts(b, "\\ufffd");
                         s++;

@@ -42,11 +42,6 @@ int bus_worker_path_parse(const char *path, uint64_t *ret);
  * continuation), no control characters, at most 4096 bytes. */
 bool bus_property_value_is_safe(const char *v);
 
-/* Replace (or add) Key=value in the [section] of a drop-in we manage, given
- * its old text (NULL: none). Lines we did not write are kept as they are.
- * Returns the new text in *ret (malloc'd). */
-int dropin_text_set(const char *old, const char *section, const char *key, const char *value,
-                    char **ret);
 
 /* Pressure stall information from a *.pressure file's text. */
 typedef struct Pressure {

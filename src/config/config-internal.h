@@ -101,6 +101,8 @@ int config_parse_restart(ConfigParser *p, const ConfigItem *item, const char *va
 int config_parse_ranged(ConfigParser *p, const ConfigItem *item, const char *value, uint64_t *ret);
 int config_parse_uint32(ConfigParser *p, const ConfigItem *item, const char *value,
                                void *data, const void *def);
+int config_parse_max_workers(ConfigParser *p, const ConfigItem *item, const char *value,
+                             void *data, const void *def);
 int config_parse_unsigned(ConfigParser *p, const ConfigItem *item, const char *value,
                                  void *data, const void *def);
 int config_parse_uint64(ConfigParser *p, const ConfigItem *item, const char *value,

@@ -250,6 +250,17 @@ int config_parse_ranged(ConfigParser *p, const ConfigItem *item, const char *val
         }
 
 DEFINE_CONFIG_PARSE_RANGED(config_parse_uint32, uint32_t)
+
+/* MaxWorkers=: a number up to item->max, or infinity (UINT32_MAX: no cap of
+ * its own; the pool never goes past POOL_WORKERS_MAX anyway). */
+int config_parse_max_workers(ConfigParser *p, const ConfigItem *item, const char *value, void *data,
+                             const void *def) {
+        if (streq(value, "infinity")) {
+                *(uint32_t *) data = UINT32_MAX;
+                return 0;
+        }
+        return config_parse_uint32(p, item, value, data, def);
+}
 DEFINE_CONFIG_PARSE_RANGED(config_parse_unsigned, unsigned)
 DEFINE_CONFIG_PARSE_RANGED(config_parse_uint64, uint64_t)
 

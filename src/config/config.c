@@ -15,9 +15,11 @@
 
 #include "config.h"
 #include "config-internal.h"
+#include "dropin.h"
 #include "parse-util.h"
 #include "../shared/log.h"   /* log_parse_level() only: this layer never logs */
 #include "../shared/strv.h"
+#include "../shared/utf8.h"
 #include "../spawn/sandbox-util.h"
 #include "../spawn/seccomp.h"
 
@@ -320,14 +322,15 @@ static const ConfigItem pool_items[] = {
         { "Pool", "Environment",              config_parse_environment,       POOL(environment) },
         { "Pool", "WorkingDirectory",         config_parse_working_directory, POOL(working_directory) },
         { "Pool", "Type",                     config_parse_pool_type,         POOL(type) },
-        { "Pool", "Workers",                  config_parse_uint32,            POOL(workers), 0, 0, UINT32_MAX },
-        { "Pool", "MinWorkers",               config_parse_uint32,            POOL(min_workers), 0, 0, UINT32_MAX },
-        { "Pool", "MaxWorkers",               config_parse_uint32,            POOL(max_workers),
-          CONFIG_UINT_INFINITY, 0, UINT32_MAX },
+        { "Pool", "Workers",                  config_parse_uint32,            POOL(workers), 0, 0, POOL_WORKERS_MAX },
+        { "Pool", "MinWorkers",               config_parse_uint32,            POOL(min_workers), 0, 0, POOL_WORKERS_MAX },
+        /* infinity: UINT32_MAX, "no cap below POOL_WORKERS_MAX" */
+        { "Pool", "MaxWorkers",               config_parse_max_workers,       POOL(max_workers),
+          CONFIG_UINT_INFINITY, 0, POOL_WORKERS_MAX },
         { "Pool", "Restart",                  config_parse_restart,           POOL(restart) },
         { "Pool", "Scaling",                  config_parse_scaling,           POOL(scaling) },
-        { "Pool", "MinIdleWorkers",           config_parse_uint32,            POOL(min_idle_workers), 0, 0, UINT32_MAX },
-        { "Pool", "MaxIdleWorkers",           config_parse_uint32,            POOL(max_idle_workers), 0, 0, UINT32_MAX },
+        { "Pool", "MinIdleWorkers",           config_parse_uint32,            POOL(min_idle_workers), 0, 0, POOL_WORKERS_MAX },
+        { "Pool", "MaxIdleWorkers",           config_parse_uint32,            POOL(max_idle_workers), 0, 0, POOL_WORKERS_MAX },
         { "Pool", "IdleTimeoutSec",           config_parse_sec,               POOL(idle_timeout_usec) },
         { "Pool", "ScalingMaxMemoryPressure", config_parse_pressure,          POOL(scaling_max_memory_pressure) },
         { "Pool", "PoolMemoryMax",            config_parse_memory,            POOL(pool_memory_max), CONFIG_MEMORY_PERCENT },
@@ -337,12 +340,12 @@ static const ConfigItem pool_items[] = {
         { "Pool", "RestartSec",               config_parse_sec,               POOL(restart_usec) },
         { "Pool", "RestartMaxDelaySec",       config_parse_sec,               POOL(restart_max_delay_usec) },
         { "Pool", "StartLimitIntervalSec",    config_parse_sec,               POOL(start_limit_interval_usec) },
-        { "Pool", "StartLimitBurst",          config_parse_unsigned,          POOL(start_limit_burst), 0, 0, UINT_MAX },
+        { "Pool", "StartLimitBurst",          config_parse_unsigned,          POOL(start_limit_burst), 0, 0, POOL_START_LIMIT_BURST_MAX },
         { "Pool", "TimeoutStartSec",          config_parse_sec,               POOL(timeout_start_usec), CONFIG_SEC_FIX_0 },
         { "Pool", "TimeoutStopSec",           config_parse_sec,               POOL(timeout_stop_usec), CONFIG_SEC_FIX_0 },
         { "Pool", "TimeoutSec",               config_parse_timeout,           POOL(timeout_start_usec), CONFIG_SEC_FIX_0 },
         { "Pool", "WatchdogSec",              config_parse_sec,               POOL(watchdog_usec) },
-        { "Pool", "ExitHistory",              config_parse_unsigned,          POOL(exit_history), 0, 1, 100000 },
+        { "Pool", "ExitHistory",              config_parse_unsigned,          POOL(exit_history), 0, 1, POOL_EXIT_HISTORY_MAX },
 
         { "Resources", "MemoryMax",           config_parse_memory,            POOL(memory_max), CONFIG_MEMORY_PERCENT },
         { "Resources", "MemoryHigh",          config_parse_memory,            POOL(memory_high), CONFIG_MEMORY_PERCENT },
@@ -381,9 +384,9 @@ static const ConfigItem manager_items[] = {
           CONFIG_SEC_FIX_0 },
         { "Manager", "DefaultStartLimitIntervalSec", config_parse_sec,       MANAGER(default_start_limit_interval_usec) },
         { "Manager", "DefaultStartLimitBurst",       config_parse_unsigned,  MANAGER(default_start_limit_burst),
-          0, 0, UINT_MAX },
+          0, 0, POOL_START_LIMIT_BURST_MAX },
         { "Manager", "DefaultExitHistory",           config_parse_unsigned,  MANAGER(default_exit_history),
-          0, 1, 100000 },
+          0, 1, POOL_EXIT_HISTORY_MAX },
         {}
 };
 
@@ -499,6 +502,14 @@ static int config_parse_stream(ConfigParser *p, FILE *f) {
                                 return r;
                         continue;
                 }
+                if (!utf8_is_valid(l)) {
+                        /* the text reaches the bus (Description=, ExecStart=...), which
+                         * takes valid UTF-8 only */
+                        r = config_error_at(p, p->path, lineno, "Line is not valid UTF-8");
+                        if (r == -ENOMEM)
+                                return r;
+                        continue;
+                }
                 if (lineno == 1 && startswith(l, "\xef\xbb\xbf"))
                         l += 3;         /* UTF-8 byte order mark */
                 l[strcspn(l, "\n")] = '\0';
@@ -545,19 +556,18 @@ static int config_parse_stream(ConfigParser *p, FILE *f) {
         return 0;
 }
 
-/* Parse one file into p->target. Returns 0 (errors in the file are recorded),
- * -ENOMEM, or -ENOENT if missing_ok and the file does not exist; other I/O
- * errors are recorded and remembered in p->io_error. */
-static int config_parse_file(ConfigParser *p, const char *path, bool missing_ok) {
-        _cleanup_(closep) int fd = -EBADF;
-        struct stat st;
-        FILE *f;
-        int r;
+/* Configuration files are small; a bigger one is a mistake (or /dev/zero). */
+#define CONFIG_FILE_MAX (1024 * 1024)
 
-        p->path = path;
-        p->line = 0;
-        p->section = mfree(p->section);
-        p->skip_section = false;
+/* Read one whole file. Returns 0 and the text in *ret_text (/dev/null: ""),
+ * -ENOMEM, or -ENOENT if missing_ok and the file does not exist; any other
+ * problem is recorded as PATH's error (and in p->io_error) and returns -EIO. */
+static int config_read_file(ConfigParser *p, const char *path, bool missing_ok, char **ret_text) {
+        _cleanup_(closep) int fd = -EBADF;
+        _cleanup_(freep) char *text = NULL;
+        size_t n = 0;
+        struct stat st;
+        int r;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0) {
@@ -570,33 +580,116 @@ static int config_parse_file(ConfigParser *p, const char *path, bool missing_ok)
                 r = -errno;
                 goto fail;
         }
-        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3))
-                return 0;       /* /dev/null: empty */
+        if (S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3)) {
+                *ret_text = strdup("");         /* /dev/null: empty */
+                return *ret_text ? 0 : -ENOMEM;
+        }
         if (!S_ISREG(st.st_mode)) {
                 r = S_ISDIR(st.st_mode) ? -EISDIR : -EBADFD;
                 goto fail;
         }
-
-        f = fdopen(fd, "r");
-        if (!f) {
-                r = -errno;
+        if (st.st_size > CONFIG_FILE_MAX) {
+                r = -EFBIG;
                 goto fail;
         }
-        TAKE_FD(fd);
-        r = config_parse_stream(p, f);
-        fclose(f);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                goto fail;
-        p->section = mfree(p->section);
+        text = malloc(CONFIG_FILE_MAX + 1);
+        if (!text)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t k = read(fd, text + n, CONFIG_FILE_MAX + 1 - n);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        r = -errno;
+                        goto fail;
+                }
+                if (k == 0)
+                        break;
+                n += (size_t) k;
+                if (n > CONFIG_FILE_MAX) {
+                        r = -EFBIG;
+                        goto fail;
+                }
+        }
+        text[n] = 0;
+        /* A NUL byte cannot be part of a line: report each such line and
+         * make it a comment, so that the rest is still checked. */
+        for (char *z = memchr(text, 0, n); z; z = memchr(z, 0, n - (size_t) (z - text))) {
+                char *start = z;
+                unsigned line = 1;
+
+                while (start > text && start[-1] != '\n')
+                        start--;
+                for (const char *c = text; c < start; c++)
+                        line += *c == '\n';
+                r = config_error_at(p, path, line, "Line contains a NUL byte");
+                if (r == -ENOMEM)
+                        return r;
+                *start = '#';
+                for (char *c = start + 1; c < text + n && *c != '\n'; c++)
+                        if (*c == 0)
+                                *c = ' ';
+        }
+        *ret_text = realloc(text, n + 1) ?: text;
+        text = NULL;
         return 0;
 
 fail:
         if (p->io_error == 0)
                 p->io_error = r;
         r = config_error_at(p, path, 0, "Failed to read file: %s", strerror(-r));
-        return r == -ENOMEM ? r : 0;
+        return r == -ENOMEM ? r : -EIO;
+}
+
+/* Parse one file's text into p->target, as PATH (errors are recorded).
+ * Returns 0 or -ENOMEM. */
+static int config_parse_text(ConfigParser *p, const char *path, const char *text) {
+        FILE *f;
+        int r;
+
+        p->path = path;
+        p->line = 0;
+        p->section = mfree(p->section);
+        p->skip_section = false;
+        if (isempty(text))
+                return 0;
+        f = fmemopen((void *) text, strlen(text), "r");
+        if (!f)
+                return -ENOMEM;
+        r = config_parse_stream(p, f);
+        fclose(f);
+        p->section = mfree(p->section);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0 && p->io_error == 0)
+                p->io_error = r;
+        return 0;
+}
+
+/* Read and parse one file. Returns 0 (errors in the file are recorded),
+ * -ENOMEM, or -ENOENT if missing_ok and the file does not exist. The text is
+ * appended (after its path) to *sources if sources is not NULL. */
+static int config_parse_file(ConfigParser *p, const char *path, bool missing_ok, char ***sources) {
+        _cleanup_(freep) char *text = NULL;
+        int r;
+
+        r = config_read_file(p, path, missing_ok, &text);
+        if (r == -EIO)
+                return 0;       /* recorded */
+        if (r < 0)
+                return r;
+        r = config_parse_text(p, path, text);
+        if (r < 0)
+                return r;
+        if (sources) {
+                r = strv_extend(sources, path);
+                if (r >= 0)
+                        r = strv_consume(sources, TAKE_PTR(text));
+                if (r < 0)
+                        return r;
+        }
+        return 0;
 }
 
 /* ---- ManagerConfig ------------------------------------------------------- */
@@ -631,7 +724,7 @@ int manager_config_load(ManagerConfig *c, const char *path, char ***ret_errors) 
         if (r < 0)
                 return r;
 
-        r = config_parse_file(&p, path, /* missing_ok= */ true);
+        r = config_parse_file(&p, path, /* missing_ok= */ true, NULL);
         if (r == -ENOENT)
                 return 0;
         if (r < 0)
@@ -692,6 +785,7 @@ PoolConfig *pool_config_free(PoolConfig *c) {
         free(c->name);
         free(c->path);
         strv_free(c->dropins);
+        strv_free(c->sources);
         free(c->description);
         strv_free(c->exec_start);
         strv_free(c->environment);
@@ -764,13 +858,20 @@ bool pool_config_resources_changed(const PoolConfig *a, const PoolConfig *b) {
 
 /* ---- finding files ------------------------------------------------------- */
 
+/* A file name (from a directory listing) fit to print in an error message:
+ * valid UTF-8, invalid bytes as U+FFFD. */
+static void name_printable(char *buf, size_t size, const char *name) {
+        (void) utf8_sanitize(buf, size, name, strlen(name));
+}
+
 /* 1: a regular file to use, 0: masked (empty or /dev/null), -ENOENT: absent
- * or not a regular file (ignored), other -errno: error. */
+ * or not a regular file (ignored), other -errno (a symlink loop: -ELOOP, no
+ * permission...): an error to report with the path. */
 static int config_file_check(const char *path) {
         struct stat st;
 
         if (stat(path, &st) < 0) {
-                if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+                if (errno == ENOENT || errno == ENOTDIR)
                         return -ENOENT;
                 return -errno;
         }
@@ -782,7 +883,8 @@ static int config_file_check(const char *path) {
 }
 
 /* The NAME.pool file that counts: the first one in dirs; -ENOENT if none, or
- * if the first one is masked. */
+ * if the first one is masked. On another error *ret_path is set too (the
+ * file that could not be checked). */
 static int pool_file_find(const char *name, const char *const *dirs, char **ret_path) {
         for (const char *const *d = dirs; *d; d++) {
                 _cleanup_(freep) char *path = NULL;
@@ -793,19 +895,17 @@ static int pool_file_find(const char *name, const char *const *dirs, char **ret_
                 r = config_file_check(path);
                 if (r == -ENOENT)
                         continue;
-                if (r < 0)
-                        return r;
                 if (r == 0)
                         return -ENOENT;         /* masked */
                 if (ret_path)
                         *ret_path = TAKE_PTR(path);
-                return 0;
+                return r < 0 ? r : 0;
         }
         return -ENOENT;
 }
 
 /* Entries of dir whose names end in suffix (hidden files skipped); a missing
- * dir is empty. */
+ * dir is empty. Other errors opening or reading it: -errno. */
 static int dir_list(const char *dir, const char *suffix, char ***ret) {
         _cleanup_(strv_freep) char **l = NULL;
         struct dirent *de;
@@ -847,9 +947,13 @@ static int dir_list(const char *dir, const char *suffix, char ***ret) {
 }
 
 /* Full paths of NAME.pool.d/x.conf drop-ins to apply, sorted by x; the first
- * dir holding x wins, and masks x in later dirs. */
-static int dropins_find(const char *name, const char *const *dirs, char ***ret) {
+ * dir holding x wins, and masks x in later dirs. A drop-in directory or file
+ * that cannot be read (a symlink loop, no permission) or whose name is not
+ * valid UTF-8 is an error of the pool, reported with its path: a pool must
+ * never run silently without one of its drop-ins. Returns 0 or -ENOMEM. */
+static int dropins_find(ConfigParser *p, const char *name, const char *const *dirs, char ***ret) {
         _cleanup_(strv_freep) char **seen = NULL, **paths = NULL;
+        char pname[256];
         int r;
 
         seen = calloc(1, sizeof(char *));
@@ -864,9 +968,25 @@ static int dropins_find(const char *name, const char *const *dirs, char ***ret) 
                 if (asprintf(&dir, "%s/%s.pool.d", *d, name) < 0)
                         return -ENOMEM;
                 r = dir_list(dir, ".conf", &files);
-                if (r < 0)
+                if (r == -ENOMEM)
                         return r;
+                if (r < 0) {
+                        if (p->io_error == 0)
+                                p->io_error = r;
+                        r = config_error_at(p, dir, 0, "Cannot read the drop-in directory: %s", strerror(-r));
+                        if (r == -ENOMEM)
+                                return r;
+                        continue;
+                }
                 for (char **f = files; *f; f++) {
+                        if (!utf8_is_valid(*f)) {
+                                name_printable(pname, sizeof pname, *f);
+                                r = config_error_at(p, dir, 0, "Drop-in file name '%s' is not valid UTF-8",
+                                                    pname);
+                                if (r == -ENOMEM)
+                                        return r;
+                                continue;
+                        }
                         if (strv_find(seen, *f))
                                 continue;
                         r = strv_extend(&seen, *f);
@@ -886,8 +1006,14 @@ static int dropins_find(const char *name, const char *const *dirs, char ***ret) 
                         r = config_file_check(path);
                         if (r == -ENOENT)
                                 continue;       /* not here (or not a file) */
-                        if (r < 0)
-                                return r;
+                        if (r < 0) {
+                                if (p->io_error == 0)
+                                        p->io_error = r;
+                                r = config_error_at(p, path, 0, "Cannot read the drop-in: %s", strerror(-r));
+                                if (r == -ENOMEM)
+                                        return r;
+                                break;
+                        }
                         if (r > 0) {
                                 r = strv_consume(&paths, TAKE_PTR(path));
                                 if (r < 0)
@@ -900,8 +1026,10 @@ static int dropins_find(const char *name, const char *const *dirs, char ***ret) 
         return 0;
 }
 
-int config_enumerate_pools(const char *const *dirs, char ***ret_names) {
-        _cleanup_(strv_freep) char **candidates = NULL, **names = NULL;
+int config_enumerate_pools(const char *const *dirs, char ***ret_names, char ***ret_errors) {
+        _cleanup_(strv_freep) char **candidates = NULL, **names = NULL, **errors = NULL;
+        bool complete = true;
+        char pname[256];
         int r;
 
         if (!dirs)
@@ -916,11 +1044,31 @@ int config_enumerate_pools(const char *const *dirs, char ***ret_names) {
                 _cleanup_(strv_freep) char **files = NULL;
 
                 r = dir_list(*d, ".pool", &files);
-                if (r < 0)
+                if (r == -ENOMEM)
                         return r;
+                if (r < 0) {
+                        char *e = NULL;
+
+                        complete = false;
+                        if (asprintf(&e, "%s: Cannot read the pool directory: %s", *d, strerror(-r)) < 0 ||
+                            strv_consume(&errors, e) < 0)
+                                return -ENOMEM;
+                        continue;
+                }
                 for (char **f = files; *f; f++) {
                         (*f)[strlen(*f) - strlen(".pool")] = '\0';
-                        if (!pool_name_is_valid(*f) || strv_find(candidates, *f))
+                        if (!pool_name_is_valid(*f)) {
+                                char *e = NULL;
+
+                                name_printable(pname, sizeof pname, *f);
+                                if (asprintf(&e, "%s/%s.pool: '%s' is not a valid pool name (1 to 64 of "
+                                             "A-Z a-z 0-9 _ . : -, not starting with . or -), ignored",
+                                             *d, pname, pname) < 0 ||
+                                    strv_consume(&errors, e) < 0)
+                                        return -ENOMEM;
+                                continue;
+                        }
+                        if (strv_find(candidates, *f))
                                 continue;
                         r = strv_extend(&candidates, *f);
                         if (r < 0)
@@ -928,12 +1076,13 @@ int config_enumerate_pools(const char *const *dirs, char ***ret_names) {
                 }
         }
 
-        /* Same rules as config_load_pool(): exactly the names it can load. */
+        /* Same rules as config_load_pool(): exactly the names it can load,
+         * and those whose file it cannot (it says why, with the path). */
         for (char **n = candidates; *n; n++) {
                 r = pool_file_find(*n, dirs, NULL);
                 if (r == -ENOENT)
                         continue;
-                if (r < 0)
+                if (r == -ENOMEM)
                         return r;
                 r = strv_extend(&names, *n);
                 if (r < 0)
@@ -942,7 +1091,9 @@ int config_enumerate_pools(const char *const *dirs, char ***ret_names) {
         strv_sort(names);
 
         *ret_names = TAKE_PTR(names);
-        return 0;
+        if (ret_errors)
+                *ret_errors = TAKE_PTR(errors);
+        return complete ? 0 : 1;
 }
 
 /* ---- loading a pool ------------------------------------------------------ */
@@ -999,11 +1150,35 @@ static int pool_config_verify(ConfigParser *p, const PoolConfig *c) {
         return r == -ENOMEM ? r : 0;
 }
 
+/* Parse the sources (path, text, path, text...: the main file, then the
+ * drop-ins) into a new config; on errors -EINVAL (or the first I/O error)
+ * and the errors in *ret_errors. */
+static int config_load_sources(ConfigParser *p, PoolConfig *c, char **sources) {
+        int r;
+
+        for (char **s = sources; s && s[0] && s[1]; s += 2) {
+                r = config_parse_text(p, s[0], s[1]);
+                if (r < 0)
+                        return r;
+        }
+        return pool_config_verify(p, c);
+}
+
+static int config_load_finish(ConfigParser *p, PoolConfig **c, PoolConfig **ret, char ***ret_errors) {
+        if (p->errors) {
+                if (ret_errors)
+                        *ret_errors = TAKE_PTR(p->errors);
+                return p->io_error ?: -EINVAL;
+        }
+        *ret = TAKE_PTR(*c);
+        return 0;
+}
+
 int config_load_pool(const char *name, const char *const *dirs, const ManagerConfig *m,
                      PoolConfig **ret, char ***ret_errors) {
         _cleanup_(config_parser_done) ConfigParser p = {};
         _cleanup_(pool_config_freep) PoolConfig *c = NULL;
-        _cleanup_(strv_freep) char **dropins = NULL;
+        _cleanup_(strv_freep) char **dropins = NULL, **sources = NULL;
         PoolConfig defaults;
         int r;
 
@@ -1017,40 +1192,79 @@ int config_load_pool(const char *name, const char *const *dirs, const ManagerCon
         r = pool_config_new(name, m, &c);
         if (r < 0)
                 return r;
-        r = pool_file_find(name, dirs, &c->path);
-        if (r < 0)
-                return r;
-        r = dropins_find(name, dirs, &dropins);
-        if (r < 0)
-                return r;
-
         pool_config_set_defaults(&defaults, m);
         r = config_parser_init(&p, pool_items, c, &defaults);
         if (r < 0)
                 return r;
 
-        r = config_parse_file(&p, c->path, /* missing_ok= */ false);
+        r = pool_file_find(name, dirs, &c->path);
+        if (r == -ENOENT || r == -ENOMEM)
+                return r;
+        if (r < 0) {                    /* e.g. a symlink loop: say which file */
+                p.io_error = r;
+                r = config_error_at(&p, c->path, 0, "Cannot read the pool file: %s", strerror(-r));
+                if (r == -ENOMEM)
+                        return r;
+                return config_load_finish(&p, &c, ret, ret_errors);
+        }
+        r = dropins_find(&p, name, dirs, &dropins);
+        if (r < 0)
+                return r;
+
+        /* Read every file once; the texts are kept (c->sources): a re-exec
+         * parses exactly what is running, whatever is on disk by then. */
+        r = config_parse_file(&p, c->path, /* missing_ok= */ false, &sources);
         if (r < 0)
                 return r;
         for (char **d = dropins; *d; d++) {
-                r = config_parse_file(&p, *d, /* missing_ok= */ false);
+                r = config_parse_file(&p, *d, /* missing_ok= */ false, &sources);
                 if (r < 0)
                         return r;
         }
-
         r = pool_config_verify(&p, c);
         if (r < 0)
                 return r;
 
-        if (p.errors) {
-                if (ret_errors)
-                        *ret_errors = TAKE_PTR(p.errors);
-                return p.io_error ?: -EINVAL;
-        }
-
         c->dropins = TAKE_PTR(dropins);
-        *ret = TAKE_PTR(c);
-        return 0;
+        c->sources = TAKE_PTR(sources);
+        return config_load_finish(&p, &c, ret, ret_errors);
+}
+
+int config_load_pool_from_sources(const char *name, char **sources, const ManagerConfig *m,
+                                  PoolConfig **ret, char ***ret_errors) {
+        _cleanup_(config_parser_done) ConfigParser p = {};
+        _cleanup_(pool_config_freep) PoolConfig *c = NULL;
+        PoolConfig defaults;
+        int r;
+
+        if (ret_errors)
+                *ret_errors = NULL;
+        if (!pool_name_is_valid(name) || strv_length(sources) < 2 || strv_length(sources) % 2 != 0)
+                return -EINVAL;
+        r = pool_config_new(name, m, &c);
+        if (r < 0)
+                return r;
+        c->path = strdup(sources[0]);
+        c->sources = strv_copy(sources);
+        if (!c->path || !c->sources)
+                return -ENOMEM;
+        /* Drop-ins are the files after the first; not the runtime overlay of
+         * SetProperties() (a name that is not a path). */
+        c->dropins = calloc(1, sizeof(char *));
+        if (!c->dropins)
+                return -ENOMEM;
+        for (char **s = sources + 2; s[0] && s[1]; s += 2)
+                if (s[0][0] == '/' && strv_extend(&c->dropins, s[0]) < 0)
+                        return -ENOMEM;
+
+        pool_config_set_defaults(&defaults, m);
+        r = config_parser_init(&p, pool_items, c, &defaults);
+        if (r < 0)
+                return r;
+        r = config_load_sources(&p, c, sources);
+        if (r < 0)
+                return r;
+        return config_load_finish(&p, &c, ret, ret_errors);
 }
 
 /* Added for the D-Bus layer */
@@ -1082,7 +1296,7 @@ int pool_config_dup(const PoolConfig *c, PoolConfig **ret) {
                 return -ENOMEM;
         *n = *c;
         n->name = n->path = n->description = n->working_directory = n->user = n->group = NULL;
-        n->dropins = n->exec_start = n->environment = n->supplementary_groups = NULL;
+        n->dropins = n->exec_start = n->environment = n->supplementary_groups = n->sources = NULL;
 
         if (strdup_ptr(c->name, &n->name) < 0 ||
             strdup_ptr(c->path, &n->path) < 0 ||
@@ -1091,6 +1305,7 @@ int pool_config_dup(const PoolConfig *c, PoolConfig **ret) {
             strdup_ptr(c->user, &n->user) < 0 ||
             strdup_ptr(c->group, &n->group) < 0 ||
             strv_copy_ptr(c->dropins, &n->dropins) < 0 ||
+            strv_copy_ptr(c->sources, &n->sources) < 0 ||
             strv_copy_ptr(c->exec_start, &n->exec_start) < 0 ||
             strv_copy_ptr(c->environment, &n->environment) < 0 ||
             strv_copy_ptr(c->supplementary_groups, &n->supplementary_groups) < 0)
@@ -1119,6 +1334,31 @@ static char *config_error_strip(const char *e, const char *path) {
         else if (path && strneq(e, path, k) && e[k] == ':' && e[k + 1] == ' ')
                 e += k + 2;
         return strdup(e);
+}
+
+/* Keep c->sources in step with what was set: the assignments go into an
+ * overlay after the files, so that a re-exec parses the same config. */
+static int pool_config_sources_set(PoolConfig *c, const char *section, const char *key, const char *value) {
+        char **s, *text = NULL;
+        int r;
+
+        for (s = c->sources; s && s[0] && s[1]; s += 2)
+                if (streq(s[0], POOL_CONFIG_SET_PROPERTIES_SOURCE))
+                        break;
+        r = dropin_text_set(s && s[0] ? s[1] : NULL, section, key, value, &text);
+        if (r < 0)
+                return r;
+        if (s && s[0]) {
+                free(s[1]);
+                s[1] = text;
+                return 0;
+        }
+        r = strv_extend(&c->sources, POOL_CONFIG_SET_PROPERTIES_SOURCE);
+        if (r < 0) {
+                free(text);
+                return r;
+        }
+        return strv_consume(&c->sources, text);
 }
 
 int pool_config_set_property(PoolConfig *c, const ManagerConfig *m, const char *key,
@@ -1162,5 +1402,5 @@ int pool_config_set_property(PoolConfig *c, const ManagerConfig *m, const char *
                         return -ENOMEM;
                 return -EINVAL;
         }
-        return 0;
+        return pool_config_sources_set(c, item->section, key, value ?: "");
 }

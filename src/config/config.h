@@ -66,6 +66,12 @@ static inline bool exit_status_set_is_empty(const ExitStatusSet *s) {
         return true;
 }
 
+/* Documented maxima (workerpoold.pool(5)), checked by the parser: nothing
+ * is ever sized by a config value beyond these. */
+#define POOL_WORKERS_MAX UINT32_C(65536)               /* Workers=, MinWorkers=, MaxWorkers=, ...IdleWorkers= */
+#define POOL_START_LIMIT_BURST_MAX 1000000u             /* StartLimitBurst= */
+#define POOL_EXIT_HISTORY_MAX 4096u                     /* ExitHistory=: exit records kept per pool */
+
 /* Daemon-wide settings from workerpoold.conf [Manager]; they are also the
  * defaults every pool starts from. */
 typedef struct ManagerConfig {
@@ -89,6 +95,11 @@ typedef struct PoolConfig {
         char *name;                     /* owned: "web" for web.pool */
         char *path;                     /* owned: the main .pool file */
         char **dropins;                 /* owned strv: drop-ins applied, in order */
+        /* owned strv: path, text, path, text... of what was parsed, in order:
+         * the main file, the drop-ins, then (name "SetProperties()", not a
+         * path) the assignments made since over the bus. A re-exec parses
+         * these again (config_load_pool_from_sources()): exactly what runs. */
+        char **sources;
 
         /* [Pool] */
         char *description;              /* owned, may be NULL */
@@ -99,7 +110,8 @@ typedef struct PoolConfig {
         PoolType type;                  /* Type=, default simple */
         uint32_t workers;               /* Workers=, default 1 */
         uint32_t min_workers;           /* MinWorkers=, default 0 */
-        uint32_t max_workers;           /* MaxWorkers=, default UINT32_MAX: no cap */
+        uint32_t max_workers;           /* MaxWorkers=, default UINT32_MAX (infinity): no cap
+                                         * below POOL_WORKERS_MAX (pool_config_max_workers()) */
         RestartPolicy restart;          /* Restart=, default on-failure */
         ScalingMode scaling;            /* Scaling=, default static */
         uint32_t min_idle_workers;      /* MinIdleWorkers=, default 1 (dynamic) */
@@ -162,8 +174,12 @@ bool pool_name_is_valid(const char *name);
 
 /* All pool names found in dirs (NULL-terminated): NAME.pool files; a file in an
  * earlier dir masks one of the same name in a later dir. A NAME.pool that is
- * empty or a symlink to /dev/null is masked (the pool does not exist). Sorted. */
-int config_enumerate_pools(const char *const *dirs, char ***ret_names);
+ * empty or a symlink to /dev/null is masked (the pool does not exist). Sorted.
+ * A file whose name is not a valid pool name, and a directory that cannot be
+ * read, are reported in *ret_errors (if not NULL; "PATH: message"), and the
+ * rest is listed. Returns 0, 1 if some directory could not be read (the list
+ * may lack pools that exist), or -ENOMEM. */
+int config_enumerate_pools(const char *const *dirs, char ***ret_names, char ***ret_errors);
 
 /* Load pool `name`: the first NAME.pool found in dirs, then every
  * NAME.pool.d/<x>.conf from all dirs, sorted by file name <x>, a file in an
@@ -174,6 +190,12 @@ int config_enumerate_pools(const char *const *dirs, char ***ret_names);
  * success. -ENOENT if no NAME.pool exists. */
 int config_load_pool(const char *name, const char *const *dirs, const ManagerConfig *m,
                      PoolConfig **ret, char ***ret_errors);
+/* The name of the overlay in PoolConfig.sources that holds what was set
+ * over the bus since the files were loaded. */
+#define POOL_CONFIG_SET_PROPERTIES_SOURCE "SetProperties()"
+/* The same from the texts a loaded config keeps (PoolConfig.sources). */
+int config_load_pool_from_sources(const char *name, char **sources, const ManagerConfig *m,
+                                  PoolConfig **ret, char ***ret_errors);
 
 /* Whether two configs differ in what needs new worker processes (ExecStart,
  * Environment, WorkingDirectory, Type, User, Group...), and in what can be
@@ -183,6 +205,10 @@ bool pool_config_resources_changed(const PoolConfig *a, const PoolConfig *b);
 /* Whether a worker of this pool runs under a seccomp filter
  * (SystemCallFilter= or SystemCallArchitectures=). */
 bool pool_config_has_seccomp_filter(const PoolConfig *c);
+/* MaxWorkers= as a number: infinity is POOL_WORKERS_MAX. */
+static inline uint32_t pool_config_max_workers(const PoolConfig *c) {
+        return c->max_workers < POOL_WORKERS_MAX ? c->max_workers : POOL_WORKERS_MAX;
+}
 
 const char *pool_type_to_string(PoolType t);
 PoolType pool_type_from_string(const char *s);

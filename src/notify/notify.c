@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../shared/macro.h"
+#include "../shared/utf8.h"
 #include "notify.h"
 
 int notify_parse(const char *buf, size_t n, NotifyMessage *ret) {
@@ -51,10 +52,9 @@ int notify_parse(const char *buf, size_t n, NotifyMessage *ret) {
                         else
                                 m.n_unknown++;
                 } else if (IS("STATUS")) {
-                        size_t k = MIN(vlen, sizeof(m.status) - 1);
-
-                        memcpy(m.status, v, k);
-                        m.status[k] = 0;
+                        /* the worker's text goes on the bus: valid UTF-8,
+                         * cut at a character boundary */
+                        (void) utf8_sanitize(m.status, sizeof m.status, v, vlen);
                         m.has_status = true;
                 } else if (IS("MAINPID"))
                         m.has_mainpid = true;

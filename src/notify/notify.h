@@ -20,7 +20,8 @@ typedef struct NotifyMessage {
         bool reloading;         /* RELOADING=1 */
         int busy;               /* X_WORKERPOOL_BUSY=1|0, -1: not given */
         bool has_status;
-        char status[NOTIFY_STATUS_MAX];  /* STATUS=, truncated */
+        char status[NOTIFY_STATUS_MAX];  /* STATUS=: valid UTF-8 (invalid bytes as U+FFFD),
+                                          * cut at a character boundary */
         bool has_mainpid;       /* MAINPID=: we refuse it */
         int errno_value;        /* ERRNO=, -1: not given */
         unsigned n_unknown;     /* assignments we do not know (ignored, as systemd) */

@@ -32,7 +32,7 @@ static const char *pool_growth_blocked(const Pool *p, char *buf, size_t n) {
         uint64_t cur;
         double psi;
 
-        if (p->n_wanted >= c->max_workers)
+        if (p->n_wanted >= pool_config_max_workers(c))
                 return "MaxWorkers= reached";
         psi = pool_memory_pressure(p);
         if (c->scaling_max_memory_pressure > 0 && psi > c->scaling_max_memory_pressure) {
@@ -140,7 +140,7 @@ void pool_autoscale(Pool *p) {
 
         if (c->scaling == SCALING_DYNAMIC) {
                 if (spare < c->min_idle_workers) {
-                        uint32_t want = MIN(p->n_wanted + (c->min_idle_workers - spare), c->max_workers);
+                        uint32_t want = MIN(p->n_wanted + (c->min_idle_workers - spare), pool_config_max_workers(c));
 
                         blocked = pool_growth_blocked(p, buf, sizeof buf);
                         snprintf(cause, sizeof cause, "%u idle, MinIdleWorkers=%" PRIu32, idle,
@@ -158,7 +158,7 @@ void pool_autoscale(Pool *p) {
                         pool_scale_for(p, want, cause);
                 }
         } else {        /* ondemand */
-                if (spare == 0 && p->n_wanted < c->max_workers) {
+                if (spare == 0 && p->n_wanted < pool_config_max_workers(c)) {
                         blocked = pool_growth_blocked(p, buf, sizeof buf);
                         snprintf(cause, sizeof cause, "all %u workers busy", p->n_busy);
                         if (blocked)

@@ -42,19 +42,8 @@ static unsigned pool_start_limit_burst(const Pool *p) {
 }
 
 static int pool_alloc_rings(Pool *p) {
-        unsigned burst = pool_start_limit_burst(p);
-        unsigned hist = MAX(p->config->exit_history, 1u);
+        unsigned hist = MAX(p->config->exit_history, 1u);   /* bounded by the parser */
 
-        if (burst != p->start_times_size) {
-                usec_t *t = calloc(burst, sizeof(usec_t));
-
-                if (!t)
-                        return -ENOMEM;
-                free(p->start_times);
-                p->start_times = t;
-                p->start_times_size = burst;
-                p->start_times_pos = p->start_times_n = 0;
-        }
         if (hist != p->history_size) {
                 ExitRecord *h = calloc(hist, sizeof(ExitRecord));
 
@@ -207,7 +196,6 @@ Pool *pool_free(Pool *p) {
         }
         pool_config_free(p->config);
         pool_sandbox_free(p);
-        free(p->start_times);
         free(p->history);
         free(p->name);
         free(p);
@@ -434,7 +422,7 @@ int pool_scale_internal(Pool *p, uint32_t n) {
 }
 
 int pool_reset_failed(Pool *p) {
-        p->start_times_n = 0;
+        p->start_limit_num = 0;
         p->n_vacant = 0;
         if (p->state == POOL_FAILED) {
                 pool_set_state(p, POOL_STARTING);
@@ -551,6 +539,15 @@ void pool_rolling_step(Pool *p) {
         }
 }
 
+void pool_rolling_resume(Pool *p) {
+        bool left = false;
+
+        for (Worker *o = p->workers; o; o = o->next)
+                left = left || (o->obsolete && worker_is_active(o));
+        if (left && !p->rolling_worker)
+                pool_rolling_schedule(p);
+}
+
 static int on_rolling_step(sd_event_source *s, void *userdata) {
         pool_rolling_step(userdata);
         return 0;
@@ -640,24 +637,24 @@ static int on_pending_restart(sd_event_source *s, uint64_t usec, void *userdata)
         return on_pending_restart_now(s, userdata);
 }
 
-/* StartLimitBurst= restarts within StartLimitIntervalSec=: record one more;
- * true if that is over the limit. */
+/* StartLimitBurst= restarts within StartLimitIntervalSec=, counted as
+ * systemd does (a window that opens with the first restart, no memory of
+ * each one): record one more; true if that is over the limit. */
 static bool pool_start_limit_hit(Pool *p, usec_t now) {
         usec_t interval = p->config->start_limit_interval_usec;
         unsigned burst = pool_start_limit_burst(p);
 
         if (interval == 0 || interval == USEC_INFINITY || burst == 0)
                 return false;
-        if (p->start_times_n == p->start_times_size) {
-                usec_t oldest = p->start_times[p->start_times_pos];
-
-                if (now - oldest < interval)
-                        return true;
-        } else
-                p->start_times_n++;
-        p->start_times[p->start_times_pos] = now;
-        p->start_times_pos = (p->start_times_pos + 1) % p->start_times_size;
-        return false;
+        if (p->start_limit_begin == 0 || now - p->start_limit_begin > interval) {
+                p->start_limit_begin = now;
+                p->start_limit_num = 0;
+        }
+        if (p->start_limit_num < burst) {
+                p->start_limit_num++;
+                return false;
+        }
+        return true;
 }
 
 static int pool_schedule_restart(Pool *p, unsigned streak, usec_t delay) {

@@ -117,8 +117,8 @@ struct Pool {
         unsigned n_pending;
 
         uint64_t n_restarts;
-        usec_t *start_times;            /* owned ring: last StartLimitBurst restarts */
-        unsigned start_times_size, start_times_pos, start_times_n;
+        usec_t start_limit_begin;       /* CLOCK_MONOTONIC: the start limit's window opened */
+        unsigned start_limit_num;       /* restarts in that window */
 
         ExitRecord *history;            /* owned ring */
         unsigned history_size, history_pos, history_n;
@@ -149,6 +149,8 @@ int pool_reset_failed(Pool *p);
 int pool_restart(Pool *p);
 void pool_rolling_step(Pool *p);
 void pool_rolling_abort(Pool *p);
+/* After a re-exec: go on with a rolling restart that was in progress. */
+void pool_rolling_resume(Pool *p);
 /* Send sig to every live worker (classified "killed", restarted by Restart=).
  * Returns how many got it, or -errno if none did. */
 int pool_kill_workers(Pool *p, int sig);
@@ -175,6 +177,12 @@ typedef struct WorkerSnapshot {
         KillCause cause;
         int cause_signal;
         char status_text[NOTIFY_STATUS_MAX];
+        usec_t timer_due;               /* CLOCK_MONOTONIC: when its timer was due, 0: none/unknown */
+        usec_t last_watchdog_mono, idle_since_mono;
+        bool obsolete;                  /* a rolling restart replaces it */
+        bool exec_failed;               /* its exec failed: the exit is still to be collected */
+        int exec_errno;
+        const char *exec_step;          /* static */
 } WorkerSnapshot;
 
 /* A worker in a fresh leaf cgroup with the pool's limits; *ret_cgroup_fd is

@@ -868,6 +868,7 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
         _cleanup_(worker_freep) Worker *w = NULL;
         _cleanup_(closep) int cgroup_fd = -EBADF;
         PoolConfig *c = p->config;
+        usec_t now, timeout;
         int r;
 
         if (idmap_get(&p->manager->workers, s->id)) {
@@ -892,6 +893,12 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
                 .restart_streak = s->restart_streak,
                 .cause = s->cause,
                 .cause_signal = s->cause_signal,
+                .last_watchdog_mono = s->last_watchdog_mono,
+                .idle_since_mono = s->idle_since_mono,
+                .obsolete = s->obsolete,
+                .exec_failed = s->exec_failed,
+                .exec_errno = s->exec_errno,
+                .exec_step = s->exec_step,
         };
         snprintf(w->cgroup_name, sizeof w->cgroup_name, "%s-%" PRIu64 ".worker", p->name, w->id);
         snprintf(w->status_text, sizeof w->status_text, "%s", s->status_text);
@@ -926,23 +933,33 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
                 return r;
         (void) sd_event_source_set_description(w->exit_source, "worker-exit");
 
+        /* Each timer goes off when it would have: a re-exec neither restarts
+         * a timeout nor forgives one (an older image gave no due time: from
+         * now, as it used to). */
+        now = now_mono(w);
         switch (s->state) {
         case WORKER_STARTING:
-                (void) worker_arm_timer(w, c->timeout_start_usec);
+                timeout = c->timeout_start_usec;
                 break;
         case WORKER_IDLE:
         case WORKER_BUSY:
                 worker_enter(w, s->state);
-                (void) worker_arm_timer(w, c->watchdog_usec > 0 ? c->watchdog_usec : USEC_INFINITY);
+                timeout = c->watchdog_usec > 0 ? c->watchdog_usec : USEC_INFINITY;
                 break;
         case WORKER_HUNG:
         case WORKER_STOPPING:
                 worker_enter(w, s->state);
-                (void) worker_arm_timer(w, c->timeout_stop_usec);
+                timeout = c->timeout_stop_usec;
                 break;
         default:
+                timeout = USEC_INFINITY;
                 break;
         }
+        if (s->timer_due > 0 && timeout != USEC_INFINITY)
+                timeout = s->timer_due > now ? s->timer_due - now : 0;
+        (void) worker_arm_timer(w, timeout);
+        if (s->idle_since_mono > 0)
+                w->idle_since_mono = s->idle_since_mono;   /* worker_enter() set it to now */
         *ret = TAKE_PTR(w);
         return 0;
 }

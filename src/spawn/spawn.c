@@ -38,6 +38,13 @@ const char *spawn_step_to_string(SpawnStep s) {
         return step_names[s];
 }
 
+const char *spawn_step_from_string(const char *s) {
+        for (SpawnStep i = 0; s && i < _SPAWN_STEP_MAX; i++)
+                if (step_names[i] && streq(step_names[i], s))
+                        return step_names[i];
+        return NULL;
+}
+
 typedef struct SpawnReport {
         int step;
         int error;

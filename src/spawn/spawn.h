@@ -41,6 +41,8 @@ typedef enum SpawnStep {
 } SpawnStep;
 
 const char *spawn_step_to_string(SpawnStep s);
+/* The same static string for a name spawn_step_to_string() gave, or NULL. */
+const char *spawn_step_from_string(const char *s);
 
 /* Exit status of a child that failed before exec (like systemd's EXIT_EXEC). */
 #define SPAWN_EXIT_FAILED 203

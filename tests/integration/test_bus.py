@@ -14,12 +14,9 @@ import tempfile
 import threading
 import time
 
-from wptest import DaemonTest, TESTWORKER, main, skip_lacking, wait_until
+from wptest import DaemonTest, PrivateBus, TESTWORKER, main, skip_lacking, wait_until
 
 WORKERPOOLCTL = os.environ.get("WORKERPOOLCTL", "build/src/bus/workerpoolctl")
-HERE = os.path.dirname(os.path.abspath(__file__))
-POLICY = os.environ.get("WORKERPOOLD_POLICY",
-                        os.path.join(HERE, "..", "..", "policy", "org.workerpoold1.conf"))
 SLEEP = "/bin/sleep"
 NAME = "org.workerpoold1"
 MGR = ("/org/workerpoold1", "org.workerpoold1.Manager")
@@ -38,39 +35,6 @@ def error_name(p):
     """The D-Bus error a busctl run (with SYSTEMD_LOG_LEVEL=debug) got back."""
     m = re.findall(r"type=error .* error-name=(\S+)", p.stderr)
     return m[-1] if m else "?: " + p.stderr[-300:]
-
-
-BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path={sock}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <deny own="*"/>
-    <deny send_type="method_call"/>
-    <allow send_type="signal"/>
-    <allow send_requested_reply="true" send_type="method_return"/>
-    <allow send_requested_reply="true" send_type="error"/>
-    <allow receive_type="method_call"/>
-    <allow receive_type="method_return"/>
-    <allow receive_type="error"/>
-    <allow receive_type="signal"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
-    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
-  </policy>
-  {extra}
-</busconfig>
-"""
-
-# Without the policy file: anyone may call anything, so the daemon's own
-# euid check is what answers.
-OPEN_POLICY = """<policy context="default">
-    <allow send_destination="org.workerpoold1"/>
-  </policy>
-  <policy user="root"><allow own="org.workerpoold1"/></policy>"""
 
 
 FAKE_SSH = r"""#!/usr/bin/env python3
@@ -95,26 +59,6 @@ while fds:
                 sys.exit(0)
             os.write(1, data)
 """
-
-
-class PrivateBus:
-    def __init__(self, with_policy=True):
-        self.tmp = tempfile.mkdtemp(prefix="wp-bus-")
-        os.chmod(self.tmp, 0o755)     # user nobody connects too
-        sock = os.path.join(self.tmp, "bus")
-        extra = f"<include>{os.path.abspath(POLICY)}</include>" if with_policy else OPEN_POLICY
-        conf = os.path.join(self.tmp, "bus.conf")
-        with open(conf, "w") as f:
-            f.write(BUS_CONF.format(sock=sock, extra=extra))
-        self.proc = subprocess.Popen(["dbus-daemon", "--config-file=" + conf, "--nofork",
-                                      "--print-address"], stdout=subprocess.PIPE, text=True)
-        self.address = self.proc.stdout.readline().strip()
-        assert self.address.startswith("unix:"), self.address
-
-    def close(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 class BusTest(DaemonTest):
@@ -368,7 +312,7 @@ class Scaling(BusTest):
     def test_thousand_workers(self):
         n = 1000
         d = self.start_bus_daemon({"big": pool(f"{SLEEP} infinity", Workers=n, MaxWorkers=n,
-                                               ExitHistory=100000, TimeoutStopSec="30s")},
+                                               ExitHistory=4096, TimeoutStopSec="30s")},
                                   timeout=120)
         self.wait_active("big", n, timeout=120)
         times = []

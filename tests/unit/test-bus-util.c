@@ -8,6 +8,7 @@
  * into libcore: compile them into the test directly. */
 #include "bus/bus-util.c"
 #include "config/config.h"
+#include "config/dropin.h"
 
 Test(bus_util, parse_signal) {
         int sig = 0;

@@ -378,7 +378,7 @@ Test(manager, errors_skip_only_bad_lines) {
                              "warning, notice, info, debug or 0..7", path);
         assert_error(errors, "%s:3: Invalid DefaultRestartSec= value 'soon': expected a time span like "
                              "5s, 100ms, 1min 30s or infinity", path);
-        assert_error(errors, "%s:4: Invalid DefaultExitHistory= value '0': must be between 1 and 100000", path);
+        assert_error(errors, "%s:4: Invalid DefaultExitHistory= value '0': must be between 1 and 4096", path);
         assert_error_contains(errors, ":5: Invalid DefaultStartLimitBurst= value '-1'", NULL);
         assert_error(errors, "%s:7: Unknown key Frobnicate= in section [Manager]", path);
         assert_error(errors, "%s:8: Unknown section [Pool]", path);
@@ -594,7 +594,7 @@ Test(config, timeouts) {
 Test(config, workers_limits) {
         free(write_pool("a", "MaxWorkers=infinity\nWorkers=0\n"));
         free(write_pool("b", "Workers=5\nMinWorkers=5\nMaxWorkers=5\n"));
-        free(write_pool("c", "MinWorkers=2\nWorkers=4294967295\n"));
+        free(write_pool("c", "MinWorkers=2\nWorkers=65536\n"));
         _cleanup_(pool_config_freep) PoolConfig *a = load_ok("a"), *b = load_ok("b"), *c = load_ok("c");
 
         cr_assert_eq(a->max_workers, UINT32_MAX);
@@ -602,7 +602,7 @@ Test(config, workers_limits) {
         cr_assert_eq(b->workers, 5);
         cr_assert_eq(b->min_workers, 5);
         cr_assert_eq(b->max_workers, 5);
-        cr_assert_eq(c->workers, UINT32_MAX);
+        cr_assert_eq(c->workers, POOL_WORKERS_MAX);
 }
 
 Test(config, environment) {
@@ -952,12 +952,12 @@ Test(config, bad_values_all_reported) {
         }
         assert_error(errors, "%s:3: Invalid Type= value 'forking': expected simple or notify", path);
         assert_error(errors, "%s:4: Invalid Workers= value 'many': expected an unsigned integer", path);
-        assert_error(errors, "%s:6: Invalid MaxWorkers= value '4294967296': must be between 0 and 4294967295", path);
+        assert_error(errors, "%s:6: Invalid MaxWorkers= value '4294967296': must be between 0 and 65536", path);
         assert_error_contains(errors, ":8: Invalid SuccessExitStatus= value '256'", "0..255");
         assert_error_contains(errors, ":9: Invalid RestartPreventExitStatus= value 'SIGFOO'", "signal");
         assert_error(errors, "%s:10: Invalid RestartSec= value '-5s': time span out of range", path);
-        assert_error(errors, "%s:14: Invalid ExitHistory= value '0': must be between 1 and 100000", path);
-        assert_error(errors, "%s:15: Invalid ExitHistory= value '100001': must be between 1 and 100000", path);
+        assert_error(errors, "%s:14: Invalid ExitHistory= value '0': must be between 1 and 4096", path);
+        assert_error(errors, "%s:15: Invalid ExitHistory= value '100001': must be between 1 and 4096", path);
         assert_error_contains(errors, ":16: Invalid Environment= assignment '1X=y'", NULL);
         assert_error_contains(errors, ":17: Invalid Environment= assignment 'NOEQUALS'", NULL);
         assert_error(errors, "%s:18: Invalid Environment= value '\"A=b': unterminated double quote", path);
@@ -1297,7 +1297,7 @@ Test(enumerate, names_sorted_deduplicated) {
         write_file_free(etc, "web.pool.d/x.conf", "[Pool]\n");
         write_file_free(etc, "only-dropins.pool.d/x.conf", "[Pool]\n");
 
-        cr_assert_eq(config_enumerate_pools(dirs, &names), 0);
+        cr_assert_eq(config_enumerate_pools(dirs, &names, NULL), 0);
         cr_assert_eq(strv_length(names), 4, "%s", joined(names));
         cr_assert_str_eq(names[0], "Alpha");
         cr_assert_str_eq(names[1], "api");
@@ -1320,7 +1320,7 @@ Test(enumerate, masking) {
                 cr_assert_eq(mkdir(d, 0755), 0);
         }
 
-        cr_assert_eq(config_enumerate_pools(dirs, &names), 0);
+        cr_assert_eq(config_enumerate_pools(dirs, &names, NULL), 0);
         cr_assert_eq(strv_length(names), 1, "%s", joined(names));
         cr_assert_str_eq(names[0], "kept");
 }
@@ -1333,7 +1333,7 @@ Test(enumerate, consistent_with_load) {
         write_file_free(lib, "b.pool", "[Pool]\nExecStart=/bin/true\n");
         write_file_free(lib, "c.pool", "[Pool]\nExecStart=/bin/true\n");
 
-        cr_assert_eq(config_enumerate_pools(dirs, &names), 0);
+        cr_assert_eq(config_enumerate_pools(dirs, &names, NULL), 0);
         for (char **n = names; *n; n++) {
                 _cleanup_(pool_config_freep) PoolConfig *c = load_ok(*n);
                 cr_assert_str_eq(c->name, *n);
@@ -1348,10 +1348,10 @@ Test(enumerate, missing_dirs_and_empty) {
         const char *only_missing[] = { missing, NULL };
         const char *no_dirs[] = { NULL };
 
-        cr_assert_eq(config_enumerate_pools(only_missing, &names), 0);
+        cr_assert_eq(config_enumerate_pools(only_missing, &names, NULL), 0);
         cr_assert_not_null(names);
         cr_assert_eq(strv_length(names), 0);
-        cr_assert_eq(config_enumerate_pools(no_dirs, &none), 0);
+        cr_assert_eq(config_enumerate_pools(no_dirs, &none, NULL), 0);
         cr_assert_eq(strv_length(none), 0);
 }
 
