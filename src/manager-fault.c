@@ -61,8 +61,6 @@ void manager_fault_evidence(Manager *m, pid_t pid, ExitInfo *i) {
         i->kernel_fault = ev.kernel_fault;
         i->stack_overflow = ev.stack_overflow;
         i->fault_addr = ev.fault_addr;
-        i->sender_pid = ev.sender_pid;
-        memcpy(i->sender_comm, ev.sender_comm, sizeof i->sender_comm);
-        i->sender_comm[sizeof i->sender_comm - 1] = 0;
+        exit_info_set_sender(i, ev.sender_pid, ev.sender_comm, sizeof ev.sender_comm);
         i->syscall = ev.syscall;
 }

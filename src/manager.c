@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +42,13 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         };
         if (m->worker_nofile.rlim_max == 0)
                 m->worker_nofile = (struct rlimit) { 1024, 1024 };
+        {
+                struct rlimit rl;
+
+                m->fd_limit = getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur < UINT_MAX
+                                      ? (unsigned) rl.rlim_cur : 1024;
+                m->fd_limit = MAX(m->fd_limit, 2 * MANAGER_FD_RESERVE);
+        }
 
         manager_config_init(&m->config);
         m->manager_config_path = strdup(o->manager_config ?: SYSCONFDIR "/workerpoold/workerpoold.conf");
@@ -495,6 +503,21 @@ static void manager_send_status(Manager *m) {
                           workers, ready);
 }
 
+/* How many fds we have open (/proc/self/fd), or a guess. */
+static unsigned count_open_fds(void) {
+        struct dirent *de;
+        unsigned n = 0;
+        DIR *d;
+
+        d = opendir("/proc/self/fd");
+        if (!d)
+                return 32;
+        while ((de = readdir(d)))
+                n += de->d_name[0] != '.';
+        closedir(d);
+        return n;
+}
+
 /* Pool cgroups of a previous instance for pools we do not run any more. */
 static void manager_reap_stale_pools(Manager *m) {
         _cleanup_(closep) int dfd = -EBADF;
@@ -542,6 +565,7 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         manager_fault_probe_setup(m);
+        m->base_fds = count_open_fds();
 
         r = manager_enumerate_pools(m, &names, NULL);
         if (r < 0)

@@ -13,6 +13,10 @@
 
 typedef struct FaultProbe FaultProbe;
 
+/* Fds a worker may not take: what the daemon needs for itself at any time
+ * (an exit's cgroup fd and cgroup.events watch, timers, bus connections). */
+#define MANAGER_FD_RESERVE 64u
+
 /* Observers of lifecycle events (the D-Bus layer): the pool layer calls
  * these, never sd-bus itself. Any of them may be NULL. */
 typedef struct ManagerHooks {
@@ -83,6 +87,8 @@ struct Manager {
         bool abandon_workers;           /* exiting unasked: leave the workers running */
         bool ready_sent;
         struct rlimit worker_nofile;    /* default RLIMIT_NOFILE of workers */
+        unsigned fd_limit;              /* our own RLIMIT_NOFILE (soft), once raised */
+        unsigned base_fds;              /* fds open before the first worker (bus, notify...) */
 
         /* Re-exec (manager-serialize.c) */
         char **argv;                    /* not owned: main()'s, to exec ourselves again */

@@ -174,8 +174,8 @@ static void bus_schedule_flush(Bus *b) {
                         return;
                 }
                 (void) sd_event_source_set_description(b->flush_source, "bus-properties-changed");
-                /* after the work of this iteration is done */
-                (void) sd_event_source_set_priority(b->flush_source, SD_EVENT_PRIORITY_IDLE);
+                /* after exits and calls, among the starts (never starved by them) */
+                (void) sd_event_source_set_priority(b->flush_source, POOL_EVENT_PRIORITY_START);
         }
         (void) sd_event_source_set_enabled(b->flush_source, SD_EVENT_ONESHOT);
 }

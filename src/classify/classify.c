@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include "../config/parse-util.h"
+#include "../shared/utf8.h"
 #include "../spawn/seccomp.h"
 #include "classify.h"
 
@@ -49,6 +50,11 @@ const char *exit_action_to_string(ExitAction a) {
         if (a < 0 || a >= _EXIT_ACTION_MAX)
                 return NULL;
         return action_names[a];
+}
+
+void exit_info_set_sender(ExitInfo *i, pid_t pid, const char *comm, size_t n) {
+        i->sender_pid = pid;
+        (void) utf8_sanitize(i->sender_comm, sizeof i->sender_comm, comm, strnlen(comm, n));
 }
 
 static bool signal_is_clean(int sig) {

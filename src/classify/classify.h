@@ -71,6 +71,11 @@ typedef struct ExitClassification {
 
 void classify_exit(const ExitInfo *i, const ExitStatusSet *success, ExitClassification *ret);
 
+/* The sender of the fatal signal, as the fault probe saw it. Its comm is
+ * anything the process named itself (prctl(PR_SET_NAME)): it goes into the
+ * evidence, on the bus, so it is kept as valid UTF-8. */
+void exit_info_set_sender(ExitInfo *i, pid_t pid, const char *comm, size_t n);
+
 typedef enum ExitAction {
         EXIT_ACTION_RESTART,            /* replace it (after the backoff delay) */
         EXIT_ACTION_RETIRE,             /* RestartPreventExitStatus=: done for good */

@@ -152,6 +152,7 @@ Pool *pool_free(Pool *p) {
         sd_event_source_disable_unref(p->rolling_source);
         sd_event_source_disable_unref(p->reconcile_source);
         sd_event_source_disable_unref(p->idle_timer);
+        sd_event_source_disable_unref(p->start_retry_source);
         while (p->pending)
                 pending_free(p->pending);
         while (p->workers) {
@@ -283,19 +284,70 @@ void pool_update_state(Pool *p) {
                 pool_set_state(p, POOL_DEGRADED);
 }
 
+#define POOL_START_RETRY_MIN (1 * USEC_PER_SEC)
+#define POOL_START_RETRY_MAX (60 * USEC_PER_SEC)
+
+static void pool_reconcile(Pool *p);
+
+static int on_start_retry(sd_event_source *s, uint64_t usec, void *userdata) {
+        pool_reconcile(userdata);
+        return 0;
+}
+
+/* A worker could not even be created (out of fds, memory, pids; a user that
+ * does not resolve): the pool is short. Say so and why, and try again with
+ * backoff; the slot is not given up (the target stays). */
+static void pool_start_failed(Pool *p, int error) {
+        char tb[64];
+        int r;
+
+        p->start_retry_delay = p->start_retry_delay == 0 ? POOL_START_RETRY_MIN
+                                                          : MIN(p->start_retry_delay * 2, POOL_START_RETRY_MAX);
+        log_error_errno(error, "Pool %s: %u of %" PRIu32 " workers running; cannot start more (%m%s), "
+                        "retrying in %s.", p->name, p->n_active, pool_target(p),
+                        error == -EMFILE ? ": raise the daemon's LimitNOFILE=" : "",
+                        format_timespan(tb, sizeof tb, p->start_retry_delay));
+        if (!p->start_retry_source) {
+                r = sd_event_add_time_relative(p->manager->event, &p->start_retry_source, CLOCK_MONOTONIC,
+                                               p->start_retry_delay, USEC_PER_MSEC, on_start_retry, p);
+                if (r < 0) {
+                        log_error_errno(r, "Pool %s: cannot schedule a retry: %m", p->name);
+                        return;
+                }
+                (void) sd_event_source_set_description(p->start_retry_source, "pool-start-retry");
+                (void) sd_event_source_set_priority(p->start_retry_source, POOL_EVENT_PRIORITY_START);
+                return;
+        }
+        (void) sd_event_source_set_time_relative(p->start_retry_source, p->start_retry_delay);
+        (void) sd_event_source_set_enabled(p->start_retry_source, SD_EVENT_ONESHOT);
+}
+
+static bool pool_start_retry_pending(const Pool *p) {
+        int enabled = SD_EVENT_OFF;
+
+        return p->start_retry_source && sd_event_source_get_enabled(p->start_retry_source, &enabled) >= 0 &&
+               enabled != SD_EVENT_OFF;
+}
+
+/* One new worker; on failure the pool retries (pool_start_failed()). */
 static int pool_spawn(Pool *p, unsigned streak) {
         _cleanup_(closep) int cgroup_fd = -EBADF;
         Worker *w = NULL;
         int r;
 
         r = worker_new(p, streak, &w, &cgroup_fd);
-        if (r < 0)
-                return log_error_errno(r, "Pool %s: cannot create a worker cgroup: %m", p->name);
-        r = worker_start(w, cgroup_fd);
+        if (r >= 0) {
+                r = worker_start(w, cgroup_fd);
+                if (r < 0)
+                        worker_free(w);
+        }
         if (r < 0) {
-                log_error_errno(r, "Pool %s: cannot start worker %" PRIu64 ": %m", p->name, w->id);
-                worker_free(w);
+                pool_start_failed(p, r);
                 return r;
+        }
+        if (p->start_retry_delay > 0 && !pool_start_retry_pending(p)) {
+                log_info("Pool %s: workers start again.", p->name);
+                p->start_retry_delay = 0;
         }
         return 0;
 }
@@ -330,13 +382,13 @@ static void pool_reconcile(Pool *p) {
                 return;
         /* Start at most a batch per loop iteration, so that exits, notify
          * messages and bus calls are served while a big pool comes up. */
-        for (unsigned k = 0; have < target; k++) {
+        for (unsigned k = 0; have < target && !pool_start_retry_pending(p); k++) {
                 if (k == POOL_SPAWN_BATCH) {
                         pool_schedule_reconcile(p);
                         break;
                 }
                 if (pool_spawn(p, 0) < 0)
-                        break;   /* logged; the exits will come through the normal path */
+                        break;   /* logged; retried with backoff */
                 have++;
         }
         pool_update_state(p);
@@ -357,8 +409,7 @@ static void pool_schedule_reconcile(Pool *p) {
                         return;
                 }
                 (void) sd_event_source_set_description(p->reconcile_source, "pool-reconcile");
-                /* below exits, notify and bus traffic (priority 0) */
-                (void) sd_event_source_set_priority(p->reconcile_source, SD_EVENT_PRIORITY_IDLE);
+                (void) sd_event_source_set_priority(p->reconcile_source, POOL_EVENT_PRIORITY_START);
         }
         (void) sd_event_source_set_enabled(p->reconcile_source, SD_EVENT_ONESHOT);
 }
@@ -565,6 +616,7 @@ static void pool_rolling_schedule(Pool *p) {
                         return;
                 }
                 (void) sd_event_source_set_description(p->rolling_source, "pool-rolling-restart");
+                (void) sd_event_source_set_priority(p->rolling_source, POOL_EVENT_PRIORITY_START);
         }
         (void) sd_event_source_set_enabled(p->rolling_source, SD_EVENT_ONESHOT);
 }
@@ -624,10 +676,8 @@ static int on_pending_restart_now(sd_event_source *s, void *userdata) {
                 return 0;
         if (p->n_active >= pool_target(p))
                 return 0;   /* scaled down meanwhile */
-        if (pool_spawn(p, streak) < 0) {
-                /* Could not even create it: count as a vacant slot. */
-                p->n_vacant++;
-        }
+        /* Could not even create it: the pool retries (the slot stays wanted). */
+        (void) pool_spawn(p, streak);
         pool_update_state(p);
         return 0;
 }
@@ -680,6 +730,7 @@ static int pool_schedule_restart(Pool *p, unsigned streak, usec_t delay) {
                 return r;
         }
         (void) sd_event_source_set_description(pr->timer, "pool-restart");
+        (void) sd_event_source_set_priority(pr->timer, POOL_EVENT_PRIORITY_START);
         pr->next = p->pending;
         if (p->pending)
                 p->pending->prev = pr;

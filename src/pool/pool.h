@@ -20,6 +20,14 @@ typedef struct Manager Manager;
 typedef struct Pool Pool;
 typedef struct Worker Worker;
 
+/* Event-source priorities. Exits, notify messages, bus calls and timeouts
+ * (SD_EVENT_PRIORITY_NORMAL) always go before starting workers: a crash
+ * storm of RestartSec=0 pools cannot keep the bus or another pool's exits
+ * waiting. Starts (restarts, a big pool's batches, rolling restart steps)
+ * share one lower priority, so that among themselves they are served in the
+ * order they became due: no pool's starts starve another's. */
+#define POOL_EVENT_PRIORITY_START (SD_EVENT_PRIORITY_NORMAL + 10)
+
 typedef enum WorkerState {
         WORKER_STARTING,        /* spawned, Type=notify: waiting for READY=1 */
         WORKER_IDLE,
@@ -128,6 +136,8 @@ struct Pool {
         sd_event_source *rolling_source; /* owned: next rolling restart step */
         sd_event_source *reconcile_source; /* owned: the next batch of worker starts */
         sd_event_source *idle_timer;    /* owned: Scaling=ondemand idle timeouts */
+        sd_event_source *start_retry_source; /* owned: next try after a worker could not be created */
+        usec_t start_retry_delay;       /* its backoff, 0: starts work */
         bool autoscaling;               /* in pool_autoscale(): no re-entry */
 };
 

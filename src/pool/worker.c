@@ -113,6 +113,14 @@ int worker_new(Pool *p, unsigned restart_streak, Worker **ret, int *ret_cgroup_f
         /* A fresh leaf per incarnation: never reuse a cgroup, never move a
          * process in after the fact. The leaf's fd goes to the caller for
          * worker_start(), which clones into it; nobody keeps it after. */
+        /* Each live worker holds one fd (its pidfd): the last
+         * MANAGER_FD_RESERVE fds are the daemon's own (exits, timers, the
+         * bus), and the pool waits (pool_start_failed()) rather than starve
+         * them. */
+        if (idmap_size(&p->manager->workers) + p->manager->base_fds + MANAGER_FD_RESERVE >=
+            p->manager->fd_limit)
+                return -EMFILE;
+
         r = cgroup_create(p->cgroup_fd, w->cgroup_name, false, &cgroup_fd);
         if (r < 0)
                 return r;
