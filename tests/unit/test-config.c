@@ -1529,3 +1529,131 @@ Test(config, set_property_errors) {
         cr_assert_eq(pool_config_set_property(c, NULL, "MaxWorkers", "2", &e4), -EINVAL);
         cr_assert_str_eq(e4, "Workers=4 is outside MinWorkers..MaxWorkers (0..2)");
 }
+
+/* ---- what the bus carries must be UTF-8; unreadable files are errors ------ */
+
+Test(config, line_not_utf8_refused) {
+        _cleanup_(freep) char *path = write_file(etc, "u.pool",
+                "[Pool]\nExecStart=/bin/true\nDescription=bad \xff\xfe here\nWorkers=2\n");
+        _cleanup_(strv_freep) char **errors = load_bad("u");
+
+        cr_assert_eq(strv_length(errors), 1, "%s", joined(errors));
+        assert_error(errors, "%s:3: Line is not valid UTF-8", path);
+}
+
+Test(config, line_valid_utf8_accepted) {
+        free(write_pool("v", "Description=caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\n"));
+        _cleanup_(pool_config_freep) PoolConfig *c = load_ok("v");
+
+        cr_assert_str_eq(c->description, "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+}
+
+Test(config, nul_byte_line_refused_rest_checked) {
+        _cleanup_(freep) char *path = path_join(etc, "z.pool");
+        static const char text[] = "[Pool]\nExecStart=/bin/true\nWorkers=\0002\nBogus=1\n";
+        FILE *f = fopen(path, "we");
+
+        cr_assert_not_null(f);
+        cr_assert_eq(fwrite(text, 1, sizeof text - 1, f), sizeof text - 1);
+        cr_assert_eq(fclose(f), 0);
+        _cleanup_(strv_freep) char **errors = load_bad("z");
+
+        assert_error(errors, "%s:3: Line contains a NUL byte", path);
+        assert_error(errors, "%s:4: Unknown key Bogus= in section [Pool]", path);
+        cr_assert_eq(strv_length(errors), 2, "%s", joined(errors));
+}
+
+Test(config, dropin_symlink_loop_is_an_error) {
+        _cleanup_(freep) char *d = NULL;
+
+        free(write_pool("l", "Workers=3\n"));
+        d = path_join(etc, "l.pool.d");
+        cr_assert_eq(mkdir(d, 0755), 0);
+        _cleanup_(freep) char *loop = path_join(d, "loop.conf");
+        cr_assert_eq(symlink("loop.conf", loop), 0);
+        _cleanup_(strv_freep) char **errors = NULL;
+        PoolConfig *c = NULL;
+
+        cr_assert_lt(config_load_pool("l", dirs, NULL, &c, &errors), 0, "the pool must not run without its drop-in");
+        cr_assert_null(c);
+        assert_error(errors, "%s: Cannot read the drop-in: Too many levels of symbolic links", loop);
+}
+
+Test(config, pool_file_symlink_loop_is_an_error) {
+        _cleanup_(freep) char *loop = path_join(etc, "x.pool");
+        _cleanup_(strv_freep) char **names = NULL, **errors = NULL;
+        PoolConfig *c = NULL;
+
+        cr_assert_eq(symlink("x.pool", loop), 0);
+        /* listed, so that loading it says what is wrong */
+        cr_assert_eq(config_enumerate_pools(dirs, &names, NULL), 0);
+        cr_assert_not_null(strv_find(names, "x"));
+        cr_assert_lt(config_load_pool("x", dirs, NULL, &c, &errors), 0);
+        assert_error(errors, "%s: Cannot read the pool file: Too many levels of symbolic links", loop);
+}
+
+Test(config, dropin_directory_unreadable_is_an_error) {
+        _cleanup_(freep) char *d = path_join(etc, "r.pool.d");
+        _cleanup_(strv_freep) char **errors = NULL;
+        PoolConfig *c = NULL;
+
+        free(write_pool("r", ""));
+        cr_assert_eq(symlink("r.pool.d", d), 0);        /* a directory that loops */
+        cr_assert_lt(config_load_pool("r", dirs, NULL, &c, &errors), 0);
+        assert_error(errors, "%s: Cannot read the drop-in directory: Too many levels of symbolic links", d);
+}
+
+Test(config, dropin_name_not_utf8_is_an_error) {
+        _cleanup_(freep) char *d = path_join(etc, "n.pool.d");
+
+        free(write_pool("n", ""));
+        write_file_free(etc, "n.pool.d/b\xff.conf", "[Pool]\nWorkers=2\n");
+        _cleanup_(strv_freep) char **errors = load_bad("n");
+
+        assert_error(errors, "%s: Drop-in file name 'b\xef\xbf\xbd.conf' is not valid UTF-8", d);
+}
+
+Test(enumerate, invalid_names_and_unreadable_dirs_reported) {
+        _cleanup_(strv_freep) char **names = NULL, **errors = NULL;
+        _cleanup_(freep) char *loopdir = path_join(root, "loop.d");
+        const char *with_loop[] = { etc, loopdir, NULL };
+
+        free(write_pool("good", ""));
+        free(write_pool("bad name", ""));
+        cr_assert_eq(symlink("loop.d", loopdir), 0);
+        cr_assert_eq(config_enumerate_pools(with_loop, &names, &errors), 1, "a directory could not be read");
+        cr_assert_eq(strv_length(names), 1);
+        cr_assert_str_eq(names[0], "good");
+        assert_error_contains(errors, "/bad name.pool: 'bad name' is not a valid pool name", NULL);
+        assert_error(errors, "%s: Cannot read the pool directory: Too many levels of symbolic links", loopdir);
+        cr_assert_eq(strv_length(errors), 2, "%s", joined(errors));
+}
+
+Test(config, sources_reparse_to_the_same_config) {
+        _cleanup_(pool_config_freep) PoolConfig *a = NULL, *b = NULL;
+        _cleanup_(strv_freep) char **errors = NULL;
+        _cleanup_(freep) char *main_path = write_pool("s", "Workers=3\nDescription=one\n");
+        _cleanup_(freep) char *dropin = write_file(run, "s.pool.d/10-more.conf",
+                                                   "[Resources]\nMemoryMax=64M\n[Pool]\nWorkers=5\n");
+
+        a = load_ok("s");
+        cr_assert_eq(strv_length(a->sources), 4);
+        cr_assert_str_eq(a->sources[0], main_path);
+        cr_assert_str_eq(a->sources[2], dropin);
+        /* Later changes on the bus go into the overlay... */
+        cr_assert_eq(pool_config_set_property(a, NULL, "TasksMax", "77", NULL), 0);
+        cr_assert_eq(strv_length(a->sources), 6);
+        cr_assert_str_eq(a->sources[4], POOL_CONFIG_SET_PROPERTIES_SOURCE);
+        /* ...and the files may change on disk: what ran is parsed again. */
+        write_file_free(etc, "s.pool", "[Pool]\nMemoryMax=lots\n");
+        cr_assert_eq(config_load_pool_from_sources("s", a->sources, NULL, &b, &errors), 0, "%s", joined(errors));
+        cr_assert_eq(b->workers, 5);
+        cr_assert_str_eq(b->description, "one");
+        cr_assert_eq(b->memory_max, 64 * MiB);
+        cr_assert_eq(b->tasks_max, 77);
+        cr_assert_str_eq(b->path, main_path);
+        cr_assert_eq(strv_length(b->dropins), 1, "the overlay is not a drop-in");
+        cr_assert_str_eq(b->dropins[0], dropin);
+        cr_assert(!pool_config_exec_changed(a, b));
+        cr_assert(!pool_config_resources_changed(a, b));
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "notify/notify.h"
+#include "shared/utf8.h"
+
+static NotifyMessage parse_ok(const char *s) {
+        NotifyMessage m;
+
+        cr_assert_eq(notify_parse(s, strlen(s), &m), 0, "notify_parse(%s)", s);
+        return m;
+}
+
+Test(notify, assignments) {
+        NotifyMessage m = parse_ok("READY=1\nSTATUS=up and running\nX_WORKERPOOL_BUSY=1\nWATCHDOG=1\nFOO=bar\n");
+
+        cr_assert(m.ready);
+        cr_assert(m.watchdog);
+        cr_assert(!m.watchdog_trigger);
+        cr_assert_eq(m.busy, 1);
+        cr_assert(m.has_status);
+        cr_assert_str_eq(m.status, "up and running");
+        cr_assert_eq(m.n_unknown, 1, "unknown assignments are counted, as systemd ignores them");
+        m = parse_ok("WATCHDOG=trigger\nX_WORKERPOOL_BUSY=0\nSTOPPING=1\nRELOADING=1\nERRNO=13\nMAINPID=7");
+        cr_assert(m.watchdog_trigger);
+        cr_assert_eq(m.busy, 0);
+        cr_assert(m.stopping && m.reloading && m.has_mainpid);
+        cr_assert_eq(m.errno_value, 13);
+        m = parse_ok("READY=0\nX_WORKERPOOL_BUSY=maybe\n");
+        cr_assert(!m.ready);
+        cr_assert_eq(m.busy, -1);
+}
+
+Test(notify, malformed) {
+        NotifyMessage m;
+
+        cr_assert_eq(notify_parse("", 0, &m), -EBADMSG);
+        cr_assert_eq(notify_parse("READY", 5, &m), -EBADMSG, "no '='");
+        cr_assert_eq(notify_parse("=1", 2, &m), -EBADMSG, "no key");
+        cr_assert_eq(notify_parse("READY=1\0x", 9, &m), -EBADMSG, "a NUL byte");
+}
+
+Test(notify, status_is_valid_utf8_cut_on_a_boundary) {
+        char buf[NOTIFY_MESSAGE_MAX];
+        NotifyMessage m;
+        size_t n;
+
+        m = parse_ok("STATUS=bad \xff\xfe bytes");
+        cr_assert(utf8_is_valid(m.status));
+        cr_assert_str_eq(m.status, "bad \xef\xbf\xbd\xef\xbf\xbd bytes");
+
+        n = (size_t) snprintf(buf, sizeof buf, "STATUS=");
+        for (int i = 0; i < 200; i++)       /* "é" x 200: 400 bytes, more than 255 */
+                n += (size_t) snprintf(buf + n, sizeof buf - n, "\xc3\xa9");
+        cr_assert_eq(notify_parse(buf, n, &m), 0);
+        cr_assert(utf8_is_valid(m.status), "not cut in the middle of a character");
+        cr_assert_eq(strlen(m.status), 254);
+        cr_assert_lt(strlen(m.status), NOTIFY_STATUS_MAX);
+}
