@@ -182,6 +182,13 @@ void classify_exit(const ExitInfo *i, const ExitStatusSet *success, ExitClassifi
                         return;
                 }
                 break;
+        case KILL_CAUSE_STOPPING_TIMEOUT:
+                if (i->code != CLD_EXITED && i->status == SIGKILL) {
+                        ret->reason = EXIT_REASON_TIMEOUT;
+                        EVIDENCE("said STOPPING=1 but was not gone within TimeoutStopSec=, killed with SIGKILL");
+                        return;
+                }
+                break;
         case KILL_CAUSE_STOP:
                 if (exit_is_clean(i, success) ||
                     (i->code == CLD_EXITED && i->status == 128 + i->cause_signal) ||

@@ -39,6 +39,8 @@ typedef enum KillCause {
         KILL_CAUSE_START_TIMEOUT,       /* TimeoutStartSec= ran out */
         KILL_CAUSE_WATCHDOG,            /* WatchdogSec= ran out */
         KILL_CAUSE_REQUEST,             /* an explicit Kill request with a signal */
+        KILL_CAUSE_STOPPING_TIMEOUT,    /* it said STOPPING=1 and was not gone after
+                                         * TimeoutStopSec=: SIGKILL sent */
         _KILL_CAUSE_MAX,
 } KillCause;
 

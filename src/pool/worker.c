@@ -392,8 +392,10 @@ static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                         log_warning("Pool %s: worker %" PRIu64 " (pid %d) did not stop within %s, killing it.",
                                     w->pool->name, w->id, (int) w->pid,
                                     format_timespan(buf, sizeof buf, c->timeout_stop_usec));
-                if (w->cause == KILL_CAUSE_STOP || w->cause == KILL_CAUSE_NONE)
+                if (w->cause == KILL_CAUSE_STOP)
                         w->cause = KILL_CAUSE_STOP_TIMEOUT;
+                else if (w->cause == KILL_CAUSE_NONE)   /* it was going by itself: Restart= applies */
+                        w->cause = KILL_CAUSE_STOPPING_TIMEOUT;
                 w->cause_signal = SIGKILL;
                 escaped = worker_escaped_to(w);
                 if (escaped)

@@ -109,6 +109,14 @@ Test(classify, our_own_kills) {
         i = KILLED(SIGKILL);
         i.cause = KILL_CAUSE_STOP_TIMEOUT;
         cr_assert_eq(run(i).reason, EXIT_REASON_TIMEOUT);
+        /* it said STOPPING=1 and hung: our SIGKILL at the timeout is ours too,
+         * never "killed, not sent by workerpoold"; Restart= applies to it */
+        i = KILLED(SIGKILL);
+        i.cause = KILL_CAUSE_STOPPING_TIMEOUT;
+        cr_assert_eq(run(i).reason, EXIT_REASON_TIMEOUT);
+        cr_assert(strstr(run(i).evidence, "STOPPING=1"), "%s", run(i).evidence);
+        cr_assert_eq(restart_decide(cfg, &i, &(ExitClassification) { .reason = EXIT_REASON_TIMEOUT }),
+                     EXIT_ACTION_RESTART);
         i = KILLED(SIGTERM);
         i.cause = KILL_CAUSE_START_TIMEOUT;
         cr_assert_eq(run(i).reason, EXIT_REASON_TIMEOUT);
