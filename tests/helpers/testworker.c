@@ -24,8 +24,18 @@
  *   limits:PATH        copy /proc/self/limits to PATH
  *   ids:PATH           write "RUID EUID SUID" to PATH
  *   exec:PROG ARGS...  execv PROG with the remaining arguments (argv[0] PROG)
+ *   cgroup-move:PATH   write our pid into PATH/cgroup.procs (leave our leaf for
+ *                      the cgroup directory PATH); exit 93 if that fails
+ *   subcgroup:NAME     mkdir NAME in our own cgroup directory (found through
+ *                      /proc/self/cgroup and the cgroup2 mount) and move there;
+ *                      exit 93 if that fails
+ *   status-bytes:HEX   STATUS= followed by the raw bytes HEX (e.g. fffe41), no
+ *                      check that they are UTF-8
+ *   notify-fds:N       a notify message ("STATUS=fds") carrying N open fds of
+ *                      /dev/null (SCM_RIGHTS); exit 92 if it cannot be sent
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +64,66 @@ static void msleep(long ms) {
 }
 
 static volatile int sink;
+
+/* The cgroup2 mount point, from /proc/self/mountinfo (field 5 of the line
+ * whose file system type, after " - ", is cgroup2). */
+static int cgroup2_mount(char *buf, size_t size) {
+        char line[4096];
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        int r = -1;
+
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof line, f)) {
+                char *sep = strstr(line, " - "), *mp = line;
+
+                if (!sep || strncmp(sep + 3, "cgroup2 ", 8) != 0)
+                        continue;
+                for (int k = 0; k < 4 && mp; k++)
+                        mp = strchr(mp, ' ') ? strchr(mp, ' ') + 1 : NULL;
+                if (!mp || !strchr(mp, ' '))
+                        continue;
+                snprintf(buf, size, "%.*s", (int) (strchr(mp, ' ') - mp), mp);
+                r = 0;
+                break;
+        }
+        fclose(f);
+        return r;
+}
+
+/* Our own cgroup directory: the cgroup2 mount + the "0::" line. */
+static int own_cgroup_dir(char *buf, size_t size) {
+        char mount[2048], line[4096];
+        FILE *f;
+        int r = -1;
+
+        if (cgroup2_mount(mount, sizeof mount) < 0)
+                return -1;
+        f = fopen("/proc/self/cgroup", "re");
+        if (!f)
+                return -1;
+        while (fgets(line, sizeof line, f))
+                if (strncmp(line, "0::", 3) == 0) {
+                        line[strcspn(line, "\n")] = 0;
+                        snprintf(buf, size, "%s%s", mount, line + 3);
+                        r = 0;
+                        break;
+                }
+        fclose(f);
+        return r;
+}
+
+static int move_into(const char *dir) {
+        char path[4096];
+        FILE *f;
+
+        snprintf(path, sizeof path, "%s/cgroup.procs", dir);
+        f = fopen(path, "we");
+        if (!f)
+                return -1;
+        fprintf(f, "%d\n", (int) getpid());
+        return fclose(f) == 0 ? 0 : -1;
+}
 
 static int copy_file(const char *from, const char *to, const char *extra) {
         char buf[8192];
@@ -211,6 +281,46 @@ int main(int argc, char *argv[]) {
                         argv[i] = (char *) a + 5;
                         execv(a + 5, argv + i);
                         return 94;
+                } else if (strncmp(a, "cgroup-move:", 12) == 0) {
+                        if (move_into(a + 12) < 0) {
+                                fprintf(stderr, "testworker: cannot move into %s: %m\n", a + 12);
+                                return 93;
+                        }
+                } else if (strncmp(a, "subcgroup:", 10) == 0) {
+                        char dir[4096], sub[8192];
+
+                        if (own_cgroup_dir(dir, sizeof dir) < 0)
+                                return 93;
+                        snprintf(sub, sizeof sub, "%s/%s", dir, a + 10);
+                        if ((mkdir(sub, 0755) < 0 && errno != EEXIST) || move_into(sub) < 0) {
+                                fprintf(stderr, "testworker: cannot move into %s: %m\n", sub);
+                                return 93;
+                        }
+                } else if (strncmp(a, "status-bytes:", 13) == 0) {
+                        char msg[4096] = "STATUS=";
+                        size_t n = 7;
+
+                        for (const char *h = a + 13; h[0] && h[1] && n < sizeof msg - 1; h += 2) {
+                                unsigned v;
+
+                                if (sscanf(h, "%2x", &v) != 1)
+                                        return 98;
+                                msg[n++] = (char) v;
+                        }
+                        msg[n] = 0;
+                        sd_notify(0, msg);
+                } else if (strncmp(a, "notify-fds:", 11) == 0) {
+                        int fds[253], n = atoi(a + 11);
+
+                        if (n < 1 || n > 253)
+                                return 98;
+                        for (int k = 0; k < n; k++)
+                                if ((fds[k] = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+                                        return 92;
+                        if (sd_pid_notify_with_fds(0, 0, "STATUS=fds", fds, (unsigned) n) <= 0)
+                                return 92;
+                        for (int k = 0; k < n; k++)
+                                close(fds[k]);
                 } else {
                         fprintf(stderr, "testworker: unknown step %s\n", a);
                         return 96;

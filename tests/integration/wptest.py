@@ -5,6 +5,8 @@ cgroup under this machine's cgroup2 mount. Standard library only."""
 import collections
 import os
 import re
+import resource
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -14,6 +16,9 @@ import unittest
 
 WORKERPOOLD = os.path.abspath(os.environ.get("WORKERPOOLD", "build/src/workerpoold"))
 TESTWORKER = os.path.abspath(os.environ.get("TESTWORKER", "build/tests/helpers/testworker"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+POLICY = os.environ.get("WORKERPOOLD_POLICY",
+                        os.path.join(HERE, "..", "..", "policy", "org.workerpoold1.conf"))
 
 
 def cgroup2_mount():
@@ -47,13 +52,17 @@ def pid_alive(pid):
 class Daemon:
     """One workerpoold with its own config dir, runtime dir and cgroup root."""
 
-    def __init__(self, pools, extra_args=(), dropins=None, successor_of=None, oom_score_adj=None):
+    def __init__(self, pools, extra_args=(), dropins=None, successor_of=None, oom_score_adj=None,
+                 nofile=None, rundir=None, cgroot=None):
+        """nofile=(soft, hard): the daemon's RLIMIT_NOFILE at its start;
+        rundir, cgroot: --runtime-dir / --cgroup-root of another instance
+        (a second daemon on the same ones) instead of fresh ones."""
         if successor_of:   # a new instance on the same config and cgroup root
             self.tmp = successor_of.tmp
         else:
             self.tmp = tempfile.TemporaryDirectory(prefix="wp-test-")
         self.confdir = os.path.join(self.tmp.name, "pools.d")
-        self.rundir = os.path.join(self.tmp.name, "run")
+        self.rundir = rundir or os.path.join(self.tmp.name, "run")
         os.makedirs(self.confdir, exist_ok=True)
         for name, text in pools.items():
             self.write_pool(name, text)
@@ -67,6 +76,8 @@ class Daemon:
         self.mount = mount
         self.cgroot = successor_of.cgroot if successor_of else os.path.join(
             mount, "wp-test-%d-%d" % (os.getpid(), time.monotonic_ns() % 10**9))
+        if cgroot:
+            self.cgroot = cgroot
         self.lines = []
         self.cond = threading.Condition()
         args = [WORKERPOOLD, "--config-dir", self.confdir, "--runtime-dir", self.rundir,
@@ -79,6 +90,8 @@ class Daemon:
             if oom_score_adj is not None:   # as systemd's OOMScoreAdjust= would
                 with open("/proc/self/oom_score_adj", "w") as f:
                     f.write(str(oom_score_adj))
+            if nofile is not None:          # as systemd's LimitNOFILE= would
+                resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
         self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                      text=True, env=env, preexec_fn=preexec)
         self.reader = threading.Thread(target=self._read, daemon=True)
@@ -94,7 +107,8 @@ class Daemon:
                 print("  |", line.rstrip("\n"), flush=True)
 
     def write_pool(self, name, text):
-        with open(os.path.join(self.confdir, name + ".pool"), "w") as f:
+        """text: str, or bytes written as they are (e.g. not UTF-8)."""
+        with open(os.path.join(self.confdir, name + ".pool"), "wb" if isinstance(text, bytes) else "w") as f:
             f.write(text)
 
     def remove_pool(self, name):
@@ -217,6 +231,101 @@ class DaemonTest(unittest.TestCase):
         code = d.stop(timeout)
         self.assertEqual(code, 0, "daemon exit code\n" + d.log_text()[-3000:])
         self.assertFalse(os.path.exists(d.cgroot), "cgroup root left behind: %s" % d.cgroot)
+
+
+BUS_CONF = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path={sock}</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Properties"/>
+  </policy>
+  {extra}
+</busconfig>
+"""
+
+# Without the policy file: anyone may call anything, so the daemon's own
+# euid check is what answers.
+OPEN_POLICY = """<policy context="default">
+    <allow send_destination="org.workerpoold1"/>
+  </policy>
+  <policy user="root"><allow own="org.workerpoold1"/></policy>"""
+
+
+class PrivateBus:
+    """A private dbus-daemon of the system bus's type. with_policy: with the
+    installed policy (POLICY) included, else OPEN_POLICY; extra: this text
+    instead of either (e.g. "" for a bus on which nobody may own
+    org.workerpoold1). log=True keeps the dbus-daemon's stderr in
+    self.log_path (read it with log_text())."""
+
+    def __init__(self, with_policy=True, extra=None, log=False):
+        self.tmp = tempfile.mkdtemp(prefix="wp-bus-")
+        os.chmod(self.tmp, 0o755)     # user nobody connects too
+        self.sock = os.path.join(self.tmp, "bus")
+        if extra is None:
+            extra = f"<include>{os.path.abspath(POLICY)}</include>" if with_policy else OPEN_POLICY
+        self.conf = os.path.join(self.tmp, "bus.conf")
+        with open(self.conf, "w") as f:
+            f.write(BUS_CONF.format(sock=self.sock, extra=extra))
+        self.log_path = os.path.join(self.tmp, "dbus-daemon.log") if log else None
+        self._start()
+
+    def _start(self):
+        err = open(self.log_path, "a") if self.log_path else None
+        try:
+            self.proc = subprocess.Popen(["dbus-daemon", "--config-file=" + self.conf, "--nofork",
+                                          "--print-address"], stdout=subprocess.PIPE, stderr=err,
+                                         text=True)
+        finally:
+            if err:
+                err.close()
+        self.address = self.proc.stdout.readline().strip()
+        assert self.address.startswith("unix:"), self.address
+
+    @property
+    def plain_address(self):
+        """The address without the server's guid: also good for the next
+        dbus-daemon on the same socket (see restart())."""
+        return "unix:path=" + self.sock
+
+    def restart(self):
+        """SIGKILL the dbus-daemon, as a crash would, and start a new one on
+        the same socket (a new guid)."""
+        self.proc.kill()
+        self.proc.wait(10)
+        self.proc.stdout.close()
+        self._start()
+
+    def log_text(self):
+        if not self.log_path:
+            return ""
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def close(self):
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc.stdout.close()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def machine_lacks(cap):
