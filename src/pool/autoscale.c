@@ -87,7 +87,10 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static void pool_idle_timeouts(Pool *p, usec_t now) {
         const PoolConfig *c = p->config;
         usec_t next = USEC_INFINITY;
-        uint32_t keep = MAX(c->min_workers, 0u), stop = 0;
+        /* At least one: an ondemand pool learns of demand only from its
+         * workers' busy reports, so at 0 it would never grow again (it used
+         * to stop its last idle worker and start a new one at once). */
+        uint32_t keep = MAX(c->min_workers, 1u), stop = 0;
         int r;
 
         for (Worker *w = p->workers; w; w = w->next) {
