@@ -456,7 +456,7 @@ void pool_stop(Pool *p) {
 }
 
 int pool_scale(Pool *p, uint32_t n) {
-        if (n < p->config->min_workers || n > p->config->max_workers)
+        if (n < p->config->min_workers || n > pool_config_max_workers(p->config))
                 return -ERANGE;
         log_structv(LOG_INFO, 0, MESSAGE_ID_SCALE, (char *const[]) { NULL },
                     "Pool %s: scaling from %" PRIu32 " to %" PRIu32 " workers.", p->name,
