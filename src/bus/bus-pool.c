@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "../config/dropin.h"
-#include "../config/parse-util.h"
+#include "../shared/parse-util.h"
 #include "../shared/fd-util.h"
 #include "../shared/log.h"
 #include "../shared/strv.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../config/parse-util.h"
+#include "../shared/parse-util.h"
 #include "../shared/utf8.h"
 #include "bus-util.h"
 

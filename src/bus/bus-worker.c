@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../config/parse-util.h"
+#include "../shared/parse-util.h"
 #include "../shared/log.h"
 #include "../shared/strv.h"
 #include "bus.h"

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../config/parse-util.h"
+#include "../shared/parse-util.h"
 #include "../shared/log.h"
 #include "bus.h"
 

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "../config/parse-util.h"
+#include "../shared/parse-util.h"
 #include "../shared/utf8.h"
 #include "../spawn/seccomp.h"
 #include "classify.h"

@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "../shared/string-util.h"
 
-#define WHITESPACE " \t\n\r"
 #define COMMENTS "#;"
 
 typedef struct ConfigParser ConfigParser;
@@ -65,12 +65,6 @@ struct ConfigParser {
 
 #define config_error(p, ...) config_error_at((p), (p)->path, (p)->line, __VA_ARGS__)
 
-bool streq_ptr(const char *a, const char *b);
-const char *startswith(const char *s, const char *prefix);
-bool endswith(const char *s, const char *suffix);
-char *strstrip(char *s);
-int strcmp_ptr(const void *a, const void *b);
-void strv_sort(char **l);
 bool user_group_name_is_valid(const char *s);
 bool env_name_is_valid(const char *s, size_t n);
 bool env_assignment_is_valid(const char *s);

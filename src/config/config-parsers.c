@@ -10,10 +10,11 @@
 #include <syslog.h>
 
 #include "config-internal.h"
-#include "parse-util.h"
+#include "exec-split.h"
+#include "../shared/parse-util.h"
 #include "../shared/log.h"   /* log_parse_level() only: this layer never logs */
 #include "../shared/strv.h"
-#include "../spawn/sandbox-util.h"
+#include "sandbox-util.h"
 #include "../spawn/seccomp.h"
 
 /* ---- word lists ---------------------------------------------------------- */

@@ -16,11 +16,12 @@
 #include "config.h"
 #include "config-internal.h"
 #include "dropin.h"
-#include "parse-util.h"
+#include "exec-split.h"
+#include "../shared/parse-util.h"
 #include "../shared/log.h"   /* log_parse_level() only: this layer never logs */
 #include "../shared/strv.h"
 #include "../shared/utf8.h"
-#include "../spawn/sandbox-util.h"
+#include "sandbox-util.h"
 #include "../spawn/seccomp.h"
 
 
@@ -91,46 +92,6 @@ RestartPolicy restart_policy_from_string(const char *s) {
 }
 
 /* ---- small helpers ------------------------------------------------------- */
-
-bool streq_ptr(const char *a, const char *b) {
-        if (!a || !b)
-                return a == b;
-        return streq(a, b);
-}
-
-const char *startswith(const char *s, const char *prefix) {
-        size_t l = strlen(prefix);
-
-        return strncmp(s, prefix, l) == 0 ? s + l : NULL;
-}
-
-bool endswith(const char *s, const char *suffix) {
-        size_t a = strlen(s), b = strlen(suffix);
-
-        return a >= b && streq(s + a - b, suffix);
-}
-
-char *strstrip(char *s) {
-        char *e;
-
-        s += strspn(s, WHITESPACE);
-        e = s + strlen(s);
-        while (e > s && strchr(WHITESPACE, e[-1]))
-                e--;
-        *e = '\0';
-        return s;
-}
-
-int strcmp_ptr(const void *a, const void *b) {
-        return strcmp(*(char *const *) a, *(char *const *) b);
-}
-
-void strv_sort(char **l) {
-        size_t n = strv_length(l);
-
-        if (n > 1)
-                qsort(l, n, sizeof(char *), strcmp_ptr);
-}
 
 bool pool_name_is_valid(const char *name) {
         size_t n;

@@ -11,7 +11,7 @@
 
 #include "config-build.h"
 #include "../bus/bus-util.h"
-#include "../config/parse-util.h"
+#include "../shared/parse-util.h"
 #include "../shared/strv.h"
 #include "ctl-output.h"
 

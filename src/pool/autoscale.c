@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../config/parse-util.h"
+#include "../shared/parse-util.h"
 #include "../manager.h"
 #include "../shared/fd-util.h"
 #include "../shared/log.h"

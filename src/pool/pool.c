@@ -6,7 +6,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "../config/parse-util.h"
+#include "../shared/parse-util.h"
 #include "../manager.h"
 #include "../shared/log.h"
 #include "../shared/strv.h"

@@ -13,7 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "../config/parse-util.h"
+#include "../shared/parse-util.h"
 #include "../manager.h"
 #include "../shared/fd-util.h"
 #include "../shared/log.h"

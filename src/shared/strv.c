@@ -115,3 +115,14 @@ int strv_env_set(char ***l, const char *assignment) {
                 }
         return strv_extend(l, assignment);
 }
+
+static int strv_cmp(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+void strv_sort(char **l) {
+        size_t n = strv_length(l);
+
+        if (n > 1)
+                qsort(l, n, sizeof(char *), strv_cmp);
+}

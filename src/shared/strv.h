@@ -18,3 +18,5 @@ char *strv_join(char *const *l, const char *separator);
 /* Set or replace KEY=VALUE in an environment block. */
 int strv_env_set(char ***l, const char *assignment);
 char *strv_find(char *const *l, const char *s);
+/* Sort in place (strcmp order). */
+void strv_sort(char **l);

@@ -15,7 +15,7 @@
 #include "config/config.h"
 #include "shared/macro.h"
 #include "shared/strv.h"
-#include "spawn/sandbox-util.h"
+#include "config/sandbox-util.h"
 #include "spawn/seccomp.h"
 
 static bool knowingly_skipped(const char *name) {

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #pragma once
 
-/* Value parsers with systemd's spellings. Pure functions, return 0 or -errno
- * (-EINVAL bad syntax, -ERANGE out of range); ret_* written only on success. */
+/* Numbers, sizes, time spans and signals with systemd's spellings, and their
+ * formatting. Pure functions, return 0 or -errno (-EINVAL bad syntax,
+ * -ERANGE out of range); ret_* written only on success. */
 
 #include <stdint.h>
 
-#include "../shared/macro.h"
+#include "macro.h"
 
 /* "512M", "1.5G", "4096", "infinity" (-> CGROUP_LIMIT_MAX), suffixes K M G T P E
  * base 1024 (also "KiB"? no: as systemd, K/M/G/T/P/E only, optional "B").
@@ -25,24 +26,6 @@ int parse_boolean(const char *s);       /* yes/no/true/false/on/off/1/0 -> 1/0 *
 /* Signal name ("SIGTERM", "TERM") or number -> signal number. */
 int parse_signal(const char *s);
 const char *signal_to_string(int sig);  /* "SIGTERM", or NULL if unknown */
-
-/* ExecStart= argv splitting as systemd does: whitespace separates words;
- * "double" and 'single' quotes; C escapes (\n \t \\ \" \' \xNN) outside single
- * quotes; "%%" -> "%", "%n" -> `name`, other specifiers are an error. The
- * first word must be an absolute path, or a plain name found in
- * /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin (resolved to
- * the absolute path). Prefixes (-@:+!) are refused. */
-int exec_split(const char *s, const char *name, char ***ret_argv);
-/* Split a line into words with the same quoting (no specifiers, no path rule):
- * for Environment= and exit status lists. */
-int split_quoted(const char *s, char ***ret_words);
-/* Same as exec_split() and split_quoted(), and on failure also point
- * *ret_reason (if not NULL) at a static human-readable reason, e.g.
- * "unterminated double quote", for error messages. */
-int exec_split_full(const char *s, const char *name, char ***ret_argv, const char **ret_reason);
-int split_quoted_full(const char *s, char ***ret_words, const char **ret_reason);
-/* Absolute, without "//", "." or ".." components, no trailing '/' (except "/"). */
-bool path_is_absolute_normalized(const char *p);
 
 /* Format helpers for logs and the bus. buf must hold at least 64 bytes. */
 char *format_bytes(char *buf, size_t n, uint64_t bytes);   /* "256M", "infinity" */

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../config/parse-util.h"
+#include "../shared/parse-util.h"
 #include "sandbox-util.h"
 
 static const char *const capability_names[] = {
