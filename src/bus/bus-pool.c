@@ -267,79 +267,26 @@ static int check_workers(const Pool *p, const PoolConfig *c, uint64_t n, sd_bus_
         return 0;
 }
 
-static int read_file_small(const char *path, char **ret) {
-        _cleanup_(closep) int fd = -EBADF;
-        _cleanup_(freep) char *buf = NULL;
-        size_t n = 0;
-        ssize_t k;
-
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-        if (fd < 0)
-                return -errno;
-        buf = malloc(65536 + 1);
-        if (!buf)
-                return -ENOMEM;
-        while ((k = read(fd, buf + n, 65536 - n)) > 0)
-                n += (size_t) k;
-        if (k < 0)
-                return -errno;
-        if (n >= 65536)
-                return -EFBIG;
-        buf[n] = 0;
-        *ret = TAKE_PTR(buf);
-        return 0;
-}
-
-static int write_file_atomic(const char *dir, const char *name, const char *text) {
-        _cleanup_(freep) char *tmp = NULL, *path = NULL;
-        size_t n = strlen(text);
-        int fd, r = 0;
-
-        if (asprintf(&tmp, "%s/.#%sXXXXXX", dir, name) < 0 || asprintf(&path, "%s/%s", dir, name) < 0)
-                return -ENOMEM;
-        fd = mkostemp(tmp, O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        if (fchmod(fd, 0644) < 0 || write(fd, text, n) != (ssize_t) n || fsync(fd) < 0)
-                r = errno > 0 ? -errno : -EIO;
-        safe_close(fd);
-        if (r == 0 && rename(tmp, path) < 0)
-                r = -errno;
-        if (r < 0)
-                (void) unlink(tmp);
-        return r;
-}
-
 /* Persist as systemctl set-property does: one drop-in we own, keys merged. */
 static int persist_assignments(Pool *p, const Assignment *a, size_t n, char **ret_path, sd_bus_error *error) {
-        _cleanup_(freep) char *dir = NULL, *path = NULL, *text = NULL;
+        _cleanup_(freep) DropinAssignment *da = NULL;
+        _cleanup_(freep) char *path = NULL;
         Manager *m = p->manager;
+        const char *what = NULL;
         int r;
 
         if (!m->config_dirs || !m->config_dirs[0])
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "No configuration directory to write to.");
-        if (asprintf(&dir, "%s/%s.pool.d", m->config_dirs[0], p->name) < 0 ||
-            asprintf(&path, "%s/" BUS_SET_PROPERTY_DROPIN, dir) < 0)
+        da = calloc(n, sizeof(DropinAssignment));
+        if (!da)
                 return -ENOMEM;
-
-        r = read_file_small(path, &text);
-        if (r < 0 && r != -ENOENT)
-                return sd_bus_error_set_errnof(error, r, "Cannot read %s: %m", path);
-        for (size_t i = 0; i < n; i++) {
-                char *t = NULL;
-
-                r = dropin_text_set(text, pool_config_property_section(a[i].s->key), a[i].s->key, a[i].value, &t);
-                if (r < 0)
-                        return r;
-                free(text);
-                text = t;
-        }
-        r = mkdir_p_at(AT_FDCWD, dir, 0755);
+        for (size_t i = 0; i < n; i++)
+                da[i] = (DropinAssignment) { pool_config_property_section(a[i].s->key), a[i].s->key, a[i].value };
+        r = dropin_persist(m->config_dirs[0], p->name, da, n, &path, &what);
+        if (r == -ENOMEM)
+                return r;
         if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot create %s: %m", dir);
-        r = write_file_atomic(dir, BUS_SET_PROPERTY_DROPIN, text);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot write %s: %m", path);
+                return sd_bus_error_set_errnof(error, r, "Cannot %s %s: %m", what, path);
         log_info("Pool %s: wrote %s.", p->name, path);
         *ret_path = TAKE_PTR(path);
         return 0;

@@ -9,6 +9,19 @@
 #include "../shared/utf8.h"
 #include "bus-util.h"
 
+/* The daemon registers it to send its errors with an errno, workerpoolctl
+ * to turn them back into one: one table for both. */
+const sd_bus_error_map bus_workerpoold_errors[] = {
+        SD_BUS_ERROR_MAP(BUS_ERROR_NO_SUCH_POOL,   ENOENT),
+        SD_BUS_ERROR_MAP(BUS_ERROR_NO_SUCH_WORKER, ESRCH),
+        SD_BUS_ERROR_MAP(BUS_ERROR_INVALID_VALUE,  EINVAL),
+        SD_BUS_ERROR_MAP(BUS_ERROR_POOL_FAILED,    EHOSTDOWN),
+        SD_BUS_ERROR_MAP(BUS_ERROR_OUT_OF_RANGE,   ERANGE),
+        SD_BUS_ERROR_MAP(BUS_ERROR_NOT_PERMITTED,  EPERM),
+        SD_BUS_ERROR_MAP(BUS_ERROR_INVALID_CONFIG, EBADMSG),
+        SD_BUS_ERROR_MAP_END
+};
+
 int bus_parse_signal(const char *s, int *ret) {
         int sig;
 
@@ -85,42 +98,6 @@ static void buf_put(Buf *b, const char *s, size_t k) {
 
 static void buf_puts(Buf *b, const char *s) {
         buf_put(b, s, strlen(s));
-}
-
-/* ---- PSI ----------------------------------------------------------------- */
-
-int pressure_parse(const char *text, Pressure *ret) {
-        Pressure r = {};
-        const char *p = text;
-
-        if (!text)
-                return -EINVAL;
-        while (*p) {
-                double a10, a60, a300;
-                unsigned long long total;
-                char kind[8];
-
-                if (sscanf(p, "%7s avg10=%lf avg60=%lf avg300=%lf total=%llu", kind, &a10, &a60, &a300,
-                           &total) == 5) {
-                        if (streq(kind, "some")) {
-                                r.some_avg10 = a10, r.some_avg60 = a60, r.some_avg300 = a300;
-                                r.some_total = total;
-                                r.have_some = true;
-                        } else if (streq(kind, "full")) {
-                                r.full_avg10 = a10, r.full_avg60 = a60, r.full_avg300 = a300;
-                                r.full_total = total;
-                                r.have_full = true;
-                        }
-                }
-                p = strchr(p, '\n');
-                if (!p)
-                        break;
-                p++;
-        }
-        if (!r.have_some && !r.have_full)
-                return -EINVAL;
-        *ret = r;
-        return 0;
 }
 
 /* ---- JSON ---------------------------------------------------------------- */

@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <systemd/sd-bus.h>
+
 #include "../shared/macro.h"
 
 #define BUS_NAME                "org.workerpoold1"
@@ -26,8 +28,9 @@
 #define BUS_ERROR_NOT_PERMITTED   "org.workerpoold1.Error.NotPermitted"
 #define BUS_ERROR_INVALID_CONFIG  "org.workerpoold1.Error.InvalidConfig"
 
-/* The drop-in SetProperties() writes (without runtime) in NAME.pool.d/. */
-#define BUS_SET_PROPERTY_DROPIN "50-set-property.conf"
+/* Each error name with the errno it stands for (sd_bus_error_add_map()). */
+extern const sd_bus_error_map bus_workerpoold_errors[];
+
 
 /* Signal for Kill/KillWorkers: "SIGTERM" or "TERM" (upper case, as kill(1)),
  * or a number 1.._NSIG-1. -EINVAL: not a signal, -ERANGE: number out of range. */
@@ -43,15 +46,6 @@ int bus_worker_path_parse(const char *path, uint64_t *ret);
 bool bus_property_value_is_safe(const char *v);
 
 
-/* Pressure stall information from a *.pressure file's text. */
-typedef struct Pressure {
-        double some_avg10, some_avg60, some_avg300;
-        uint64_t some_total;
-        double full_avg10, full_avg60, full_avg300;
-        uint64_t full_total;
-        bool have_some, have_full;
-} Pressure;
-int pressure_parse(const char *text, Pressure *ret);
 
 /* JSON string with quotes and escapes (control characters as \u00XX, invalid
  * UTF-8 bytes as U+FFFD). */

@@ -10,17 +10,6 @@
 #include "../shared/log.h"
 #include "bus.h"
 
-const sd_bus_error_map bus_workerpoold_errors[] = {
-        SD_BUS_ERROR_MAP(BUS_ERROR_NO_SUCH_POOL,   ENOENT),
-        SD_BUS_ERROR_MAP(BUS_ERROR_NO_SUCH_WORKER, ESRCH),
-        SD_BUS_ERROR_MAP(BUS_ERROR_INVALID_VALUE,  EINVAL),
-        SD_BUS_ERROR_MAP(BUS_ERROR_POOL_FAILED,    EHOSTDOWN),
-        SD_BUS_ERROR_MAP(BUS_ERROR_OUT_OF_RANGE,   ERANGE),
-        SD_BUS_ERROR_MAP(BUS_ERROR_NOT_PERMITTED,  EPERM),
-        SD_BUS_ERROR_MAP(BUS_ERROR_INVALID_CONFIG, EBADMSG),
-        SD_BUS_ERROR_MAP_END
-};
-
 static Bus *bus_of(Manager *m) {
         return m->bus;
 }
@@ -104,22 +93,9 @@ int bus_append_cgroup_counter(sd_bus_message *reply, int cgroup_fd, BusCgroupCou
 
 int bus_append_pressure(sd_bus_message *reply, int cgroup_fd, const char *file) {
         Pressure pr = {};
-        char buf[512];
-        ssize_t n = -1;
-        int fd;
 
-        if (cgroup_fd >= 0) {
-                fd = openat(cgroup_fd, file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-                if (fd >= 0) {
-                        n = read(fd, buf, sizeof buf - 1);
-                        safe_close(fd);
-                }
-        }
-        if (n > 0) {
-                buf[n] = 0;
-                if (pressure_parse(buf, &pr) < 0)
-                        pr.have_some = false;
-        }
+        if (cgroup_read_pressure(cgroup_fd, file, &pr) < 0)
+                pr.have_some = false;
         if (!pr.have_some)
                 return sd_bus_message_append(reply, "(dddt)", -1.0, -1.0, -1.0, UINT64_MAX);
         return sd_bus_message_append(reply, "(dddt)", pr.some_avg10, pr.some_avg60, pr.some_avg300,

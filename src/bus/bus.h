@@ -46,7 +46,6 @@ void bus_done(Manager *m);
 extern const sd_bus_vtable bus_manager_vtable[];
 extern const sd_bus_vtable bus_pool_vtable[];
 extern const sd_bus_vtable bus_worker_vtable[];
-extern const sd_bus_error_map bus_workerpoold_errors[];
 
 int bus_pool_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                   sd_bus_error *error);

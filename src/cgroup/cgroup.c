@@ -359,3 +359,49 @@ int cgroup_reap_children_except(int fd, const char *suffix, bool (*keep)(const c
         *ret_n = n;
         return ret;
 }
+
+int pressure_parse(const char *text, Pressure *ret) {
+        Pressure r = {};
+        const char *p = text;
+
+        if (!text)
+                return -EINVAL;
+        while (*p) {
+                double a10, a60, a300;
+                unsigned long long total;
+                char kind[8];
+
+                if (sscanf(p, "%7s avg10=%lf avg60=%lf avg300=%lf total=%llu", kind, &a10, &a60, &a300,
+                           &total) == 5) {
+                        if (streq(kind, "some")) {
+                                r.some_avg10 = a10, r.some_avg60 = a60, r.some_avg300 = a300;
+                                r.some_total = total;
+                                r.have_some = true;
+                        } else if (streq(kind, "full")) {
+                                r.full_avg10 = a10, r.full_avg60 = a60, r.full_avg300 = a300;
+                                r.full_total = total;
+                                r.have_full = true;
+                        }
+                }
+                p = strchr(p, '\n');
+                if (!p)
+                        break;
+                p++;
+        }
+        if (!r.have_some && !r.have_full)
+                return -EINVAL;
+        *ret = r;
+        return 0;
+}
+
+int cgroup_read_pressure(int fd, const char *file, Pressure *ret) {
+        char buf[512];
+        int r;
+
+        if (fd < 0)
+                return -EBADF;
+        r = read_file_at(fd, file, buf, sizeof buf, NULL);
+        if (r < 0)
+                return r;
+        return pressure_parse(buf, ret);
+}

@@ -76,3 +76,16 @@ int cgroup_reap_children(int fd, const char *suffix, unsigned *ret_n);
 /* The same, sparing the children for which keep(name, userdata) is true. */
 int cgroup_reap_children_except(int fd, const char *suffix, bool (*keep)(const char *name, void *userdata),
                                 void *userdata, unsigned *ret_n);
+
+/* Pressure stall information (PSI) of a *.pressure file. */
+typedef struct Pressure {
+        double some_avg10, some_avg60, some_avg300;
+        uint64_t some_total;
+        double full_avg10, full_avg60, full_avg300;
+        uint64_t full_total;
+        bool have_some, have_full;
+} Pressure;
+/* From a *.pressure file's text: -EINVAL if it has neither line. */
+int pressure_parse(const char *text, Pressure *ret);
+/* Read and parse fd/file (e.g. "memory.pressure"). */
+int cgroup_read_pressure(int fd, const char *file, Pressure *ret);

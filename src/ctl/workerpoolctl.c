@@ -36,16 +36,6 @@ static const char *arg_reason = "";
 static const char *arg_signal = "SIGTERM";
 static uint32_t arg_lines = 0;
 
-static const sd_bus_error_map ctl_errors[] = {
-        SD_BUS_ERROR_MAP(BUS_ERROR_NO_SUCH_POOL,   ENOENT),
-        SD_BUS_ERROR_MAP(BUS_ERROR_NO_SUCH_WORKER, ESRCH),
-        SD_BUS_ERROR_MAP(BUS_ERROR_INVALID_VALUE,  EINVAL),
-        SD_BUS_ERROR_MAP(BUS_ERROR_POOL_FAILED,    EHOSTDOWN),
-        SD_BUS_ERROR_MAP(BUS_ERROR_OUT_OF_RANGE,   ERANGE),
-        SD_BUS_ERROR_MAP(BUS_ERROR_NOT_PERMITTED,  EPERM),
-        SD_BUS_ERROR_MAP_END
-};
-
 static void help(void) {
         printf("Usage: workerpoolctl [OPTIONS] COMMAND ...\n\n"
                "Query and control workerpoold, the worker pool supervisor.\n\n"
@@ -1120,7 +1110,7 @@ int main(int argc, char *argv[]) {
                         fprintf(stderr, "%s: wrong number of arguments. See workerpoolctl --help.\n", verb);
                         return EXIT_USAGE;
                 }
-                (void) sd_bus_error_add_map(ctl_errors);
+                (void) sd_bus_error_add_map(bus_workerpoold_errors);
                 r = connect_bus(&bus);
                 if (r < 0)
                         return -r;

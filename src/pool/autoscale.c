@@ -15,15 +15,11 @@
 
 /* "some avg10=12.34 ..." of the pool's memory.pressure, in percent. */
 static double pool_memory_pressure(const Pool *p) {
-        char buf[512], *a;
-        double v = 0;
+        Pressure pr;
 
-        if (read_file_at(p->cgroup_fd, "memory.pressure", buf, sizeof buf, NULL) < 0)
+        if (cgroup_read_pressure(p->cgroup_fd, "memory.pressure", &pr) < 0 || !pr.have_some)
                 return 0;
-        a = strstr(buf, "avg10=");
-        if (!a || sscanf(a + 6, "%lf", &v) != 1)
-                return 0;
-        return v;
+        return pr.some_avg10;
 }
 
 /* Why we may not grow, or NULL. */

@@ -4,11 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* The helpers are pure and built into workerpoold and workerpoolctl, not
- * into libcore: compile them into the test directly. */
-#include "bus/bus-util.c"
-#include "config/config.h"
-#include "config/dropin.h"
+#include "bus/bus-util.h"
 
 Test(bus_util, parse_signal) {
         int sig = 0;
@@ -72,59 +68,7 @@ Test(bus_util, value_safety) {
         cr_assert(!bus_property_value_is_safe(big));
 }
 
-Test(bus_util, dropin_merge) {
-        char *t = NULL, *u = NULL, *v = NULL;
 
-        cr_assert_eq(dropin_text_set(NULL, "Resources", "MemoryMax", "512M", &t), 0);
-        cr_assert(strstr(t, "[Resources]\nMemoryMax=512M\n"), "%s", t);
-        cr_assert_eq(t[0], '#');
-
-        cr_assert_eq(dropin_text_set(t, "Pool", "Workers", "3", &u), 0);
-        cr_assert(strstr(u, "[Resources]\nMemoryMax=512M\n[Pool]\nWorkers=3\n"), "%s", u);
-
-        /* replace in place, in the right section; keep other lines */
-        cr_assert_eq(dropin_text_set(u, "Resources", "MemoryMax", "1G", &v), 0);
-        cr_assert(strstr(v, "[Resources]\nMemoryMax=1G\n[Pool]\nWorkers=3\n"), "%s", v);
-        cr_assert_null(strstr(v, "512M"));
-        free(t), free(u), free(v);
-
-        /* a key of the same name in another section is not ours; duplicates go */
-        cr_assert_eq(dropin_text_set("[Pool]\nMemoryMax = 5\n[Resources]\nMemoryMax=1\nTasksMax=3\nMemoryMax=2\n",
-                                     "Resources", "MemoryMax", "9", &t), 0);
-        cr_assert_str_eq(t, "[Pool]\nMemoryMax = 5\n[Resources]\nMemoryMax=9\nTasksMax=3\n");
-        free(t);
-
-        /* a prefix is not the key */
-        cr_assert_eq(dropin_text_set("[Pool]\nWorkersX=1", "Pool", "Workers", "2", &t), 0);
-        cr_assert_str_eq(t, "[Pool]\nWorkersX=1\nWorkers=2\n");
-        free(t);
-
-        /* key appended at the end of its section, before the next one */
-        cr_assert_eq(dropin_text_set("[Pool]\nRestart=no\n[Resources]\nCPUWeight=5\n", "Pool", "Workers", "2",
-                                     &t), 0);
-        cr_assert_str_eq(t, "[Pool]\nRestart=no\nWorkers=2\n[Resources]\nCPUWeight=5\n");
-        free(t);
-
-        cr_assert_lt(dropin_text_set(NULL, "", "A", "b", &t), 0);
-        cr_assert_lt(dropin_text_set(NULL, "Pool", "", "b", &t), 0);
-}
-
-Test(bus_util, pressure) {
-        Pressure p;
-
-        cr_assert_eq(pressure_parse("some avg10=1.50 avg60=0.25 avg300=0.00 total=12345\n"
-                                    "full avg10=0.10 avg60=0.00 avg300=0.00 total=99\n", &p), 0);
-        cr_assert(p.have_some && p.have_full);
-        cr_assert_float_eq(p.some_avg10, 1.5, 1e-9);
-        cr_assert_float_eq(p.some_avg60, 0.25, 1e-9);
-        cr_assert_eq(p.some_total, 12345);
-        cr_assert_eq(p.full_total, 99);
-        cr_assert_eq(pressure_parse("some avg10=0.00 avg60=0.00 avg300=0.00 total=0", &p), 0);
-        cr_assert(!p.have_full);
-        cr_assert_lt(pressure_parse("", &p), 0);
-        cr_assert_lt(pressure_parse("garbage", &p), 0);
-        cr_assert_lt(pressure_parse(NULL, &p), 0);
-}
 
 Test(bus_util, json_escape) {
         char *s;
@@ -158,46 +102,19 @@ Test(bus_util, format_timestamp) {
         cr_assert_eq(strlen(format_timestamp(buf, sizeof buf, UINT64_C(1700000000000000))), 19);
 }
 
-/* The config functions the bus layer relies on (config.c, "Added for the D-Bus layer"). */
-Test(bus_config, set_property_and_dup) {
-        PoolConfig *c = NULL, *d = NULL;
-        char *err = NULL;
+Test(bus_util, one_error_map_for_daemon_and_client) {
+        static const struct { const char *name; int error; } want[] = {
+                { BUS_ERROR_NO_SUCH_POOL, ENOENT },      { BUS_ERROR_NO_SUCH_WORKER, ESRCH },
+                { BUS_ERROR_INVALID_VALUE, EINVAL },     { BUS_ERROR_POOL_FAILED, EHOSTDOWN },
+                { BUS_ERROR_OUT_OF_RANGE, ERANGE },      { BUS_ERROR_NOT_PERMITTED, EPERM },
+                { BUS_ERROR_INVALID_CONFIG, EBADMSG },
+        };
 
-        cr_assert_eq(pool_config_new("web", NULL, &c), 0);
-        c->max_workers = 10;
-        cr_assert_eq(pool_config_set_property(c, NULL, "MemoryMax", "512M", &err), 0);
-        cr_assert_eq(c->memory_max, UINT64_C(512) << 20);
-        cr_assert_eq(pool_config_set_property(c, NULL, "CPUQuota", "50%", &err), 0);
-        cr_assert_eq(c->cpu_quota_per_sec_usec, 500000);
-        cr_assert_eq(pool_config_set_property(c, NULL, "Restart", "always", &err), 0);
-        cr_assert_eq(c->restart, RESTART_ALWAYS);
+        cr_assert_geq(sd_bus_error_add_map(bus_workerpoold_errors), 0);
+        for (size_t i = 0; i < ELEMENTSOF(want); i++) {
+                sd_bus_error e = SD_BUS_ERROR_NULL;
 
-        cr_assert_eq(pool_config_set_property(c, NULL, "MemoryMax", "lots", &err), -EINVAL);
-        cr_assert_str_eq(err, "Invalid MemoryMax= value 'lots': expected a size like 512M or infinity");
-        free(err);
-        cr_assert_eq(pool_config_set_property(c, NULL, "Workers", "11", &err), -EINVAL);
-        cr_assert(strstr(err, "outside MinWorkers..MaxWorkers"), "%s", err);
-        cr_assert_neq(err[0], ':');
-        free(err);
-        c->workers = 1;         /* half changed on error, as documented */
-        cr_assert_eq(pool_config_set_property(c, NULL, "NoSuchKey", "1", &err), -ENOENT);
-        cr_assert_null(err);
-        cr_assert_eq(pool_config_set_property(c, NULL, "", "1", &err), -ENOENT);
-
-        /* empty: back to the default */
-        cr_assert_eq(pool_config_set_property(c, NULL, "MemoryMax", "", &err), 0);
-        cr_assert_eq(c->memory_max, CGROUP_LIMIT_MAX);
-
-        cr_assert_str_eq(pool_config_property_section("MemoryMax"), "Resources");
-        cr_assert_str_eq(pool_config_property_section("Workers"), "Pool");
-        cr_assert_null(pool_config_property_section("Nope"));
-
-        c->description = strdup("d");
-        cr_assert_eq(pool_config_dup(c, &d), 0);
-        cr_assert_str_eq(d->name, "web");
-        cr_assert_str_eq(d->description, "d");
-        cr_assert_neq(d->description, c->description);
-        cr_assert_eq(d->restart, RESTART_ALWAYS);
-        pool_config_free(c);
-        pool_config_free(d);
+                cr_assert_eq(sd_bus_error_set(&e, want[i].name, "x"), -want[i].error, "%s", want[i].name);
+                sd_bus_error_free(&e);
+        }
 }

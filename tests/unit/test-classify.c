@@ -5,7 +5,6 @@
 #include <sys/wait.h>
 
 #include "classify/classify.h"
-#include "shared/idmap.h"
 
 static PoolConfig *cfg;
 
@@ -238,33 +237,4 @@ Test(classify, names_round_trip) {
         cr_assert_eq(exit_reason_from_string("nope"), _EXIT_REASON_INVALID);
         cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_OOM_KILL), "oom-kill");
         cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_STACK_OVERFLOW), "stack-overflow");
-}
-
-Test(idmap, put_get_remove_grow) {
-        IdMap m = {};
-        size_t b = 0;
-        const IdMapEntry *cur = NULL;
-        uint64_t key, sum = 0;
-        size_t n = 0;
-
-        for (uint64_t k = 1; k <= 10000; k++)
-                cr_assert_eq(idmap_put(&m, k, (void *) (uintptr_t) (k * 3)), 0);
-        cr_assert_eq(idmap_put(&m, 5, (void *) 1), -EEXIST);
-        cr_assert_eq(idmap_size(&m), 10000);
-        for (uint64_t k = 1; k <= 10000; k++)
-                cr_assert_eq((uintptr_t) idmap_get(&m, k), k * 3);
-        cr_assert_null(idmap_get(&m, 10001));
-        for (uint64_t k = 2; k <= 10000; k += 2)
-                cr_assert_eq((uintptr_t) idmap_remove(&m, k), k * 3);
-        cr_assert_null(idmap_remove(&m, 2));
-        cr_assert_eq(idmap_size(&m), 5000);
-        while (idmap_next(&m, &b, &cur, &key)) {
-                cr_assert(key % 2 == 1);
-                sum += key;
-                n++;
-        }
-        cr_assert_eq(n, 5000);
-        cr_assert_eq(sum, 5000ull * 5000ull);
-        idmap_done(&m);
-        cr_assert_eq(idmap_size(&m), 0);
 }

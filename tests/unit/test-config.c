@@ -1657,3 +1657,47 @@ Test(config, sources_reparse_to_the_same_config) {
         cr_assert(!pool_config_exec_changed(a, b));
         cr_assert(!pool_config_resources_changed(a, b));
 }
+
+/* What the bus layer sets (SetProperties()) and copies. */
+Test(config, set_property_and_dup) {
+        PoolConfig *c = NULL, *d = NULL;
+        char *err = NULL;
+
+        cr_assert_eq(pool_config_new("web", NULL, &c), 0);
+        c->max_workers = 10;
+        cr_assert_eq(pool_config_set_property(c, NULL, "MemoryMax", "512M", &err), 0);
+        cr_assert_eq(c->memory_max, UINT64_C(512) << 20);
+        cr_assert_eq(pool_config_set_property(c, NULL, "CPUQuota", "50%", &err), 0);
+        cr_assert_eq(c->cpu_quota_per_sec_usec, 500000);
+        cr_assert_eq(pool_config_set_property(c, NULL, "Restart", "always", &err), 0);
+        cr_assert_eq(c->restart, RESTART_ALWAYS);
+
+        cr_assert_eq(pool_config_set_property(c, NULL, "MemoryMax", "lots", &err), -EINVAL);
+        cr_assert_str_eq(err, "Invalid MemoryMax= value 'lots': expected a size like 512M or infinity");
+        free(err);
+        cr_assert_eq(pool_config_set_property(c, NULL, "Workers", "11", &err), -EINVAL);
+        cr_assert(strstr(err, "outside MinWorkers..MaxWorkers"), "%s", err);
+        cr_assert_neq(err[0], ':');
+        free(err);
+        c->workers = 1;         /* half changed on error, as documented */
+        cr_assert_eq(pool_config_set_property(c, NULL, "NoSuchKey", "1", &err), -ENOENT);
+        cr_assert_null(err);
+        cr_assert_eq(pool_config_set_property(c, NULL, "", "1", &err), -ENOENT);
+
+        /* empty: back to the default */
+        cr_assert_eq(pool_config_set_property(c, NULL, "MemoryMax", "", &err), 0);
+        cr_assert_eq(c->memory_max, CGROUP_LIMIT_MAX);
+
+        cr_assert_str_eq(pool_config_property_section("MemoryMax"), "Resources");
+        cr_assert_str_eq(pool_config_property_section("Workers"), "Pool");
+        cr_assert_null(pool_config_property_section("Nope"));
+
+        c->description = strdup("d");
+        cr_assert_eq(pool_config_dup(c, &d), 0);
+        cr_assert_str_eq(d->name, "web");
+        cr_assert_str_eq(d->description, "d");
+        cr_assert_neq(d->description, c->description);
+        cr_assert_eq(d->restart, RESTART_ALWAYS);
+        pool_config_free(c);
+        pool_config_free(d);
+}
