@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "bus/bus.h"
-#include "manager.h"
+#include "daemon/manager.h"
 #include "shared/log.h"
 #include "shared/strv.h"
 #include "shared/utf8.h"
@@ -162,6 +162,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
         CHECK(m->cgroup_root);
         m->cgroup_root_fd = open(cgdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         CHECK(m->cgroup_root_fd >= 0);
+        m->host.cgroup_root = m->cgroup_root;
+        m->host.cgroup_root_fd = m->cgroup_root_fd;
         bus_pair();
         return 0;
 }
@@ -221,8 +223,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 CHECK(utf8_is_valid(*e));       /* the Reload reply carries them */
         if (r < 0)
                 return 0;
-        r = pool_new(m, c, &p);
+        r = pool_new(&m->host, c, &p);
         CHECK(r >= 0);
+        manager_link_pool(m, p);
         r = worker_new(p, 0, &w, &cgroup_fd);
         CHECK(r >= 0);
         safe_close(cgroup_fd);
@@ -253,6 +256,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
 
         every_read_method(p, w);
-        pool_free(p);           /* and its worker, and their directories */
+        manager_free_pool(m, p);        /* and its worker, and their directories */
         return 0;
 }

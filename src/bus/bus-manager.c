@@ -18,7 +18,7 @@ static int property_get_n_workers(sd_bus *bus, const char *path, const char *int
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         Manager *m = userdata;
 
-        return sd_bus_message_append(reply, "u", (uint32_t) idmap_size(&m->workers));
+        return sd_bus_message_append(reply, "u", (uint32_t) idmap_size(&m->host.workers));
 }
 
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -44,7 +44,7 @@ static int property_get_controllers(sd_bus *bus, const char *path, const char *i
         if (r < 0)
                 return r;
         for (CgroupController c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
-                if (m->controllers & CGROUP_MASK(c)) {
+                if (m->host.controllers & CGROUP_MASK(c)) {
                         r = sd_bus_message_append(reply, "s", cgroup_controller_to_string(c));
                         if (r < 0)
                                 return r;
@@ -164,7 +164,7 @@ static int method_get_worker(sd_bus_message *msg, void *userdata, sd_bus_error *
         r = sd_bus_message_read(msg, "t", &id);
         if (r < 0)
                 return r;
-        w = idmap_get(&m->workers, id);
+        w = idmap_get(&m->host.workers, id);
         if (!w)
                 return sd_bus_error_setf(error, BUS_ERROR_NO_SUCH_WORKER, "No worker with id %" PRIu64 ".", id);
         path = bus_worker_path(w);

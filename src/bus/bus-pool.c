@@ -108,7 +108,7 @@ static int property_get_control_group(sd_bus *bus, const char *path, const char 
         _cleanup_(freep) char *s = NULL;
         Pool *p = userdata;
 
-        if (asprintf(&s, "%s/%s.pool", p->manager->cgroup_root ?: "", p->name) < 0)
+        if (asprintf(&s, "%s/%s.pool", p->host->cgroup_root ?: "", p->name) < 0)
                 return -ENOMEM;
         return sd_bus_message_append(reply, "s", s);
 }
@@ -271,7 +271,7 @@ static int check_workers(const Pool *p, const PoolConfig *c, uint64_t n, sd_bus_
 static int persist_assignments(Pool *p, const Assignment *a, size_t n, char **ret_path, sd_bus_error *error) {
         _cleanup_(freep) DropinAssignment *da = NULL;
         _cleanup_(freep) char *path = NULL;
-        Manager *m = p->manager;
+        Manager *m = manager_of_pool(p);
         const char *what = NULL;
         int r;
 
@@ -320,7 +320,7 @@ static int pool_apply_assignments(Pool *p, sd_bus_message *call, const Assignmen
                                         return r;
                         }
                 }
-                r = pool_config_set_property(c, &p->manager->config, a[i].s->key, a[i].value, &why);
+                r = pool_config_set_property(c, p->host->defaults, a[i].s->key, a[i].value, &why);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
@@ -347,7 +347,7 @@ static int pool_apply_assignments(Pool *p, sd_bus_message *call, const Assignmen
         (void) pool_reconfigure(p, TAKE_PTR(c));
         if (workers && p->n_wanted != p->config->workers)
                 (void) pool_scale(p, p->config->workers);
-        bus_pool_changed(p->manager, p);
+        bus_pool_changed(manager_of_pool(p)->bus, p);
         if (call) {
                 r = sd_bus_reply_method_return(call, NULL);
                 if (r < 0)

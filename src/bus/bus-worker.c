@@ -16,7 +16,7 @@ int bus_worker_find(sd_bus *bus, const char *path, const char *interface, void *
 
         if (bus_worker_path_parse(path, &id) < 0)
                 return 0;
-        w = idmap_get(&m->workers, id);
+        w = idmap_get(&m->host.workers, id);
         if (!w)
                 return 0;
         *found = w;
@@ -25,7 +25,7 @@ int bus_worker_find(sd_bus *bus, const char *path, const char *interface, void *
 
 int bus_worker_enumerate(sd_bus *bus, const char *path, void *userdata, char ***nodes, sd_bus_error *error) {
         Manager *m = userdata;
-        size_t n = idmap_size(&m->workers), i = 0;
+        size_t n = idmap_size(&m->host.workers), i = 0;
         char **l;
 
         l = calloc(n + 1, sizeof(char *));
@@ -88,7 +88,7 @@ static int property_get_cgroup(sd_bus *bus, const char *path, const char *interf
         _cleanup_(freep) char *s = NULL;
         Worker *w = userdata;
 
-        if (asprintf(&s, "%s/%s.pool/%s", w->pool->manager->cgroup_root ?: "", w->pool->name,
+        if (asprintf(&s, "%s/%s.pool/%s", w->pool->host->cgroup_root ?: "", w->pool->name,
                      w->cgroup_name) < 0)
                 return -ENOMEM;
         return sd_bus_message_append(reply, "s", s);

@@ -156,8 +156,7 @@ static void bus_schedule_flush(Bus *b) {
         (void) sd_event_source_set_enabled(b->flush_source, SD_EVENT_ONESHOT);
 }
 
-void bus_pool_changed(Manager *m, Pool *p) {
-        Bus *b = bus_of(m);
+void bus_pool_changed(Bus *b, Pool *p) {
 
         if (!b)
                 return;
@@ -193,37 +192,37 @@ static void emit_pool_signal(Bus *b, Pool *p, const char *member, const char *ty
         sd_bus_message_unref(msg);
 }
 
-static void hook_worker_started(Manager *m, Worker *w) {
-        Bus *b = bus_of(m);
+static void hook_worker_started(void *userdata, Worker *w) {
+        Bus *b = userdata;
         _cleanup_(freep) char *path = bus_worker_path(w);
 
         emit_pool_signal(b, w->pool, "WorkerStarted", "tu", w->id, (uint32_t) w->pid);
         if (path && b->bus)
                 (void) sd_bus_emit_interfaces_added(b->bus, path, BUS_WORKER_INTERFACE, NULL);
         b->manager_dirty = true;
-        bus_pool_changed(m, w->pool);
+        bus_pool_changed(userdata, w->pool);
 }
 
-static void hook_worker_ready(Manager *m, Worker *w) {
-        Bus *b = bus_of(m);
+static void hook_worker_ready(void *userdata, Worker *w) {
+        Bus *b = userdata;
 
         emit_pool_signal(b, w->pool, "WorkerReady", "tu", w->id, (uint32_t) w->pid);
         bus_worker_changed(b, w);
 }
 
-static void hook_worker_state_changed(Manager *m, Worker *w) {
-        bus_worker_changed(bus_of(m), w);
-        bus_pool_changed(m, w->pool);
+static void hook_worker_state_changed(void *userdata, Worker *w) {
+        bus_worker_changed(userdata, w);
+        bus_pool_changed(userdata, w->pool);
 }
 
-static void hook_worker_exited(Manager *m, Worker *w, const ExitRecord *r) {
-        emit_pool_signal(bus_of(m), w->pool, "WorkerExited", "tussiis", w->id, (uint32_t) r->pid,
+static void hook_worker_exited(void *userdata, Worker *w, const ExitRecord *r) {
+        emit_pool_signal(userdata, w->pool, "WorkerExited", "tussiis", w->id, (uint32_t) r->pid,
                          exit_reason_to_string(r->reason), r->evidence, r->code, r->status,
                          exit_action_to_string(r->action));
 }
 
-static void hook_worker_freed(Manager *m, Worker *w) {
-        Bus *b = bus_of(m);
+static void hook_worker_freed(void *userdata, Worker *w) {
+        Bus *b = userdata;
         _cleanup_(freep) char *path = bus_worker_path(w);
 
         if (idmap_get(&b->dirty_workers, w->id) == w)
@@ -234,17 +233,17 @@ static void hook_worker_freed(Manager *m, Worker *w) {
         bus_schedule_flush(b);
 }
 
-static void hook_pool_state_changed(Manager *m, Pool *p) {
-        emit_pool_signal(bus_of(m), p, "PoolStateChanged", "s", pool_state_to_string(p->state));
-        bus_pool_changed(m, p);
+static void hook_pool_state_changed(void *userdata, Pool *p) {
+        emit_pool_signal(userdata, p, "PoolStateChanged", "s", pool_state_to_string(p->state));
+        bus_pool_changed(userdata, p);
 }
 
-static void hook_pool_changed(Manager *m, Pool *p) {
-        bus_pool_changed(m, p);
+static void hook_pool_changed(void *userdata, Pool *p) {
+        bus_pool_changed(userdata, p);
 }
 
-static void hook_pool_added(Manager *m, Pool *p) {
-        Bus *b = bus_of(m);
+static void hook_pool_added(void *userdata, Pool *p) {
+        Bus *b = userdata;
         _cleanup_(freep) char *path = bus_pool_path(p);
 
         if (path && b->bus)
@@ -253,8 +252,8 @@ static void hook_pool_added(Manager *m, Pool *p) {
         bus_schedule_flush(b);
 }
 
-static void hook_pool_freed(Manager *m, Pool *p) {
-        Bus *b = bus_of(m);
+static void hook_pool_freed(void *userdata, Pool *p) {
+        Bus *b = userdata;
         _cleanup_(freep) char *path = bus_pool_path(p);
 
         (void) idmap_remove(&b->dirty_pools, (uint64_t) (uintptr_t) p);
@@ -264,7 +263,7 @@ static void hook_pool_freed(Manager *m, Pool *p) {
         bus_schedule_flush(b);
 }
 
-static const ManagerHooks bus_hooks = {
+static const PoolHooks bus_hooks = {
         .worker_started = hook_worker_started,
         .worker_ready = hook_worker_ready,
         .worker_state_changed = hook_worker_state_changed,
@@ -285,11 +284,11 @@ static int bus_address_of(const Bus *b, char **ret) {
         const char *e;
 
         switch (b->transport) {
-        case BUS_TRANSPORT_SYSTEM:
+        case FRONTEND_TRANSPORT_SYSTEM:
                 e = getenv("DBUS_SYSTEM_BUS_ADDRESS");
                 *ret = strdup(e ?: "unix:path=/run/dbus/system_bus_socket");
                 break;
-        case BUS_TRANSPORT_USER:
+        case FRONTEND_TRANSPORT_USER:
                 e = getenv("DBUS_SESSION_BUS_ADDRESS");
                 if (e)
                         *ret = strdup(e);
@@ -299,7 +298,7 @@ static int bus_address_of(const Bus *b, char **ret) {
                 } else
                         return -ENOMEDIUM;
                 break;
-        case BUS_TRANSPORT_ADDRESS:
+        case FRONTEND_TRANSPORT_ADDRESS:
                 *ret = strdup(b->address);
                 break;
         default:
@@ -309,8 +308,8 @@ static int bus_address_of(const Bus *b, char **ret) {
 }
 
 static const char *bus_transport_name(const Bus *b) {
-        return b->transport == BUS_TRANSPORT_SYSTEM ? "system" :
-               b->transport == BUS_TRANSPORT_USER ? "session" : "given";
+        return b->transport == FRONTEND_TRANSPORT_SYSTEM ? "system" :
+               b->transport == FRONTEND_TRANSPORT_USER ? "session" : "given";
 }
 
 static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *error);
@@ -450,11 +449,11 @@ static int on_disconnected(sd_bus_message *msg, void *userdata, sd_bus_error *er
         return 0;
 }
 
-int bus_setup(Manager *m, BusTransport transport, const char *address) {
+int bus_setup(Manager *m, FrontendTransport transport, const char *address) {
         Bus *b;
         int r;
 
-        if (transport == BUS_TRANSPORT_NONE)
+        if (transport == FRONTEND_TRANSPORT_NONE)
                 return 0;
 
         b = calloc(1, sizeof(*b));
@@ -476,7 +475,7 @@ int bus_setup(Manager *m, BusTransport transport, const char *address) {
         r = bus_connect(b, LOG_ERR);
         if (r < 0)
                 return r;
-        m->hooks = &bus_hooks;
+        manager_set_hooks(m, &bus_hooks, b);
         log_info("Acquired the bus name %s.", BUS_NAME);
         return 0;
 }
@@ -487,7 +486,7 @@ void bus_done(Manager *m) {
         if (!m)
                 return;
         b = bus_of(m);
-        m->hooks = NULL;
+        manager_set_hooks(m, NULL, NULL);
         if (!b)
                 return;
         sd_event_source_disable_unref(b->flush_source);
@@ -499,3 +498,8 @@ void bus_done(Manager *m) {
         free(b);
         m->bus = NULL;
 }
+
+const Frontend bus_frontend = {
+        .setup = bus_setup,
+        .done = bus_done,
+};

@@ -8,20 +8,14 @@
 
 #include <systemd/sd-bus.h>
 
-#include "../manager.h"
+#include "../daemon/frontend.h"
+#include "../daemon/manager.h"
 #include "../shared/idmap.h"
 #include "bus-util.h"
 
-typedef enum BusTransport {
-        BUS_TRANSPORT_SYSTEM,
-        BUS_TRANSPORT_USER,
-        BUS_TRANSPORT_ADDRESS,
-        BUS_TRANSPORT_NONE,             /* no bus at all */
-} BusTransport;
-
 typedef struct Bus {
         Manager *manager;               /* not owned */
-        BusTransport transport;
+        FrontendTransport transport;
         char *address;                  /* owned: for BUS_TRANSPORT_ADDRESS */
         sd_bus *bus;                    /* owned; NULL while disconnected */
         sd_event_source *reconnect_source; /* owned: next attempt while disconnected */
@@ -37,9 +31,10 @@ typedef struct Bus {
  * takes no fds, so a caller cannot make it hold any. A connection lost later
  * (the bus restarted, an error reading from it) is re-established with
  * backoff while the pools run on. */
-int bus_setup(Manager *m, BusTransport transport, const char *address);
+int bus_setup(Manager *m, FrontendTransport transport, const char *address);
 /* Flush and close; clears the hooks. Safe if bus_setup() failed or never ran. */
 void bus_done(Manager *m);
+/* The two above, for the daemon (daemon/frontend.h). */
 
 /* --- internal to src/bus/ --- */
 
@@ -82,4 +77,4 @@ int bus_append_cgroup_counter(sd_bus_message *reply, int cgroup_fd, BusCgroupCou
 int bus_append_pressure(sd_bus_message *reply, int cgroup_fd, const char *file);
 
 /* Mark for a coalesced PropertiesChanged. */
-void bus_pool_changed(Manager *m, Pool *p);
+void bus_pool_changed(Bus *b, Pool *p);

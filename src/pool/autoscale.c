@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "../shared/parse-util.h"
-#include "../manager.h"
 #include "../shared/fd-util.h"
 #include "../shared/log.h"
 #include "pool.h"
@@ -72,7 +71,7 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Pool *p = userdata;
         uint64_t now = 0;
 
-        (void) sd_event_now(p->manager->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_now(p->host->event, CLOCK_MONOTONIC, &now);
         pool_idle_timeouts(p, now);
         pool_autoscale(p);
         return 0;
@@ -110,7 +109,7 @@ static void pool_idle_timeouts(Pool *p, usec_t now) {
                 return;
         }
         if (!p->idle_timer) {
-                r = sd_event_add_time(p->manager->event, &p->idle_timer, CLOCK_MONOTONIC, next, 1,
+                r = sd_event_add_time(p->host->event, &p->idle_timer, CLOCK_MONOTONIC, next, 1,
                                       on_idle_timer, p);
                 if (r < 0)
                         return;
@@ -131,7 +130,7 @@ void pool_autoscale(Pool *p) {
             (p->state != POOL_RUNNING && p->state != POOL_DEGRADED && p->state != POOL_STARTING))
                 return;
         p->autoscaling = true;
-        (void) sd_event_now(p->manager->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_now(p->host->event, CLOCK_MONOTONIC, &now);
 
         idle = p->n_ready - p->n_busy;
         starting = p->n_active - p->n_ready;

@@ -7,7 +7,6 @@
 #include <time.h>
 
 #include "../shared/parse-util.h"
-#include "../manager.h"
 #include "../shared/log.h"
 #include "../shared/strv.h"
 #include "pool.h"
@@ -62,7 +61,7 @@ static int pool_alloc_rings(Pool *p) {
         return 0;
 }
 
-int pool_new(Manager *m, PoolConfig *config, Pool **ret) {
+int pool_new(PoolHost *h, PoolConfig *config, Pool **ret) {
         Pool *p;
         char name[96];
         unsigned stale = 0;
@@ -72,7 +71,7 @@ int pool_new(Manager *m, PoolConfig *config, Pool **ret) {
         if (!p)
                 return -ENOMEM;
         *p = (Pool) {
-                .manager = m,
+                .host = h,
                 .cgroup_fd = -EBADF,
                 .state = POOL_STOPPED,
                 .n_wanted = config->workers,
@@ -87,28 +86,24 @@ int pool_new(Manager *m, PoolConfig *config, Pool **ret) {
         (void) pool_sandbox_prepare(p);   /* logs; a pool without its filter starts no worker */
 
         snprintf(name, sizeof name, "%s.pool", p->name);
-        r = cgroup_create(m->cgroup_root_fd, name, true, &p->cgroup_fd);
+        r = cgroup_create(h->cgroup_root_fd, name, true, &p->cgroup_fd);
         if (r < 0)
                 goto fail;
         /* Leftovers of a previous instance that died without cleaning up:
          * unsupervised workers; end them, and free the names. */
-        if (!m->deserializing) {
+        if (!h->deserializing) {
                 r = cgroup_reap_children(p->cgroup_fd, ".worker", &stale);
                 if (r < 0)
                         log_warning_errno(r, "Pool %s: cannot remove every stale worker cgroup: %m", p->name);
                 if (stale > 0)
                         log_warning("Pool %s: ended %u workers left by a previous instance.", p->name, stale);
         }
-        r = cgroup_enable_controllers(p->cgroup_fd, m->controllers);
+        r = cgroup_enable_controllers(p->cgroup_fd, h->controllers);
         if (r < 0)
                 log_warning_errno(r, "Pool %s: cannot enable controllers: %m", p->name);
 
-        p->next = m->pools;
-        if (m->pools)
-                m->pools->prev = p;
-        m->pools = p;
-        m->n_pools++;
-        MANAGER_HOOK(m, pool_added, p);
+        p->announced = true;
+        POOL_HOOK(h, pool_added, p);
         *ret = p;
         return 0;
 
@@ -139,15 +134,15 @@ static PendingRestart *pending_free(PendingRestart *pr) {
 }
 
 Pool *pool_free(Pool *p) {
-        Manager *m;
+        PoolHost *h;
         char name[96];
         int r;
 
         if (!p)
                 return NULL;
-        m = p->manager;
-        if (m && (p->prev || m->pools == p))
-                MANAGER_HOOK(m, pool_freed, p);
+        h = p->host;
+        if (p->announced)
+                POOL_HOOK(h, pool_freed, p);
 
         sd_event_source_disable_unref(p->rolling_source);
         sd_event_source_disable_unref(p->reconcile_source);
@@ -160,9 +155,9 @@ Pool *pool_free(Pool *p) {
 
                 /* Pools are freed stopped, but for an exit nobody asked for,
                  * which leaves the workers running (workerpoold(8)). */
-                if (w->pidfd >= 0 && !m->abandon_workers)
+                if (w->pidfd >= 0 && !h->abandon_workers)
                         (void) worker_kill_all(w);
-                if (m->abandon_workers)
+                if (h->abandon_workers)
                         w->cgroup_created = false;
                 worker_free(w);
         }
@@ -178,23 +173,14 @@ Pool *pool_free(Pool *p) {
                 }
                 worker_free(w);
         }
-        if (p->cgroup_fd >= 0 && !m->abandon_workers) {
+        if (p->cgroup_fd >= 0 && !h->abandon_workers) {
                 safe_close(p->cgroup_fd);
                 snprintf(name, sizeof name, "%s.pool", p->name);
-                r = cgroup_remove_recursive(m->cgroup_root_fd, name);
+                r = cgroup_remove_recursive(h->cgroup_root_fd, name);
                 if (r < 0)
                         log_warning_errno(r, "Pool %s: cannot remove its cgroup: %m", p->name);
         } else
                 safe_close(p->cgroup_fd);
-        if (m && (p->prev || m->pools == p)) {
-                if (p->prev)
-                        p->prev->next = p->next;
-                else
-                        m->pools = p->next;
-                if (p->next)
-                        p->next->prev = p->prev;
-                m->n_pools--;
-        }
         pool_config_free(p->config);
         pool_sandbox_free(p);
         free(p->history);
@@ -216,7 +202,7 @@ static void pool_set_state(Pool *p, PoolState s) {
                     MESSAGE_ID_POOL_STATE, fields, "Pool %s: %s -> %s.", p->name,
                     pool_state_to_string(p->state), pool_state_to_string(s));
         p->state = s;
-        MANAGER_HOOK(p->manager, pool_state_changed, p);
+        POOL_HOOK(p->host, pool_state_changed, p);
 }
 
 /* How many workers the pool should have, live or waiting to restart:
@@ -253,9 +239,9 @@ static bool pool_reconcile_pending(const Pool *p) {
 void pool_update_state(Pool *p) {
         uint32_t target;
 
-        MANAGER_HOOK(p->manager, pool_changed, p);
+        POOL_HOOK(p->host, pool_changed, p);
         /* coalesced: one STATUS= update (and cleanup check) per loop iteration */
-        manager_check_finished(p->manager);
+        p->host->ops->pools_changed(p->host);
 
         switch (p->state) {
         case POOL_STOPPING:
@@ -308,7 +294,7 @@ static void pool_start_failed(Pool *p, int error) {
                         error == -EMFILE ? ": raise the daemon's LimitNOFILE=" : "",
                         format_timespan(tb, sizeof tb, p->start_retry_delay));
         if (!p->start_retry_source) {
-                r = sd_event_add_time_relative(p->manager->event, &p->start_retry_source, CLOCK_MONOTONIC,
+                r = sd_event_add_time_relative(p->host->event, &p->start_retry_source, CLOCK_MONOTONIC,
                                                p->start_retry_delay, USEC_PER_MSEC, on_start_retry, p);
                 if (r < 0) {
                         log_error_errno(r, "Pool %s: cannot schedule a retry: %m", p->name);
@@ -403,7 +389,7 @@ static void pool_schedule_reconcile(Pool *p) {
         int r;
 
         if (!p->reconcile_source) {
-                r = sd_event_add_defer(p->manager->event, &p->reconcile_source, on_reconcile, p);
+                r = sd_event_add_defer(p->host->event, &p->reconcile_source, on_reconcile, p);
                 if (r < 0) {
                         log_oom();
                         return;
@@ -503,7 +489,7 @@ int pool_reconfigure(Pool *p, PoolConfig *config) {
                                 continue;
                         cgroup_fd = worker_open_cgroup(w);
                         r = cgroup_fd < 0 ? cgroup_fd :
-                            cgroup_apply_limits(cgroup_fd, p->manager->controllers, &limits);
+                            cgroup_apply_limits(cgroup_fd, p->host->controllers, &limits);
                         if (r < 0 && ret == 0)
                                 ret = r;
                 }
@@ -609,7 +595,7 @@ static void pool_rolling_schedule(Pool *p) {
         int r;
 
         if (!p->rolling_source) {
-                r = sd_event_add_defer(p->manager->event, &p->rolling_source, on_rolling_step, p);
+                r = sd_event_add_defer(p->host->event, &p->rolling_source, on_rolling_step, p);
                 if (r < 0) {
                         log_oom();
                         pool_rolling_abort(p);
@@ -721,9 +707,9 @@ static int pool_schedule_restart(Pool *p, unsigned streak, usec_t delay) {
          * of sd-event's default slack. A serialized defer source has no due
          * time: restored as due at once. */
         if (delay == 0)
-                r = sd_event_add_defer(p->manager->event, &pr->timer, on_pending_restart_now, pr);
+                r = sd_event_add_defer(p->host->event, &pr->timer, on_pending_restart_now, pr);
         else
-                r = sd_event_add_time_relative(p->manager->event, &pr->timer, CLOCK_MONOTONIC, delay, 1,
+                r = sd_event_add_time_relative(p->host->event, &pr->timer, CLOCK_MONOTONIC, delay, 1,
                                                on_pending_restart, pr);
         if (r < 0) {
                 free(pr);
@@ -778,7 +764,7 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassi
         char *fields[9];
         bool failure;
 
-        (void) sd_event_now(p->manager->event, CLOCK_MONOTONIC, &now);
+        (void) sd_event_now(p->host->event, CLOCK_MONOTONIC, &now);
 
         if (p->state == POOL_STOPPING || p->state == POOL_STOPPED || w->cause == KILL_CAUSE_STOP ||
             w->cause == KILL_CAUSE_STOP_TIMEOUT)
@@ -823,7 +809,7 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassi
 
                 snprintf(rec->evidence + k, sizeof rec->evidence - k, ", before READY=1");
         }
-        MANAGER_HOOK(p->manager, worker_exited, w, rec);
+        POOL_HOOK(p->host, worker_exited, w, rec);
         if (w == p->rolling_worker) {
                 log_warning("Pool %s: the new worker %" PRIu64 " died before it was ready, "
                             "rolling restart abandoned.", p->name, w->id);

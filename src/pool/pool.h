@@ -14,11 +14,8 @@
 #include "../classify/classify.h"
 #include "../config/config.h"
 #include "../notify/notify.h"
+#include "pool-host.h"
 #include "sandbox.h"
-
-typedef struct Manager Manager;
-typedef struct Pool Pool;
-typedef struct Worker Worker;
 
 /* Event-source priorities. Exits, notify messages, bus calls and timeouts
  * (SD_EVENT_PRIORITY_NORMAL) always go before starting workers: a crash
@@ -55,7 +52,7 @@ WorkerState worker_state_from_string(const char *s);
 const char *pool_state_to_string(PoolState s);
 
 /* One entry of a pool's bounded exit history. */
-typedef struct ExitRecord {
+struct ExitRecord {
         uint64_t worker_id;
         pid_t pid;
         usec_t started_at, ready_at, exited_at;         /* CLOCK_REALTIME, 0: never */
@@ -66,7 +63,7 @@ typedef struct ExitRecord {
         uint64_t memory_peak;                           /* bytes, UINT64_MAX: unknown */
         uint64_t cpu_usec;                              /* UINT64_MAX: unknown */
         char evidence[256];
-} ExitRecord;
+};
 
 struct Worker {
         Pool *pool;                     /* not owned */
@@ -103,8 +100,8 @@ struct PendingRestart {
 };
 
 struct Pool {
-        Manager *manager;               /* not owned */
-        Pool *prev, *next;              /* in manager->pools */
+        PoolHost *host;                 /* not owned */
+        Pool *prev, *next;              /* in the host's list of pools (kept by the host) */
         char *name;                     /* owned */
         PoolConfig *config;             /* owned */
         PoolSandbox *sandbox;           /* owned: seccomp program built from config (sandbox.c) */
@@ -132,6 +129,7 @@ struct Pool {
         unsigned history_size, history_pos, history_n;
 
         bool remove_when_stopped;       /* removed from the config: free once stopped */
+        bool announced;                 /* pool_added went out: pool_freed will */
         Worker *rolling_worker;         /* not owned: the new worker of a rolling restart */
         sd_event_source *rolling_source; /* owned: next rolling restart step */
         sd_event_source *reconcile_source; /* owned: the next batch of worker starts */
@@ -141,7 +139,10 @@ struct Pool {
         bool autoscaling;               /* in pool_autoscale(): no re-entry */
 };
 
-int pool_new(Manager *m, PoolConfig *config, Pool **ret);   /* takes config on success */
+/* A pool with its cgroup NAME.pool/ (created, or taken over after a
+ * re-exec), stopped. The host links it into its list. */
+int pool_new(PoolHost *h, PoolConfig *config, Pool **ret);   /* takes config on success */
+/* The host unlinks it from its list first. */
 Pool *pool_free(Pool *p);
 int pool_start(Pool *p);
 /* End worker cgroups of this pool that no Worker stands for. */

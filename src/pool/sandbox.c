@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../manager.h"
 #include "../shared/log.h"
 #include "../spawn/seccomp.h"
 #include "pool.h"
@@ -26,11 +25,11 @@ int pool_sandbox_prepare(Pool *p) {
         /* PrivateTmp= hides a notify socket under /tmp or /var/tmp (only
          * when --runtime-dir points there): say so now, rather than let
          * every worker time out waiting for READY=1. */
-        if (c->private_tmp && c->type == POOL_TYPE_NOTIFY && p->manager->notify_path &&
-            (strneq(p->manager->notify_path, "/tmp/", 5) || strneq(p->manager->notify_path, "/var/tmp/", 9)))
+        if (c->private_tmp && c->type == POOL_TYPE_NOTIFY && p->host->notify_path &&
+            (strneq(p->host->notify_path, "/tmp/", 5) || strneq(p->host->notify_path, "/var/tmp/", 9)))
                 log_warning("Pool %s: PrivateTmp=yes hides the notify socket %s from the workers; "
                             "Type=notify workers will not reach it. Use a --runtime-dir outside "
-                            "/tmp and /var/tmp.", p->name, p->manager->notify_path);
+                            "/tmp and /var/tmp.", p->name, p->host->notify_path);
 
         if (!pool_config_has_seccomp_filter(c))
                 return 0;

@@ -14,7 +14,6 @@
 #include <time.h>
 
 #include "../shared/parse-util.h"
-#include "../manager.h"
 #include "../shared/fd-util.h"
 #include "../shared/log.h"
 #include "../shared/strv.h"
@@ -67,7 +66,7 @@ static usec_t now_realtime(void) {
 static usec_t now_mono(Worker *w) {
         uint64_t t = 0;
 
-        (void) sd_event_now(w->pool->manager->event, CLOCK_MONOTONIC, &t);
+        (void) sd_event_now(w->pool->host->event, CLOCK_MONOTONIC, &t);
         return t;
 }
 
@@ -103,7 +102,7 @@ int worker_new(Pool *p, unsigned restart_streak, Worker **ret, int *ret_cgroup_f
                 return -ENOMEM;
         *w = (Worker) {
                 .pool = p,
-                .id = manager_next_worker_id(p->manager),
+                .id = p->host->ops->next_worker_id(p->host),
                 .pidfd = -EBADF,
                 .state = WORKER_STARTING,
                 .restart_streak = restart_streak,
@@ -113,12 +112,10 @@ int worker_new(Pool *p, unsigned restart_streak, Worker **ret, int *ret_cgroup_f
         /* A fresh leaf per incarnation: never reuse a cgroup, never move a
          * process in after the fact. The leaf's fd goes to the caller for
          * worker_start(), which clones into it; nobody keeps it after. */
-        /* Each live worker holds one fd (its pidfd): the last
-         * MANAGER_FD_RESERVE fds are the daemon's own (exits, timers, the
-         * bus), and the pool waits (pool_start_failed()) rather than starve
-         * them. */
-        if (idmap_size(&p->manager->workers) + p->manager->base_fds + MANAGER_FD_RESERVE >=
-            p->manager->fd_limit)
+        /* Each live worker holds one fd (its pidfd): past the host's budget
+         * the pool waits (pool_start_failed()) rather than starve the host of
+         * the fds it needs for itself (exits, timers, the bus). */
+        if (idmap_size(&p->host->workers) >= p->host->max_workers)
                 return -EMFILE;
 
         r = cgroup_create(p->cgroup_fd, w->cgroup_name, false, &cgroup_fd);
@@ -127,12 +124,12 @@ int worker_new(Pool *p, unsigned restart_streak, Worker **ret, int *ret_cgroup_f
         w->cgroup_created = true;
 
         pool_limits_from_config(p->config, &limits);
-        r = cgroup_apply_limits(cgroup_fd, p->manager->controllers, &limits);
+        r = cgroup_apply_limits(cgroup_fd, p->host->controllers, &limits);
         if (r < 0)
                 log_warning_errno(r, "Pool %s: worker %" PRIu64 ": cannot apply all limits: %m",
                                   p->name, w->id);
 
-        r = idmap_put(&p->manager->workers, w->id, w);
+        r = idmap_put(&p->host->workers, w->id, w);
         if (r < 0)
                 return r;
 
@@ -167,9 +164,9 @@ Worker *worker_free(Worker *w) {
                 if (w->next)
                         w->next->prev = w->prev;
         } else if (p) {
-                MANAGER_HOOK(p->manager, worker_freed, w);
-                if (idmap_get(&p->manager->workers, w->id) == w)
-                        idmap_remove(&p->manager->workers, w->id);
+                POOL_HOOK(p->host, worker_freed, w);
+                if (idmap_get(&p->host->workers, w->id) == w)
+                        idmap_remove(&p->host->workers, w->id);
                 if (w->prev || p->workers == w) {
                         if (w->prev)
                                 w->prev->next = w->next;
@@ -242,12 +239,12 @@ void worker_enter(Worker *w, WorkerState state) {
         if (state == WORKER_IDLE) {
                 uint64_t t = 0;
 
-                (void) sd_event_now(p->manager->event, CLOCK_MONOTONIC, &t);
+                (void) sd_event_now(p->host->event, CLOCK_MONOTONIC, &t);
                 w->idle_since_mono = t;
         }
         log_debug("Pool %s: worker %" PRIu64 " (pid %d): %s -> %s", p->name, w->id,
                   (int) w->pid, worker_state_to_string(old), worker_state_to_string(state));
-        MANAGER_HOOK(p->manager, worker_state_changed, w);
+        POOL_HOOK(p->host, worker_state_changed, w);
 }
 
 static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata);
@@ -266,7 +263,7 @@ static int worker_arm_timer(Worker *w, usec_t usec_from_now) {
                 return sd_event_source_set_enabled(w->timer_source, SD_EVENT_ONESHOT);
         }
         /* accuracy 1us: 0 would mean sd-event's default slack of 250ms */
-        r = sd_event_add_time_relative(w->pool->manager->event, &w->timer_source,
+        r = sd_event_add_time_relative(w->pool->host->event, &w->timer_source,
                                        CLOCK_MONOTONIC, usec_from_now, 1, on_worker_timer, w);
         if (r < 0)
                 return r;
@@ -282,7 +279,7 @@ static void worker_became_ready(Worker *w) {
         w->last_watchdog_mono = w->ready_mono;
         worker_enter(w, WORKER_IDLE);
         (void) worker_arm_timer(w, c->watchdog_usec > 0 ? c->watchdog_usec : USEC_INFINITY);
-        MANAGER_HOOK(w->pool->manager, worker_ready, w);
+        POOL_HOOK(w->pool->host, worker_ready, w);
         pool_on_worker_ready(w->pool, w);
 }
 
@@ -329,7 +326,7 @@ static char *worker_escaped_to(const Worker *w) {
         /* Still ours after the read: the path was our worker's, not a reused pid's. */
         if (pidfd_send_signal_wrapper(w->pidfd, 0) < 0)
                 return NULL;
-        if (asprintf(&home, "%s/%s.pool/%s", w->pool->manager->cgroup_root, w->pool->name,
+        if (asprintf(&home, "%s/%s.pool/%s", w->pool->host->cgroup_root, w->pool->name,
                      w->cgroup_name) < 0)
                 return NULL;
         k = strlen(home);
@@ -439,9 +436,9 @@ static void worker_bury(Worker *w, int error) {
                 return;
         log_warning_errno(error, "Pool %s: cannot remove cgroup %s (%m), retrying when it changes.",
                           p->name, w->cgroup_name);
-        MANAGER_HOOK(p->manager, worker_freed, w);
-        if (idmap_get(&p->manager->workers, w->id) == w)
-                idmap_remove(&p->manager->workers, w->id);
+        POOL_HOOK(p->host, worker_freed, w);
+        if (idmap_get(&p->host->workers, w->id) == w)
+                idmap_remove(&p->host->workers, w->id);
         if (w->prev)
                 w->prev->next = w->next;
         else
@@ -523,7 +520,7 @@ static void worker_cleanup_cgroup(Worker *w, int cgroup_fd) {
                 worker_bury(w, -errno);
                 return;
         }
-        r = sd_event_add_inotify_fd(w->pool->manager->event, &w->cgroup_source, events_fd,
+        r = sd_event_add_inotify_fd(w->pool->host->event, &w->cgroup_source, events_fd,
                                     IN_MODIFY, on_worker_cgroup_event, w);
         if (r < 0) {
                 worker_bury(w, r);
@@ -536,16 +533,16 @@ static void worker_cleanup_cgroup(Worker *w, int cgroup_fd) {
 }
 
 static void worker_collect_evidence(Worker *w, int cgroup_fd, ExitInfo *i) {
-        Manager *m = w->pool->manager;
+        PoolHost *h = w->pool->host;
         uint64_t v;
 
-        if (m->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY) && cgroup_fd >= 0 &&
+        if (h->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY) && cgroup_fd >= 0 &&
             cgroup_read_key(cgroup_fd, "memory.events", "oom_kill", &v) >= 0 && v > 0) {
                 i->oom_kill = true;
                 i->oom_kills = v;
         }
 
-        manager_fault_evidence(m, w->pid, i);
+        h->ops->fault_evidence(h, w->pid, i);
 }
 
 static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -592,7 +589,7 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         action = restart_decide(p->config, &info, &cl);
 
         if (cgroup_fd >= 0) {
-                if (p->manager->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY))
+                if (p->host->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY))
                         (void) cgroup_read_u64(cgroup_fd, "memory.peak", &peak);
                 if (cgroup_read_key(cgroup_fd, "cpu.stat", "usage_usec", &cpu) < 0)
                         cpu = UINT64_MAX;
@@ -606,7 +603,7 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
 
 static int worker_build_env(Worker *w, char ***ret) {
         Pool *p = w->pool;
-        Manager *m = p->manager;
+        PoolHost *h = p->host;
         _cleanup_(strv_freep) char **env = NULL;
         char buf[256];
         int r;
@@ -621,10 +618,10 @@ static int worker_build_env(Worker *w, char ***ret) {
         snprintf(buf, sizeof buf, "WORKERPOOL_WORKER_ID=%" PRIu64, w->id);
         if ((r = strv_extend(&env, buf)) < 0)
                 return r;
-        if (p->config->type == POOL_TYPE_NOTIFY && m->notify_path) {
+        if (p->config->type == POOL_TYPE_NOTIFY && h->notify_path) {
                 char *e = NULL;
 
-                if (asprintf(&e, "NOTIFY_SOCKET=%s", m->notify_path) < 0)
+                if (asprintf(&e, "NOTIFY_SOCKET=%s", h->notify_path) < 0)
                         return -ENOMEM;
                 if ((r = strv_consume(&env, e)) < 0)
                         return r;
@@ -766,7 +763,7 @@ int worker_start(Worker *w, int cgroup_fd) {
          * default back, as systemd gives services, unless LimitNOFILE= says. */
         if (!(c->rlimits_set & (UINT32_C(1) << RLIMIT_NOFILE)))
                 rlimits[sp.n_rlimits++] = (SpawnRlimit) { .resource = RLIMIT_NOFILE,
-                                                          .limit = p->manager->worker_nofile };
+                                                          .limit = p->host->worker_nofile };
         /* Built once for the pool (pool_sandbox_prepare()); never started without it. */
         r = pool_sandbox_filter(p, &sp.seccomp_filter);
         if (r < 0)
@@ -801,7 +798,7 @@ int worker_start(Worker *w, int cgroup_fd) {
 
         sp.cgroup_fd = cgroup_fd;
 
-        r = spawn_worker(&sp, &res);
+        r = p->host->ops->spawn(p->host, &sp, &res);
         if (r < 0)
                 return r;
 
@@ -817,7 +814,7 @@ int worker_start(Worker *w, int cgroup_fd) {
 
         /* Edge-triggered: in a mass crash every pidfd is reported once, not
          * again on each loop turn until its turn comes (O(N) per turn). */
-        r = sd_event_add_io(p->manager->event, &w->exit_source, w->pidfd, EPOLLIN | EPOLLET,
+        r = sd_event_add_io(p->host->event, &w->exit_source, w->pidfd, EPOLLIN | EPOLLET,
                             on_worker_exit, w);
         if (r < 0) {
                 /* Without a watch we cannot supervise it: end it now. */
@@ -831,7 +828,7 @@ int worker_start(Worker *w, int cgroup_fd) {
                 return 0;   /* the exit handler reports it */
 
         worker_log_event(w, LOG_INFO, MESSAGE_ID_WORKER_STARTED, "started (pid %d).", (int) w->pid);
-        MANAGER_HOOK(p->manager, worker_started, w);
+        POOL_HOOK(p->host, worker_started, w);
 
         if (c->type == POOL_TYPE_SIMPLE)
                 worker_became_ready(w);
@@ -881,7 +878,7 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
         usec_t now, timeout;
         int r;
 
-        if (idmap_get(&p->manager->workers, s->id)) {
+        if (idmap_get(&p->host->workers, s->id)) {
                 safe_close(s->pidfd);
                 return -EEXIST;
         }
@@ -918,7 +915,7 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
         if (cgroup_fd < 0)
                 return cgroup_fd;
         w->cgroup_created = true;
-        r = idmap_put(&p->manager->workers, w->id, w);
+        r = idmap_put(&p->host->workers, w->id, w);
         if (r < 0)
                 return r;
         w->next = p->workers;
@@ -937,7 +934,7 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
                 *ret = NULL;
                 return 0;
         }
-        r = sd_event_add_io(p->manager->event, &w->exit_source, w->pidfd, EPOLLIN | EPOLLET,
+        r = sd_event_add_io(p->host->event, &w->exit_source, w->pidfd, EPOLLIN | EPOLLET,
                             on_worker_exit, w);
         if (r < 0)
                 return r;

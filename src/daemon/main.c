@@ -6,11 +6,11 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "bus/bus.h"
 #include "config-build.h"
+#include "frontend.h"
 #include "manager.h"
-#include "shared/log.h"
-#include "shared/strv.h"
+#include "../shared/log.h"
+#include "../shared/strv.h"
 
 static void help(void) {
         printf("Usage: workerpoold [OPTIONS]\n\n"
@@ -85,7 +85,7 @@ int main(int argc, char *argv[]) {
         };
         _cleanup_(strv_freep) char **dirs = NULL;
         ManagerOptions o = { .log_level = -1, .argv = argv, .deserialize_fd = -EBADF };
-        BusTransport transport = BUS_TRANSPORT_SYSTEM;
+        FrontendTransport transport = FRONTEND_TRANSPORT_SYSTEM;
         const char *bus_address = NULL;
         bool bus_explicit = false, requested;
         Manager *m = NULL;
@@ -135,15 +135,15 @@ int main(int argc, char *argv[]) {
                         }
                         break;
                 case ARG_SYSTEM:
-                        transport = BUS_TRANSPORT_SYSTEM;
+                        transport = FRONTEND_TRANSPORT_SYSTEM;
                         bus_explicit = true;
                         break;
                 case ARG_USER:
-                        transport = BUS_TRANSPORT_USER;
+                        transport = FRONTEND_TRANSPORT_USER;
                         bus_explicit = true;
                         break;
                 case ARG_BUS:
-                        transport = BUS_TRANSPORT_ADDRESS;
+                        transport = FRONTEND_TRANSPORT_ADDRESS;
                         bus_address = optarg;
                         bus_explicit = true;
                         break;
@@ -178,10 +178,10 @@ int main(int argc, char *argv[]) {
         r = manager_lock(m);
         if (r >= 0) {
                 /* The name is ours before manager_run() says READY=1. */
-                r = bus_setup(m, transport, bus_address);
+                r = bus_frontend.setup(m, transport, bus_address);
                 if (r < 0 && !bus_explicit && (r == -ENOENT || r == -ECONNREFUSED)) {
                         log_warning("No system bus; running without D-Bus control.");
-                        bus_done(m);
+                        bus_frontend.done(m);
                         r = 0;
                 }
         }
@@ -204,8 +204,8 @@ int main(int argc, char *argv[]) {
          * does). */
         requested = m->exiting;
         if (m->started && !requested)
-                m->abandon_workers = true;
-        bus_done(m);
+                m->host.abandon_workers = true;
+        bus_frontend.done(m);
         manager_free(m);
         return r < 0 || !requested ? 1 : 0;
 }

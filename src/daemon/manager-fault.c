@@ -4,9 +4,9 @@
 #include <string.h>
 #include <sys/wait.h>
 
-#include "classify/bpf/fault-probe.h"
+#include "../classify/bpf/fault-probe.h"
+#include "../shared/log.h"
 #include "manager.h"
-#include "shared/log.h"
 
 static int on_fault_probe(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;

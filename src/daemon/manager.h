@@ -2,40 +2,22 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/resource.h>
 #include <systemd/sd-event.h>
 
-#include "cgroup/cgroup.h"
-#include "config/config.h"
-#include "pool/pool.h"
-#include "shared/idmap.h"
+#include "../cgroup/cgroup.h"
+#include "../config/config.h"
+#include "../pool/pool.h"
+#include "../shared/idmap.h"
 
 typedef struct FaultProbe FaultProbe;
+typedef struct Manager Manager;
 
 /* Fds a worker may not take: what the daemon needs for itself at any time
  * (an exit's cgroup fd and cgroup.events watch, timers, bus connections). */
 #define MANAGER_FD_RESERVE 64u
-
-/* Observers of lifecycle events (the D-Bus layer): the pool layer calls
- * these, never sd-bus itself. Any of them may be NULL. */
-typedef struct ManagerHooks {
-        void (*worker_started)(Manager *m, Worker *w);
-        void (*worker_ready)(Manager *m, Worker *w);
-        void (*worker_state_changed)(Manager *m, Worker *w);
-        void (*worker_exited)(Manager *m, Worker *w, const ExitRecord *r);
-        void (*worker_freed)(Manager *m, Worker *w);
-        void (*pool_state_changed)(Manager *m, Pool *p);
-        void (*pool_changed)(Manager *m, Pool *p);      /* counters, limits, size */
-        void (*pool_added)(Manager *m, Pool *p);
-        void (*pool_freed)(Manager *m, Pool *p);
-} ManagerHooks;
-
-#define MANAGER_HOOK(m, name, ...)                                      \
-        do {                                                            \
-                if ((m)->hooks && (m)->hooks->name)                     \
-                        (m)->hooks->name((m), __VA_ARGS__);             \
-        } while (0)
 
 typedef struct ManagerOptions {
         char **config_dirs;             /* NULL: config_default_dirs */
@@ -58,15 +40,16 @@ struct Manager {
         char *cgroup_root;              /* owned: path inside the hierarchy, "/x/y" */
         char *original_cgroup;          /* owned: where we were before supervisor/ */
         int cgroup_mount_fd;            /* owned */
-        int cgroup_root_fd;             /* owned */
+        int cgroup_root_fd;             /* owned (host.cgroup_root_fd is the same fd) */
         int supervisor_fd;              /* owned */
         bool created_root;              /* remove it on exit */
         bool cgroup_root_explicit;      /* --cgroup-root */
-        CgroupMask controllers;         /* enabled for our pools */
 
+        /* What the pools see of us (pool/pool-host.h): the event loop, the
+         * cgroup root, the controllers, the worker registry, the hooks. */
+        PoolHost host;
         Pool *pools;                    /* owned list */
         unsigned n_pools;
-        IdMap workers;                  /* id -> Worker, not owned (pools own them) */
         uint64_t next_worker_id;
 
         char *runtime_dir;              /* owned */
@@ -84,21 +67,16 @@ struct Manager {
         sd_event_source *gc_source;     /* owned: deferred cleanup of stopped pools */
         bool exiting;                   /* asked to (SIGTERM, SIGINT): pools stop, then we exit */
         bool started;                   /* manager_startup() succeeded */
-        bool abandon_workers;           /* exiting unasked: leave the workers running */
         bool ready_sent;
-        struct rlimit worker_nofile;    /* default RLIMIT_NOFILE of workers */
         unsigned fd_limit;              /* our own RLIMIT_NOFILE (soft), once raised */
-        unsigned base_fds;              /* fds open before the first worker (bus, notify...) */
 
         /* Re-exec (manager-serialize.c) */
         char **argv;                    /* not owned: main()'s, to exec ourselves again */
         int deserialize_fd;             /* owned: state from the previous image, or -EBADF */
         char *deserialize_buf;          /* owned: its text, between begin and the rest */
-        bool deserializing;
         bool reexec_requested;
 
-        const ManagerHooks *hooks;      /* not owned */
-        void *bus;                      /* owned by the bus layer (src/bus/) */
+        void *bus;                      /* owned by the control front end (src/bus/) */
 };
 
 int manager_new(const ManagerOptions *o, Manager **ret);
@@ -110,23 +88,26 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
  * "another workerpoold (pid N) owns ...") if another instance holds either. */
 int manager_lock(Manager *m);
 int manager_startup(Manager *m);        /* cgroups, notify socket, load and start pools */
+/* The observers of every pool's lifecycle (the bus); NULL: none. */
+void manager_set_hooks(Manager *m, const PoolHooks *hooks, void *userdata);
+/* Link a new pool into our list (pool_new() leaves that to the host). */
+void manager_link_pool(Manager *m, Pool *p);
+/* Unlink a pool from our list and free it. */
+void manager_free_pool(Manager *m, Pool *p);
 int manager_run(Manager *m);
 /* Reload every pool's configuration. Pools whose new files have errors keep
  * running as they were; those errors ("FILE:LINE: message") are logged and,
  * if ret_errors is not NULL, returned there (NULL when there were none). */
 int manager_reload(Manager *m, char ***ret_errors);
 void manager_begin_exit(Manager *m);
-/* A pool stopped or a worker went away: maybe we are done. */
-void manager_check_finished(Manager *m);
 Pool *manager_find_pool(Manager *m, const char *name);
-uint64_t manager_next_worker_id(Manager *m);
-/* Returns the journal MESSAGE_ID strings used for lifecycle events. */
-#define MESSAGE_ID_WORKER_STARTED "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b01"
-#define MESSAGE_ID_WORKER_READY   "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b02"
-#define MESSAGE_ID_WORKER_EXITED  "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b03"
-#define MESSAGE_ID_POOL_STATE     "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b04"
+/* The Manager a pool runs in (it is the pool's host). */
+static inline Manager *manager_of_pool(const Pool *p) {
+        return (Manager *) ((char *) p->host - offsetof(Manager, host));
+}
+/* The journal MESSAGE_ID of the daemon's own events (the pools' are in
+ * pool/pool-host.h). */
 #define MESSAGE_ID_CONFIG_ERROR   "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b05"
-#define MESSAGE_ID_SCALE          "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b06"
 
 /* Fill the fault-probe fields of i for a worker that died of a signal. */
 void manager_fault_evidence(Manager *m, pid_t pid, ExitInfo *i);

@@ -13,13 +13,45 @@
 #include <unistd.h>
 
 #include "config-build.h"
-#include "shared/parse-util.h"
 #include "manager.h"
-#include "shared/fd-util.h"
-#include "shared/log.h"
-#include "shared/strv.h"
+#include "../shared/fd-util.h"
+#include "../shared/log.h"
+#include "../shared/parse-util.h"
+#include "../shared/strv.h"
+#include "../spawn/spawn.h"
 
 #define SUPERVISOR_CGROUP "supervisor"
+
+/* ---- what the pools see of us (pool/pool-host.h) ------------------------ */
+
+static Manager *manager_of_host(PoolHost *h) {
+        return (Manager *) ((char *) h - offsetof(Manager, host));
+}
+
+static uint64_t host_next_worker_id(PoolHost *h) {
+        return manager_of_host(h)->next_worker_id++;
+}
+
+static void host_fault_evidence(PoolHost *h, pid_t pid, ExitInfo *i) {
+        manager_fault_evidence(manager_of_host(h), pid, i);
+}
+
+static void manager_check_finished(Manager *m);
+
+static void host_pools_changed(PoolHost *h) {
+        manager_check_finished(manager_of_host(h));
+}
+
+static int host_spawn(PoolHost *h, const SpawnParams *sp, SpawnResult *ret) {
+        return spawn_worker(sp, ret);
+}
+
+static const PoolHostOps manager_host_ops = {
+        .next_worker_id = host_next_worker_id,
+        .fault_evidence = host_fault_evidence,
+        .pools_changed = host_pools_changed,
+        .spawn = host_spawn,
+};
 
 int manager_new(const ManagerOptions *o, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -38,10 +70,16 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
                 .notify_fd = -EBADF,
                 .runtime_lock_fd = -EBADF,
                 .next_worker_id = 1,
-                .worker_nofile = o->worker_nofile,
         };
-        if (m->worker_nofile.rlim_max == 0)
-                m->worker_nofile = (struct rlimit) { 1024, 1024 };
+        m->host = (PoolHost) {
+                .ops = &manager_host_ops,
+                .cgroup_root_fd = -EBADF,
+                .worker_nofile = o->worker_nofile,
+                .max_workers = UINT_MAX,
+                .defaults = &m->config,
+        };
+        if (m->host.worker_nofile.rlim_max == 0)
+                m->host.worker_nofile = (struct rlimit) { 1024, 1024 };
         {
                 struct rlimit rl;
 
@@ -80,6 +118,8 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
         r = sd_event_default(&m->event);
         if (r < 0)
                 return r;
+        m->host.event = m->event;
+        m->host.config_dirs = m->config_dirs;
         (void) sd_event_set_watchdog(m->event, true);
 
         *ret = TAKE_PTR(m);
@@ -90,12 +130,12 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
 
-        if (m->abandon_workers && idmap_size(&m->workers) > 0)
+        if (m->host.abandon_workers && idmap_size(&m->host.workers) > 0)
                 log_warning("Exiting without stopping %zu workers: their cgroups stay for the next "
-                            "instance (or the service manager) to end.", idmap_size(&m->workers));
+                            "instance (or the service manager) to end.", idmap_size(&m->host.workers));
         while (m->pools)
-                pool_free(m->pools);
-        idmap_done(&m->workers);
+                manager_free_pool(m, m->pools);
+        idmap_done(&m->host.workers);
 
         sd_event_source_disable_unref(m->notify_source);
         sd_event_source_disable_unref(m->gc_source);
@@ -106,9 +146,9 @@ Manager *manager_free(Manager *m) {
         safe_close(m->notify_fd);
         safe_close(m->deserialize_fd);
         free(m->deserialize_buf);
-        if (m->notify_path && !m->abandon_workers)
+        if (m->notify_path && !m->host.abandon_workers)
                 (void) unlink(m->notify_path);
-        if (m->runtime_lock_fd >= 0 && !m->abandon_workers) {
+        if (m->runtime_lock_fd >= 0 && !m->host.abandon_workers) {
                 _cleanup_(freep) char *pid_path = NULL;
 
                 if (asprintf(&pid_path, "%s/workerpoold.pid", m->runtime_dir) >= 0)
@@ -118,7 +158,7 @@ Manager *manager_free(Manager *m) {
 
         /* Leave no cgroup behind: step out of supervisor/ and remove what we
          * made (unless workers were left running on purpose). */
-        if (m->supervisor_fd >= 0 && !m->abandon_workers) {
+        if (m->supervisor_fd >= 0 && !m->host.abandon_workers) {
                 _cleanup_(closep) int orig_fd = -EBADF;
 
                 if (m->original_cgroup && m->cgroup_mount_fd >= 0 &&
@@ -128,7 +168,7 @@ Manager *manager_free(Manager *m) {
                         (void) cgroup_remove(m->cgroup_root_fd, SUPERVISOR_CGROUP);
                 safe_close(m->supervisor_fd);
         }
-        if (m->created_root && m->cgroup_mount_fd >= 0 && m->cgroup_root && !m->abandon_workers)
+        if (m->created_root && m->cgroup_mount_fd >= 0 && m->cgroup_root && !m->host.abandon_workers)
                 (void) cgroup_remove(m->cgroup_mount_fd, m->cgroup_root + 1);
         safe_close(m->cgroup_root_fd);
         safe_close(m->cgroup_mount_fd);
@@ -145,8 +185,29 @@ Manager *manager_free(Manager *m) {
         return NULL;
 }
 
-uint64_t manager_next_worker_id(Manager *m) {
-        return m->next_worker_id++;
+void manager_set_hooks(Manager *m, const PoolHooks *hooks, void *userdata) {
+        m->host.hooks = hooks;
+        m->host.hooks_userdata = userdata;
+}
+
+void manager_link_pool(Manager *m, Pool *p) {
+        p->prev = NULL;
+        p->next = m->pools;
+        if (m->pools)
+                m->pools->prev = p;
+        m->pools = p;
+        m->n_pools++;
+}
+
+void manager_free_pool(Manager *m, Pool *p) {
+        if (p->prev)
+                p->prev->next = p->next;
+        else if (m->pools == p)
+                m->pools = p->next;
+        if (p->next)
+                p->next->prev = p->prev;
+        m->n_pools--;
+        pool_free(p);
 }
 
 Pool *manager_find_pool(Manager *m, const char *name) {
@@ -309,16 +370,16 @@ static int manager_setup_cgroups(Manager *m) {
         if (r < 0)
                 log_warning_errno(r, "Cannot read cgroup.controllers of %s%s: %m", m->cgroup_mount,
                                   m->cgroup_root);
-        m->controllers = available & wanted;
-        r = cgroup_enable_controllers(m->cgroup_root_fd, m->controllers);
+        m->host.controllers = available & wanted;
+        r = cgroup_enable_controllers(m->cgroup_root_fd, m->host.controllers);
         if (r < 0) {
                 log_warning_errno(r, "Cannot enable controllers in %s%s: %m", m->cgroup_mount,
                                   m->cgroup_root);
-                if (cgroup_get_subtree_control(m->cgroup_root_fd, &m->controllers) < 0)
-                        m->controllers = 0;
+                if (cgroup_get_subtree_control(m->cgroup_root_fd, &m->host.controllers) < 0)
+                        m->host.controllers = 0;
         }
 
-        missing = wanted & ~m->controllers;
+        missing = wanted & ~m->host.controllers;
         for (CgroupController c = 0; c < _CGROUP_CONTROLLER_MAX; c++)
                 if (missing & CGROUP_MASK(c)) {
                         size_t n = strlen(buf);
@@ -330,6 +391,8 @@ static int manager_setup_cgroups(Manager *m) {
                             "limits they enforce (MemoryMax=, CPUQuota=, TasksMax=...).",
                             m->cgroup_mount, m->cgroup_root, buf);
 
+        m->host.cgroup_root_fd = m->cgroup_root_fd;
+        m->host.cgroup_root = m->cgroup_root;
         log_info("Using cgroup subtree %s%s.", m->cgroup_mount, m->cgroup_root);
         return 0;
 }
@@ -365,7 +428,7 @@ static Worker *manager_worker_by_pid(Manager *m, pid_t pid) {
         id = strtoull(dash, &end, 10);
         if (errno != 0 || end != dot)
                 return NULL;
-        w = idmap_get(&m->workers, id);
+        w = idmap_get(&m->host.workers, id);
         if (!w || !strneq(path + k + 1, w->pool->name, strlen(w->pool->name)) ||
             !strneq(p, w->cgroup_name, strlen(w->cgroup_name)))
                 return NULL;
@@ -419,6 +482,7 @@ static int manager_setup_notify(Manager *m) {
                 m->notify_path = NULL;
                 return log_oom();
         }
+        m->host.notify_path = m->notify_path;
         if (m->notify_fd < 0) {   /* else inherited across a re-exec */
                 r = notify_socket_open(m->notify_path, &m->notify_fd);
                 if (r < 0)
@@ -481,11 +545,12 @@ static int manager_add_pool(Manager *m, const char *name, char ***collect) {
         r = manager_load_pool_config(m, name, &c, collect);
         if (r < 0)
                 return r;
-        r = pool_new(m, c, &p);
+        r = pool_new(&m->host, c, &p);
         if (r < 0) {
                 pool_config_free(c);
                 return log_error_errno(r, "Pool %s: cannot set up its cgroup: %m", name);
         }
+        manager_link_pool(m, p);
         log_info("Pool %s: starting %" PRIu32 " workers of %s.", name, p->n_wanted, c->exec_start[0]);
         return pool_start(p);
 }
@@ -565,7 +630,14 @@ int manager_startup(Manager *m) {
         if (r < 0)
                 return r;
         manager_fault_probe_setup(m);
-        m->base_fds = count_open_fds();
+        /* Each live worker holds one fd (its pidfd); the last
+         * MANAGER_FD_RESERVE are ours (exits, timers, the bus). */
+        {
+                unsigned base = count_open_fds();
+
+                m->host.max_workers = m->fd_limit > base + MANAGER_FD_RESERVE
+                                              ? m->fd_limit - base - MANAGER_FD_RESERVE : 0;
+        }
 
         r = manager_enumerate_pools(m, &names, NULL);
         if (r < 0)
@@ -643,7 +715,7 @@ static int on_gc(sd_event_source *s, void *userdata) {
                         char name[128];
 
                         snprintf(name, sizeof name, "%s", p->name);
-                        pool_free(p);
+                        manager_free_pool(m, p);
                         log_info("Pool %s: stopped and removed.", name);
                 } else if (p->state != POOL_STOPPED)
                         busy = true;
@@ -654,7 +726,7 @@ static int on_gc(sd_event_source *s, void *userdata) {
         return 0;
 }
 
-void manager_check_finished(Manager *m) {
+static void manager_check_finished(Manager *m) {
         int r;
 
         if (m->gc_source) {

@@ -37,12 +37,12 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
-#include "classify/bpf/fault-probe.h"
-#include "spawn/spawn.h"
+#include "../classify/bpf/fault-probe.h"
+#include "../shared/fd-util.h"
+#include "../shared/log.h"
+#include "../shared/strv.h"
+#include "../spawn/spawn.h"
 #include "manager.h"
-#include "shared/fd-util.h"
-#include "shared/log.h"
-#include "shared/strv.h"
 
 #define SERIALIZE_MAGIC "W1"
 
@@ -255,12 +255,13 @@ static Pool *restore_pool(Manager *m, const SerializedPool *sp) {
                                 sp->name, sp->sources ? "" : " (from its files)");
                 return NULL;
         }
-        r = pool_new(m, c, &p);
+        r = pool_new(&m->host, c, &p);
         if (r < 0) {
                 pool_config_free(c);
                 log_error_errno(r, "Pool %s: cannot set up after re-exec: %m", sp->name);
                 return NULL;
         }
+        manager_link_pool(m, p);
         p->n_wanted = sp->wanted;
         p->n_retired = sp->retired;
         p->n_vacant = sp->vacant;
@@ -433,7 +434,7 @@ int manager_deserialize(Manager *m) {
         (void) sd_event_now(m->event, CLOCK_MONOTONIC, &now);
         line = strtok_r(buf, "\n", &save);   /* the magic, checked */
 
-        m->deserializing = true;
+        m->host.deserializing = true;
         for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
                 char *f[24];
                 int n = split_tabs(line, f, 24);
@@ -538,7 +539,7 @@ int manager_deserialize(Manager *m) {
         }
         if (have_pool)
                 (void) flush_pool(m, &sp, &have_pool, &skip_pool);
-        m->deserializing = false;
+        m->host.deserializing = false;
 
         /* Now that every worker is back: leaves nobody stands for end, and
          * each pool goes on from where it was. */
