@@ -299,3 +299,48 @@ usec_t restart_backoff(usec_t base, usec_t max, unsigned streak) {
                 d = d > max / 2 ? max : d * 2;
         return MIN(d, max);
 }
+
+void exit_decide(const ExitInfo *i, const ExitContext *ctx, ExitVerdict *ret) {
+        const PoolConfig *c = ctx->config;
+        ExitClassification cl;
+        ExitAction action;
+        usec_t stable;
+
+        classify_exit(i, &c->success_exit_status, &cl);
+        action = restart_decide(c, i, &cl);
+        *ret = (ExitVerdict) {
+                .reason = cl.reason,
+                .core_dumped = cl.core_dumped,
+                .failure = cl.reason != EXIT_REASON_SUCCESS && cl.reason != EXIT_REASON_STOPPED,
+        };
+        memcpy(ret->evidence, cl.evidence, sizeof ret->evidence);
+
+        /* A Type=notify worker that never said READY=1 broke the protocol:
+         * say so (the start limit turns repeated ones into a failed pool). */
+        if (c->type == POOL_TYPE_NOTIFY && !ctx->was_ready && cl.reason != EXIT_REASON_STOPPED &&
+            cl.reason != EXIT_REASON_TIMEOUT && cl.reason != EXIT_REASON_EXEC_FAILED) {
+                size_t k = strlen(ret->evidence);
+
+                snprintf(ret->evidence + k, sizeof ret->evidence - k, ", before READY=1");
+        }
+
+        if (ctx->stopping && action != EXIT_ACTION_RETIRE)
+                action = EXIT_ACTION_NONE;
+        if (action == EXIT_ACTION_RESTART) {
+                /* Backoff per slot: a worker that ran healthy long enough resets it. */
+                stable = MAX(c->restart_max_delay_usec, 10 * USEC_PER_SEC);
+                if (ctx->ready_mono > 0 && ctx->now - ctx->ready_mono >= stable)
+                        ret->streak = ret->failure ? 1 : 0;
+                else
+                        ret->streak = ret->failure ? ctx->restart_streak + 1 : 0;
+                if (ctx->pool_failed)
+                        action = EXIT_ACTION_NONE;
+                else if (!ratelimit_below(ctx->start_limit, c->start_limit_interval_usec,
+                                          ctx->start_limit_burst, ctx->now))
+                        action = EXIT_ACTION_FAIL_POOL;
+                else
+                        ret->delay = restart_backoff(c->restart_usec, c->restart_max_delay_usec,
+                                                     MAX(ret->streak, 1u));
+        }
+        ret->action = action;
+}

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "../config/config.h"
+#include "../shared/ratelimit.h"
 
 typedef enum ExitReason {
         EXIT_REASON_SUCCESS,
@@ -99,3 +100,39 @@ bool exit_is_clean(const ExitInfo *i, const ExitStatusSet *success);
 
 /* Backoff: base * 2^(streak-1), capped at max; streak 0 -> base. */
 usec_t restart_backoff(usec_t base, usec_t max, unsigned streak);
+
+/* ---- the one decision about an exit ------------------------------------- */
+
+/* What the pool knew of the worker and itself when it exited. */
+typedef struct ExitContext {
+        const PoolConfig *config;
+        bool stopping;                  /* we were stopping it (stop, scale down, reload),
+                                         * or the whole pool is stopping or stopped */
+        bool pool_failed;               /* no more restarts until reset */
+        bool was_ready;                 /* it said READY=1 (Type=simple: always) */
+        usec_t now;                     /* CLOCK_MONOTONIC */
+        usec_t ready_mono;              /* when it became ready, 0: never */
+        unsigned restart_streak;        /* failures of its slot before it */
+        unsigned start_limit_burst;     /* StartLimitBurst= in effect (5 x Workers= by default) */
+        RateLimit *start_limit;         /* the pool's window: counted when the verdict is a restart */
+} ExitContext;
+
+/* Reason, evidence, action and delay of one exit: made once, by
+ * exit_decide(), and never edited afterwards. */
+typedef struct ExitVerdict {
+        ExitReason reason;
+        bool core_dumped;
+        char evidence[256];
+        ExitAction action;
+        bool failure;                   /* not success, not stopped */
+        usec_t delay;                   /* EXIT_ACTION_RESTART: after this (backoff) */
+        unsigned streak;                /* EXIT_ACTION_RESTART: the replacement's restart_streak */
+} ExitVerdict;
+
+/* Classification (classify_exit()), systemd's Restart= table
+ * (restart_decide()), and the pool's policy on top: no restart while
+ * stopping (RestartPreventExitStatus= still retires), none once failed, the
+ * start limit (a restart over it fails the pool), and the backoff per slot
+ * (reset by a healthy run of max(RestartMaxDelaySec=, 10s)). Pure but for
+ * the one counter in ctx->start_limit. */
+void exit_decide(const ExitInfo *i, const ExitContext *ctx, ExitVerdict *ret);

@@ -121,7 +121,7 @@ static int manager_serialize(Manager *m, int *ret_fd) {
         for (Pool *p = m->pools; p; p = p->next) {
                 fprintf(f, "pool\t%s\t%d\t%" PRIu32 "\t%u\t%u\t%" PRIu64 "\t%d\t%" PRIu64 "\t%u\t%" PRIu64 "\n",
                         p->name, (int) p->state, p->n_wanted, p->n_retired, p->n_vacant, p->n_restarts,
-                        (int) p->remove_when_stopped, p->start_limit_begin, p->start_limit_num,
+                        (int) p->remove_when_stopped, p->start_limit.begin, p->start_limit.num,
                         p->rolling_worker ? p->rolling_worker->id : 0);
                 for (char **src = p->config->sources; src && src[0] && src[1]; src += 2) {
                         fputs("source\t", f);
@@ -267,8 +267,8 @@ static Pool *restore_pool(Manager *m, const SerializedPool *sp) {
         p->n_vacant = sp->vacant;
         p->n_restarts = sp->restarts;
         p->remove_when_stopped = sp->remove_when_stopped;
-        p->start_limit_begin = sp->start_limit_begin;
-        p->start_limit_num = sp->start_limit_num;
+        p->start_limit.begin = sp->start_limit_begin;
+        p->start_limit.num = sp->start_limit_num;
         /* A pool that was coming up or running is reconciled once its workers
          * are back (pool_start()); stopping, stopped and failed stay so. */
         p->state = sp->state == POOL_STOPPED || sp->state == POOL_FAILED || sp->state == POOL_STOPPING

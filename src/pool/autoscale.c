@@ -47,14 +47,11 @@ static const char *pool_growth_blocked(const Pool *p, char *buf, size_t n) {
 }
 
 static void pool_scale_for(Pool *p, uint32_t n, const char *cause) {
-        char f[128];
-
         if (n == p->n_wanted)
                 return;
-        snprintf(f, sizeof f, "WORKERPOOL_POOL=%s", p->name);
-        log_structv(LOG_INFO, 0, MESSAGE_ID_SCALE, (char *const[]) { f, NULL },
-                    "Pool %s: %s scaling from %" PRIu32 " to %" PRIu32 " workers: %s.", p->name,
-                    scaling_mode_to_string(p->config->scaling), p->n_wanted, n, cause);
+        pool_log_event(p, NULL, LOG_INFO, MESSAGE_ID_SCALE, NULL,
+                       "Pool %s: %s scaling from %" PRIu32 " to %" PRIu32 " workers: %s.", p->name,
+                       scaling_mode_to_string(p->config->scaling), p->n_wanted, n, cause);
         (void) pool_scale_internal(p, n);
 }
 

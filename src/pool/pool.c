@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <inttypes.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -189,18 +190,34 @@ Pool *pool_free(Pool *p) {
         return NULL;
 }
 
-static void pool_set_state(Pool *p, PoolState s) {
-        char *fields[3] = {};
-        char f1[128];
+void pool_log_event(const Pool *p, const Worker *w, int level, const char *message_id, char *const *extra,
+                    const char *format, ...) {
+        char f[3][128], *fields[3 + 8];
+        size_t n = 0;
+        va_list ap;
 
+        snprintf(f[0], sizeof f[0], "WORKERPOOL_POOL=%s", p->name);
+        fields[n++] = f[0];
+        if (w) {
+                snprintf(f[1], sizeof f[1], "WORKERPOOL_WORKER=%" PRIu64, w->id);
+                snprintf(f[2], sizeof f[2], "WORKERPOOL_PID=%d", (int) w->pid);
+                fields[n++] = f[1];
+                fields[n++] = f[2];
+        }
+        for (char *const *e = extra; e && *e && n < ELEMENTSOF(fields) - 1; e++)
+                fields[n++] = *e;
+        fields[n] = NULL;
+        va_start(ap, format);
+        (void) log_structva(level, 0, message_id, fields, format, ap);
+        va_end(ap);
+}
+
+static void pool_set_state(Pool *p, PoolState s) {
         if (p->state == s)
                 return;
-        snprintf(f1, sizeof f1, "WORKERPOOL_POOL=%s", p->name);
-        fields[0] = f1;
-        fields[1] = NULL;
-        log_structv(s == POOL_FAILED ? LOG_ERR : s == POOL_DEGRADED ? LOG_WARNING : LOG_INFO, 0,
-                    MESSAGE_ID_POOL_STATE, fields, "Pool %s: %s -> %s.", p->name,
-                    pool_state_to_string(p->state), pool_state_to_string(s));
+        pool_log_event(p, NULL, s == POOL_FAILED ? LOG_ERR : s == POOL_DEGRADED ? LOG_WARNING : LOG_INFO,
+                       MESSAGE_ID_POOL_STATE, NULL, "Pool %s: %s -> %s.", p->name,
+                       pool_state_to_string(p->state), pool_state_to_string(s));
         p->state = s;
         POOL_HOOK(p->host, pool_state_changed, p);
 }
@@ -444,9 +461,8 @@ void pool_stop(Pool *p) {
 int pool_scale(Pool *p, uint32_t n) {
         if (n < p->config->min_workers || n > pool_config_max_workers(p->config))
                 return -ERANGE;
-        log_structv(LOG_INFO, 0, MESSAGE_ID_SCALE, (char *const[]) { NULL },
-                    "Pool %s: scaling from %" PRIu32 " to %" PRIu32 " workers.", p->name,
-                    p->n_wanted, n);
+        pool_log_event(p, NULL, LOG_INFO, MESSAGE_ID_SCALE, NULL,
+                       "Pool %s: scaling from %" PRIu32 " to %" PRIu32 " workers.", p->name, p->n_wanted, n);
         return pool_scale_internal(p, n);
 }
 
@@ -459,7 +475,7 @@ int pool_scale_internal(Pool *p, uint32_t n) {
 }
 
 int pool_reset_failed(Pool *p) {
-        p->start_limit_num = 0;
+        p->start_limit = (RateLimit) {};
         p->n_vacant = 0;
         if (p->state == POOL_FAILED) {
                 pool_set_state(p, POOL_STARTING);
@@ -673,26 +689,6 @@ static int on_pending_restart(sd_event_source *s, uint64_t usec, void *userdata)
         return on_pending_restart_now(s, userdata);
 }
 
-/* StartLimitBurst= restarts within StartLimitIntervalSec=, counted as
- * systemd does (a window that opens with the first restart, no memory of
- * each one): record one more; true if that is over the limit. */
-static bool pool_start_limit_hit(Pool *p, usec_t now) {
-        usec_t interval = p->config->start_limit_interval_usec;
-        unsigned burst = pool_start_limit_burst(p);
-
-        if (interval == 0 || interval == USEC_INFINITY || burst == 0)
-                return false;
-        if (p->start_limit_begin == 0 || now - p->start_limit_begin > interval) {
-                p->start_limit_begin = now;
-                p->start_limit_num = 0;
-        }
-        if (p->start_limit_num < burst) {
-                p->start_limit_num++;
-                return false;
-        }
-        return true;
-}
-
 static int pool_schedule_restart(Pool *p, unsigned streak, usec_t delay) {
         PendingRestart *pr;
         int r;
@@ -754,61 +750,45 @@ static usec_t now_realtime(void) {
         return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
 }
 
-void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassification *cl,
-                         ExitAction action, uint64_t memory_peak, uint64_t cpu_usec) {
+void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, uint64_t memory_peak, uint64_t cpu_usec) {
         PoolConfig *c = p->config;
-        usec_t now = 0, delay = 0, stable;
-        unsigned streak = 0;
+        ExitVerdict v;
         ExitRecord *rec;
-        char f[8][128], tbuf[64], sbuf[32];
-        char *fields[9];
-        bool failure;
+        char f[5][128], tbuf[64], sbuf[32];
+        bool stopping = p->state == POOL_STOPPING || p->state == POOL_STOPPED ||
+                        w->cause == KILL_CAUSE_STOP || w->cause == KILL_CAUSE_STOP_TIMEOUT;
+        usec_t now = 0;
 
         (void) sd_event_now(p->host->event, CLOCK_MONOTONIC, &now);
+        /* The one decision: reason, evidence, action, delay. */
+        exit_decide(i, &(ExitContext) {
+                .config = c,
+                .stopping = stopping,
+                .pool_failed = p->state == POOL_FAILED,
+                .was_ready = w->ready_at != 0,
+                .now = now,
+                .ready_mono = w->ready_mono,
+                .restart_streak = w->restart_streak,
+                .start_limit_burst = pool_start_limit_burst(p),
+                .start_limit = &p->start_limit,
+        }, &v);
 
-        if (p->state == POOL_STOPPING || p->state == POOL_STOPPED || w->cause == KILL_CAUSE_STOP ||
-            w->cause == KILL_CAUSE_STOP_TIMEOUT)
-                action = action == EXIT_ACTION_RETIRE ? action : EXIT_ACTION_NONE;
-
-        failure = cl->reason != EXIT_REASON_SUCCESS && cl->reason != EXIT_REASON_STOPPED;
-        if (action == EXIT_ACTION_RESTART) {
-                /* Backoff per slot: a worker that ran healthy long enough resets it. */
-                stable = MAX(c->restart_max_delay_usec, 10 * USEC_PER_SEC);
-                if (w->ready_mono > 0 && now - w->ready_mono >= stable)
-                        streak = failure ? 1 : 0;
-                else
-                        streak = failure ? w->restart_streak + 1 : 0;
-                if (p->state == POOL_FAILED)
-                        action = EXIT_ACTION_NONE;
-                else if (pool_start_limit_hit(p, now))
-                        action = EXIT_ACTION_FAIL_POOL;
-                else
-                        delay = restart_backoff(c->restart_usec, c->restart_max_delay_usec, MAX(streak, 1u));
-        }
-
+        /* The one record: what the bus, the CLI and the journal show. */
         rec = pool_history_append(p, &(ExitRecord) {
                 .worker_id = w->id,
                 .pid = w->pid,
                 .started_at = w->started_at,
                 .ready_at = w->ready_at,
                 .exited_at = now_realtime(),
-                .reason = cl->reason,
-                .core_dumped = cl->core_dumped,
+                .reason = v.reason,
+                .core_dumped = v.core_dumped,
                 .code = i->code,
                 .status = i->status,
-                .action = action,
+                .action = v.action,
                 .memory_peak = memory_peak,
                 .cpu_usec = cpu_usec,
         });
-        memcpy(rec->evidence, cl->evidence, sizeof rec->evidence);
-        /* A Type=notify worker that never said READY=1 broke the protocol:
-         * say so (the start limit turns repeated ones into a failed pool). */
-        if (c->type == POOL_TYPE_NOTIFY && w->ready_at == 0 && cl->reason != EXIT_REASON_STOPPED &&
-            cl->reason != EXIT_REASON_TIMEOUT && cl->reason != EXIT_REASON_EXEC_FAILED) {
-                size_t k = strlen(rec->evidence);
-
-                snprintf(rec->evidence + k, sizeof rec->evidence - k, ", before READY=1");
-        }
+        memcpy(rec->evidence, v.evidence, sizeof rec->evidence);
         POOL_HOOK(p->host, worker_exited, w, rec);
         if (w == p->rolling_worker) {
                 log_warning("Pool %s: the new worker %" PRIu64 " died before it was ready, "
@@ -816,34 +796,28 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassi
                 pool_rolling_abort(p);
         }
 
-        snprintf(f[0], sizeof f[0], "WORKERPOOL_POOL=%s", p->name);
-        snprintf(f[1], sizeof f[1], "WORKERPOOL_WORKER=%" PRIu64, w->id);
-        snprintf(f[2], sizeof f[2], "WORKERPOOL_PID=%d", (int) w->pid);
-        snprintf(f[3], sizeof f[3], "WORKERPOOL_REASON=%s", exit_reason_to_string(cl->reason));
-        snprintf(f[4], sizeof f[4], "WORKERPOOL_ACTION=%s", exit_action_to_string(action));
-        snprintf(f[5], sizeof f[5], "EXIT_CODE=%s",
+        snprintf(f[0], sizeof f[0], "WORKERPOOL_REASON=%s", exit_reason_to_string(rec->reason));
+        snprintf(f[1], sizeof f[1], "WORKERPOOL_ACTION=%s", exit_action_to_string(rec->action));
+        snprintf(f[2], sizeof f[2], "EXIT_CODE=%s",
                  i->code == CLD_EXITED ? "exited" : i->code == CLD_DUMPED ? "dumped" : "killed");
         if (i->code == CLD_EXITED)
-                snprintf(f[6], sizeof f[6], "EXIT_STATUS=%d", i->status);
+                snprintf(f[3], sizeof f[3], "EXIT_STATUS=%d", i->status);
         else
-                snprintf(f[6], sizeof f[6], "EXIT_STATUS=%s", signal_to_string(i->status) ?: "?");
-        snprintf(f[7], sizeof f[7], "WORKERPOOL_EVIDENCE=%.100s", rec->evidence);
-        for (int k = 0; k < 8; k++)
-                fields[k] = f[k];
-        fields[8] = NULL;
-
-        if (action == EXIT_ACTION_RESTART)
-                snprintf(sbuf, sizeof sbuf, "restart in %s", format_timespan(tbuf, sizeof tbuf, delay));
+                snprintf(f[3], sizeof f[3], "EXIT_STATUS=%s", signal_to_string(i->status) ?: "?");
+        snprintf(f[4], sizeof f[4], "WORKERPOOL_EVIDENCE=%.100s", rec->evidence);
+        if (rec->action == EXIT_ACTION_RESTART)
+                snprintf(sbuf, sizeof sbuf, "restart in %s", format_timespan(tbuf, sizeof tbuf, v.delay));
         else
-                snprintf(sbuf, sizeof sbuf, "%s", exit_action_to_string(action));
-        log_structv(failure ? LOG_WARNING : LOG_INFO, 0, MESSAGE_ID_WORKER_EXITED, fields,
-                    "Pool %s: worker %" PRIu64 " (pid %d) exited: %s (%s); action: %s.", p->name,
-                    w->id, (int) w->pid, exit_reason_to_string(cl->reason), rec->evidence, sbuf);
+                snprintf(sbuf, sizeof sbuf, "%s", exit_action_to_string(rec->action));
+        pool_log_event(p, w, v.failure ? LOG_WARNING : LOG_INFO, MESSAGE_ID_WORKER_EXITED,
+                       (char *const[]) { f[0], f[1], f[2], f[3], f[4], NULL },
+                       "Pool %s: worker %" PRIu64 " (pid %d) exited: %s (%s); action: %s.", p->name,
+                       w->id, (int) w->pid, exit_reason_to_string(rec->reason), rec->evidence, sbuf);
 
-        switch (action) {
+        switch (rec->action) {
         case EXIT_ACTION_RESTART:
                 p->n_restarts++;
-                if (pool_schedule_restart(p, streak, delay) < 0) {
+                if (pool_schedule_restart(p, v.streak, v.delay) < 0) {
                         log_oom();
                         p->n_vacant++;
                 }
@@ -860,13 +834,11 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassi
                         pending_free(p->pending);
                 break;
         case EXIT_ACTION_NONE:
-                if (p->state != POOL_STOPPING && w->cause != KILL_CAUSE_STOP &&
-                    w->cause != KILL_CAUSE_STOP_TIMEOUT && p->state != POOL_FAILED)
+                if (!stopping && p->state != POOL_FAILED)
                         p->n_vacant++;
                 break;
         default:
                 break;
         }
-        pool_update_state(p);
-        pool_autoscale(p);
+        /* (the caller updates the pool's state once the leaf is dealt with) */
 }

@@ -122,8 +122,7 @@ struct Pool {
         unsigned n_pending;
 
         uint64_t n_restarts;
-        usec_t start_limit_begin;       /* CLOCK_MONOTONIC: the start limit's window opened */
-        unsigned start_limit_num;       /* restarts in that window */
+        RateLimit start_limit;          /* StartLimitBurst= in StartLimitIntervalSec= */
 
         ExitRecord *history;            /* owned ring */
         unsigned history_size, history_pos, history_n;
@@ -169,8 +168,14 @@ void pool_update_state(Pool *p);
 void pool_limits_from_config(const PoolConfig *c, CgroupLimits *ret);
 /* Called by worker.c */
 void pool_on_worker_ready(Pool *p, Worker *w);
-void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, const ExitClassification *cl,
-                         ExitAction action, uint64_t memory_peak, uint64_t cpu_usec);
+/* The worker's main process was collected: decide (exit_decide()), record,
+ * log and act; the caller updates the state once the leaf is dealt with. */
+void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, uint64_t memory_peak, uint64_t cpu_usec);
+/* A journal entry with the pool's (and worker's, if w) fields, so that
+ * journalctl WORKERPOOL_POOL=... shows a pool's whole story; extra: more
+ * "KEY=value" fields (NULL-terminated), may be NULL. */
+void pool_log_event(const Pool *p, const Worker *w, int level, const char *message_id, char *const *extra,
+                    const char *format, ...) _printf_(6, 7);
 ExitRecord *pool_history_append(Pool *p, const ExitRecord *e);
 /* After a re-exec: a restart that was pending in the previous image. */
 int pool_restore_pending(Pool *p, unsigned streak, usec_t delay);

@@ -39,23 +39,6 @@ WorkerState worker_state_from_string(const char *s) {
         return _WORKER_STATE_INVALID;
 }
 
-/* A lifecycle journal entry with the pool, worker and pid fields, so that
- * journalctl WORKERPOOL_POOL=... shows a pool's whole story. */
-_printf_(4, 5)
-static void worker_log_event(Worker *w, int level, const char *message_id, const char *format, ...) {
-        char f[3][128], msg[512];
-        va_list ap;
-
-        va_start(ap, format);
-        (void) vsnprintf(msg, sizeof msg, format, ap);
-        va_end(ap);
-        snprintf(f[0], sizeof f[0], "WORKERPOOL_POOL=%s", w->pool->name);
-        snprintf(f[1], sizeof f[1], "WORKERPOOL_WORKER=%" PRIu64, w->id);
-        snprintf(f[2], sizeof f[2], "WORKERPOOL_PID=%d", (int) w->pid);
-        log_structv(level, 0, message_id, (char *const[]) { f[0], f[1], f[2], NULL },
-                    "Pool %s: worker %" PRIu64 " %s", w->pool->name, w->id, msg);
-}
-
 static usec_t now_realtime(void) {
         struct timespec ts;
 
@@ -91,11 +74,59 @@ int worker_kill_cgroup(const Worker *w) {
         return cgroup_kill(fd);
 }
 
+/* ---- the pool's counters follow the worker's state ----------------------- */
+
+/* Add (sign 1) or take away (sign -1) w in its current state from the
+ * pool's counters: the one place they change. */
+static void worker_count(const Worker *w, int sign) {
+        Pool *p = w->pool;
+        bool active = worker_is_active(w), ready = w->state == WORKER_IDLE || w->state == WORKER_BUSY,
+             busy = w->state == WORKER_BUSY;
+
+        if (sign > 0) {
+                p->n_active += active;
+                p->n_ready += ready;
+                p->n_busy += busy;
+        } else {
+                p->n_active -= active;
+                p->n_ready -= ready;
+                p->n_busy -= busy;
+        }
+}
+
+static void worker_link(Worker *w) {
+        Pool *p = w->pool;
+
+        w->prev = NULL;
+        w->next = p->workers;
+        if (p->workers)
+                p->workers->prev = w;
+        p->workers = w;
+        p->n_workers++;
+        worker_count(w, 1);
+}
+
+static void worker_unlink(Worker *w, Worker **list) {
+        if (w->prev)
+                w->prev->next = w->next;
+        else
+                *list = w->next;
+        if (w->next)
+                w->next->prev = w->prev;
+        w->prev = w->next = NULL;
+}
+
 int worker_new(Pool *p, unsigned restart_streak, Worker **ret, int *ret_cgroup_fd) {
         _cleanup_(worker_freep) Worker *w = NULL;
         _cleanup_(closep) int cgroup_fd = -EBADF;
         CgroupLimits limits;
         int r;
+
+        /* Each live worker holds one fd (its pidfd): past the host's budget
+         * the pool waits (pool_start_failed()) rather than starve the host of
+         * the fds it needs for itself (exits, timers, the bus). */
+        if (idmap_size(&p->host->workers) >= p->host->max_workers)
+                return -EMFILE;
 
         w = calloc(1, sizeof(*w));
         if (!w)
@@ -112,12 +143,6 @@ int worker_new(Pool *p, unsigned restart_streak, Worker **ret, int *ret_cgroup_f
         /* A fresh leaf per incarnation: never reuse a cgroup, never move a
          * process in after the fact. The leaf's fd goes to the caller for
          * worker_start(), which clones into it; nobody keeps it after. */
-        /* Each live worker holds one fd (its pidfd): past the host's budget
-         * the pool waits (pool_start_failed()) rather than starve the host of
-         * the fds it needs for itself (exits, timers, the bus). */
-        if (idmap_size(&p->host->workers) >= p->host->max_workers)
-                return -EMFILE;
-
         r = cgroup_create(p->cgroup_fd, w->cgroup_name, false, &cgroup_fd);
         if (r < 0)
                 return r;
@@ -132,17 +157,20 @@ int worker_new(Pool *p, unsigned restart_streak, Worker **ret, int *ret_cgroup_f
         r = idmap_put(&p->host->workers, w->id, w);
         if (r < 0)
                 return r;
-
-        w->next = p->workers;
-        if (p->workers)
-                p->workers->prev = w;
-        p->workers = w;
-        p->n_workers++;
-        p->n_active++;
+        worker_link(w);
 
         *ret_cgroup_fd = TAKE_FD(cgroup_fd);
         *ret = TAKE_PTR(w);
         return 0;
+}
+
+/* No longer a worker of the host: its bus object goes, its id is free. */
+static void worker_forget(Worker *w) {
+        PoolHost *h = w->pool->host;
+
+        POOL_HOOK(h, worker_freed, w);
+        if (idmap_get(&h->workers, w->id) == w)
+                idmap_remove(&h->workers, w->id);
 }
 
 Worker *worker_free(Worker *w) {
@@ -156,32 +184,14 @@ Worker *worker_free(Worker *w) {
         sd_event_source_disable_unref(w->timer_source);
         sd_event_source_disable_unref(w->cgroup_source);
 
-        if (p && w->buried) {
-                if (w->prev)
-                        w->prev->next = w->next;
-                else
-                        p->graveyard = w->next;
-                if (w->next)
-                        w->next->prev = w->prev;
-        } else if (p) {
-                POOL_HOOK(p->host, worker_freed, w);
-                if (idmap_get(&p->host->workers, w->id) == w)
-                        idmap_remove(&p->host->workers, w->id);
+        if (p && w->buried)
+                worker_unlink(w, &p->graveyard);
+        else if (p) {
+                worker_forget(w);
                 if (w->prev || p->workers == w) {
-                        if (w->prev)
-                                w->prev->next = w->next;
-                        else
-                                p->workers = w->next;
-                        if (w->next)
-                                w->next->prev = w->prev;
+                        worker_count(w, -1);
+                        worker_unlink(w, &p->workers);
                         p->n_workers--;
-                        if (worker_is_active(w)) {
-                                p->n_active--;
-                                if (w->state == WORKER_IDLE || w->state == WORKER_BUSY)
-                                        p->n_ready--;
-                                if (w->state == WORKER_BUSY)
-                                        p->n_busy--;
-                        }
                 }
         }
         safe_close(w->pidfd);
@@ -191,61 +201,7 @@ Worker *worker_free(Worker *w) {
         return NULL;
 }
 
-/* One switch shows the whole state machine; counters follow the state. */
-void worker_enter(Worker *w, WorkerState state) {
-        Pool *p = w->pool;
-        WorkerState old = w->state;
-        bool was_ready = old == WORKER_IDLE || old == WORKER_BUSY;
-        bool is_ready = state == WORKER_IDLE || state == WORKER_BUSY;
-
-        if (old == state)
-                return;
-
-        switch (state) {
-        case WORKER_STARTING:
-                assert(false);  /* only at birth */
-                return;
-        case WORKER_IDLE:
-        case WORKER_BUSY:
-                if (old != WORKER_STARTING && old != WORKER_IDLE && old != WORKER_BUSY)
-                        return;   /* a stopping or hung worker does not come back */
-                break;
-        case WORKER_HUNG:
-                if (!worker_is_active(w))
-                        return;
-                break;
-        case WORKER_STOPPING:
-                if (!worker_is_active(w))
-                        return;
-                break;
-        case WORKER_EXITED:
-                break;
-        default:
-                return;
-        }
-
-        if (was_ready && !is_ready)
-                p->n_ready--;
-        if (!was_ready && is_ready)
-                p->n_ready++;
-        if (old == WORKER_BUSY)
-                p->n_busy--;
-        if (state == WORKER_BUSY)
-                p->n_busy++;
-        if (worker_is_active(w) && (state == WORKER_STOPPING || state == WORKER_EXITED))
-                p->n_active--;
-
-        w->state = state;
-        if (state == WORKER_IDLE) {
-                uint64_t t = 0;
-
-                (void) sd_event_now(p->host->event, CLOCK_MONOTONIC, &t);
-                w->idle_since_mono = t;
-        }
-        log_debug("Pool %s: worker %" PRIu64 " (pid %d): %s -> %s", p->name, w->id,
-                  (int) w->pid, worker_state_to_string(old), worker_state_to_string(state));
-        POOL_HOOK(p->host, worker_state_changed, w);
-}
+/* ---- the state machine --------------------------------------------------- */
 
 static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata);
 
@@ -271,14 +227,87 @@ static int worker_arm_timer(Worker *w, usec_t usec_from_now) {
         return 0;
 }
 
-static void worker_became_ready(Worker *w) {
-        PoolConfig *c = w->pool->config;
+/* What entering a state does, besides the counters: a worker has one timer,
+ * and each state says what it means (on_worker_timer() says what happens
+ * when it fires):
+ *
+ *   starting   TimeoutStartSec=  (Type=notify: until READY=1)
+ *   idle, busy WatchdogSec=      (armed on READY=1, re-armed by WATCHDOG=1;
+ *                                 idle <-> busy keeps it running)
+ *   hung       TimeoutStopSec=   (after the watchdog's SIGABRT)
+ *   stopping   TimeoutStopSec=   (after our SIGTERM, or its own STOPPING=1)
+ *   exited     none
+ *
+ * old is _WORKER_STATE_INVALID at birth (worker_start()). */
+static void worker_on_enter(Worker *w, WorkerState old) {
+        const PoolConfig *c = w->pool->config;
 
+        switch (w->state) {
+        case WORKER_STARTING:
+                (void) worker_arm_timer(w, c->timeout_start_usec);
+                break;
+        case WORKER_IDLE:
+                w->idle_since_mono = now_mono(w);
+                _fallthrough_;
+        case WORKER_BUSY:
+                if (old == WORKER_STARTING || old == _WORKER_STATE_INVALID)
+                        (void) worker_arm_timer(w, c->watchdog_usec > 0 ? c->watchdog_usec : USEC_INFINITY);
+                break;
+        case WORKER_HUNG:
+        case WORKER_STOPPING:
+                (void) worker_arm_timer(w, c->timeout_stop_usec);
+                break;
+        case WORKER_EXITED:
+                (void) worker_arm_timer(w, USEC_INFINITY);
+                break;
+        default:
+                break;
+        }
+}
+
+/* Every transition goes through here: which ones are allowed, the counters,
+ * the entry effects (worker_on_enter()), the hook. */
+void worker_enter(Worker *w, WorkerState state) {
+        Pool *p = w->pool;
+        WorkerState old = w->state;
+
+        if (old == state)
+                return;
+
+        switch (state) {
+        case WORKER_STARTING:
+                assert(false);  /* only at birth */
+                return;
+        case WORKER_IDLE:
+        case WORKER_BUSY:
+                if (old != WORKER_STARTING && old != WORKER_IDLE && old != WORKER_BUSY)
+                        return;   /* a stopping or hung worker does not come back */
+                break;
+        case WORKER_HUNG:
+        case WORKER_STOPPING:
+                if (!worker_is_active(w))
+                        return;
+                break;
+        case WORKER_EXITED:
+                break;
+        default:
+                return;
+        }
+
+        worker_count(w, -1);
+        w->state = state;
+        worker_count(w, 1);
+        worker_on_enter(w, old);
+        log_debug("Pool %s: worker %" PRIu64 " (pid %d): %s -> %s", p->name, w->id,
+                  (int) w->pid, worker_state_to_string(old), worker_state_to_string(state));
+        POOL_HOOK(p->host, worker_state_changed, w);
+}
+
+static void worker_became_ready(Worker *w) {
         w->ready_at = now_realtime();
         w->ready_mono = now_mono(w);
         w->last_watchdog_mono = w->ready_mono;
         worker_enter(w, WORKER_IDLE);
-        (void) worker_arm_timer(w, c->watchdog_usec > 0 ? c->watchdog_usec : USEC_INFINITY);
         POOL_HOOK(w->pool->host, worker_ready, w);
         pool_on_worker_ready(w->pool, w);
 }
@@ -347,14 +376,18 @@ void worker_stop(Worker *w, KillCause cause) {
                 return;
         w->cause = cause;
         w->cause_signal = sig;
-        worker_enter(w, cause == KILL_CAUSE_WATCHDOG ? WORKER_HUNG : WORKER_STOPPING);
+        if (self_stopping)
+                (void) worker_arm_timer(w, c->timeout_stop_usec);   /* re-entering stopping */
+        else
+                worker_enter(w, cause == KILL_CAUSE_WATCHDOG ? WORKER_HUNG : WORKER_STOPPING);
         r = worker_kill(w, sig);
         if (r < 0 && r != -ESRCH)
                 log_warning_errno(r, "Pool %s: worker %" PRIu64 ": cannot send %s: %m",
                                   w->pool->name, w->id, signal_to_string(sig));
-        (void) worker_arm_timer(w, c->timeout_stop_usec);
 }
 
+/* The worker's timer fired: what that means in each state (see
+ * worker_on_enter()). */
 static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Worker *w = userdata;
         PoolConfig *c = w->pool->config;
@@ -410,8 +443,11 @@ static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+/* ---- after the exit: the leaf ------------------------------------------- */
+
 /* Remove the leaf (and any sub-cgroup the worker made in it) and free the
- * worker. -errno if the leaf stays (the worker is not freed then). */
+ * worker. -errno if the leaf stays (the worker is not freed then). The
+ * caller updates the pool's state. */
 static int worker_remove_cgroup(Worker *w) {
         Pool *p = w->pool;
         int r;
@@ -421,7 +457,6 @@ static int worker_remove_cgroup(Worker *w) {
                 return r;
         w->cgroup_created = false;
         worker_free(w);
-        pool_update_state(p);
         return 0;
 }
 
@@ -436,23 +471,14 @@ static void worker_bury(Worker *w, int error) {
                 return;
         log_warning_errno(error, "Pool %s: cannot remove cgroup %s (%m), retrying when it changes.",
                           p->name, w->cgroup_name);
-        POOL_HOOK(p->host, worker_freed, w);
-        if (idmap_get(&p->host->workers, w->id) == w)
-                idmap_remove(&p->host->workers, w->id);
-        if (w->prev)
-                w->prev->next = w->next;
-        else
-                p->workers = w->next;
-        if (w->next)
-                w->next->prev = w->prev;
+        worker_forget(w);
+        worker_unlink(w, &p->workers);
         p->n_workers--;
-        w->prev = NULL;
         w->next = p->graveyard;
         if (p->graveyard)
                 p->graveyard->prev = w;
         p->graveyard = w;
         w->buried = true;
-        pool_update_state(p);
 }
 
 /* Removed, or buried: either way the worker no longer counts. */
@@ -477,17 +503,20 @@ static int worker_cgroup_is_populated(int cgroup_fd) {
 static int on_worker_cgroup_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
         _cleanup_(closep) int cgroup_fd = -EBADF;
         Worker *w = userdata;
+        Pool *p = w->pool;
 
         cgroup_fd = worker_open_cgroup(w);
         if (worker_cgroup_is_populated(cgroup_fd) != 0)
                 return 0;
         worker_remove_or_bury(w);
+        pool_update_state(p);
         return 0;
 }
 
 /* The main process is gone: end what it left behind, then remove the leaf
  * once cgroup.events says "populated 0" (watched, not polled). cgroup_fd is
- * the caller's, from worker_open_cgroup() (or its -errno). */
+ * the caller's, from worker_open_cgroup() (or its -errno). May free w; the
+ * caller updates the pool's state. */
 static void worker_cleanup_cgroup(Worker *w, int cgroup_fd) {
         _cleanup_(closep) int events_fd = -EBADF;
         int r;
@@ -532,6 +561,8 @@ static void worker_cleanup_cgroup(Worker *w, int cgroup_fd) {
                 worker_remove_or_bury(w);
 }
 
+/* ---- the exit -------------------------------------------------------------- */
+
 static void worker_collect_evidence(Worker *w, int cgroup_fd, ExitInfo *i) {
         PoolHost *h = w->pool->host;
         uint64_t v;
@@ -545,13 +576,14 @@ static void worker_collect_evidence(Worker *w, int cgroup_fd, ExitInfo *i) {
         h->ops->fault_evidence(h, w->pid, i);
 }
 
+/* The pidfd is readable: collect the exit, then the pool decides and acts
+ * (pool_on_worker_exit()), the leaf is dealt with, and the pool's state is
+ * updated once. */
 static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         _cleanup_(closep) int cgroup_fd = -EBADF;
         Worker *w = userdata;
         Pool *p = w->pool;
         ExitInfo info = { .syscall = -1 };
-        ExitClassification cl;
-        ExitAction action;
         siginfo_t si = {};
         uint64_t peak = UINT64_MAX, cpu = UINT64_MAX;
 
@@ -568,7 +600,6 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         }
 
         w->exit_source = sd_event_source_disable_unref(w->exit_source);
-        w->timer_source = sd_event_source_disable_unref(w->timer_source);
         w->pidfd = safe_close(w->pidfd);
 
         /* Opened once for the evidence, the counters and the cleanup (which
@@ -585,9 +616,6 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         info.has_seccomp_filter = pool_config_has_seccomp_filter(p->config);
         worker_collect_evidence(w, cgroup_fd, &info);
 
-        classify_exit(&info, &p->config->success_exit_status, &cl);
-        action = restart_decide(p->config, &info, &cl);
-
         if (cgroup_fd >= 0) {
                 if (p->host->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY))
                         (void) cgroup_read_u64(cgroup_fd, "memory.peak", &peak);
@@ -596,8 +624,10 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         }
 
         worker_enter(w, WORKER_EXITED);
-        pool_on_worker_exit(p, w, &info, &cl, action, peak, cpu);
+        pool_on_worker_exit(p, w, &info, peak, cpu);
         worker_cleanup_cgroup(w, cgroup_fd);   /* may free w */
+        pool_update_state(p);
+        pool_autoscale(p);
         return 0;
 }
 
@@ -827,13 +857,14 @@ int worker_start(Worker *w, int cgroup_fd) {
         if (w->exec_failed)
                 return 0;   /* the exit handler reports it */
 
-        worker_log_event(w, LOG_INFO, MESSAGE_ID_WORKER_STARTED, "started (pid %d).", (int) w->pid);
+        pool_log_event(p, w, LOG_INFO, MESSAGE_ID_WORKER_STARTED, NULL,
+                       "Pool %s: worker %" PRIu64 " started (pid %d).", p->name, w->id, (int) w->pid);
         POOL_HOOK(p->host, worker_started, w);
 
         if (c->type == POOL_TYPE_SIMPLE)
                 worker_became_ready(w);
         else
-                (void) worker_arm_timer(w, c->timeout_start_usec);
+                worker_on_enter(w, _WORKER_STATE_INVALID);      /* born starting */
         return 0;
 }
 
@@ -844,7 +875,9 @@ void worker_on_notify(Worker *w, const NotifyMessage *msg) {
                 memcpy(w->status_text, msg->status, sizeof w->status_text);
 
         if (msg->ready && w->state == WORKER_STARTING && c->type == POOL_TYPE_NOTIFY) {
-                worker_log_event(w, LOG_INFO, MESSAGE_ID_WORKER_READY, "(pid %d) is ready.", (int) w->pid);
+                pool_log_event(w->pool, w, LOG_INFO, MESSAGE_ID_WORKER_READY, NULL,
+                               "Pool %s: worker %" PRIu64 " (pid %d) is ready.", w->pool->name, w->id,
+                               (int) w->pid);
                 worker_became_ready(w);
         }
         if (msg->watchdog && (w->state == WORKER_IDLE || w->state == WORKER_BUSY) &&
@@ -861,16 +894,14 @@ void worker_on_notify(Worker *w, const NotifyMessage *msg) {
                 worker_enter(w, WORKER_IDLE);
                 pool_autoscale(w->pool);
         }
-        if (msg->stopping && worker_is_active(w)) {
+        if (msg->stopping && worker_is_active(w))
                 /* It goes on its own; its exit is classified as it comes. */
                 worker_enter(w, WORKER_STOPPING);
-                (void) worker_arm_timer(w, c->timeout_stop_usec);
-        }
 }
 
 /* After a re-exec: take over a worker that is still running, with the pidfd
  * the previous image kept open for us, in the cgroup it already lives in.
- * Nothing is spawned; timers restart from now. */
+ * Nothing is spawned; its timer goes off when it was due. */
 int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
         _cleanup_(worker_freep) Worker *w = NULL;
         _cleanup_(closep) int cgroup_fd = -EBADF;
@@ -918,12 +949,7 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
         r = idmap_put(&p->host->workers, w->id, w);
         if (r < 0)
                 return r;
-        w->next = p->workers;
-        if (p->workers)
-                p->workers->prev = w;
-        p->workers = w;
-        p->n_workers++;
-        p->n_active++;
+        worker_link(w);
 
         if (s->state == WORKER_EXITED || w->pidfd < 0) {
                 /* It had exited but its cgroup was not empty yet: the exit
@@ -931,6 +957,7 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
                 worker_enter(w, WORKER_EXITED);
                 w->pidfd = safe_close(w->pidfd);
                 worker_cleanup_cgroup(TAKE_PTR(w), cgroup_fd);
+                pool_update_state(p);
                 *ret = NULL;
                 return 0;
         }

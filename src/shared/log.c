@@ -129,14 +129,9 @@ int log_structv(int level, int error, const char *message_id, char *const *field
         return r;
 }
 
-int log_struct_internal(int level, int error, const char *message_id, const char *format, ...) {
-        va_list ap;
-        int r;
-
+int log_structva(int level, int error, const char *message_id, char *const *fields, const char *format,
+                 va_list ap) {
         if (level > max_level)
                 return error == 0 ? 0 : -abs(error);
-        va_start(ap, format);
-        r = log_dispatch(level, error, NULL, 0, NULL, message_id, NULL, format, ap);
-        va_end(ap);
-        return r;
+        return log_dispatch(level, error, NULL, 0, NULL, message_id, fields, format, ap);
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdarg.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -19,10 +20,10 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 
 /* Structured entry: MESSAGE is formatted from format, then extra fields as
  * "KEY=value" strings, terminated by NULL. */
-int log_struct_internal(int level, int error, const char *message_id, const char *format, ...)
-        _printf_(4, 5);
 int log_structv(int level, int error, const char *message_id, char *const *fields,
                 const char *format, ...) _printf_(5, 6);
+int log_structva(int level, int error, const char *message_id, char *const *fields,
+                 const char *format, va_list ap) _printf_(5, 0);
 
 #define log_full_errno(level, error, ...)                                               \
         ({                                                                              \
