@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -237,4 +238,142 @@ Test(classify, names_round_trip) {
         cr_assert_eq(exit_reason_from_string("nope"), _EXIT_REASON_INVALID);
         cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_OOM_KILL), "oom-kill");
         cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_STACK_OVERFLOW), "stack-overflow");
+}
+
+/* ---- exit_decide(): the whole verdict, as a table ------------------------- */
+
+#define SEC USEC_PER_SEC
+#define MSEC USEC_PER_MSEC
+
+typedef struct Row {
+        const char *what;
+        ExitInfo info;
+        RestartPolicy restart;
+        bool stopping, pool_failed, was_ready;
+        usec_t ready_for;               /* how long it ran ready (0: never ready) */
+        unsigned streak;
+        ExitReason reason;
+        ExitAction action;
+        usec_t delay;
+        unsigned new_streak;
+} Row;
+
+static ExitVerdict decide_row(const Row *row, RateLimit *rl) {
+        ExitVerdict v;
+        usec_t now = 1000 * SEC;
+
+        cfg->restart = row->restart;
+        cfg->restart_usec = 100 * MSEC;
+        cfg->restart_max_delay_usec = 30 * SEC;
+        exit_decide(&row->info, &(ExitContext) {
+                .config = cfg,
+                .stopping = row->stopping,
+                .pool_failed = row->pool_failed,
+                .was_ready = row->was_ready || cfg->type == POOL_TYPE_SIMPLE,
+                .now = now,
+                .ready_mono = row->ready_for > 0 ? now - row->ready_for : 0,
+                .restart_streak = row->streak,
+                .start_limit_burst = 5,
+                .start_limit = rl,
+        }, &v);
+        return v;
+}
+
+Test(classify, decide_table) {
+        ExitInfo stopped = KILLED(SIGTERM), retire = EXITED(75);
+        const Row rows[] = {
+                { "crash, first", KILLED(SIGSEGV), RESTART_ON_FAILURE, .reason = EXIT_REASON_SEGFAULT,
+                  .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC, .new_streak = 1 },
+                { "crash, third in a row: backoff doubles", KILLED(SIGSEGV), RESTART_ON_FAILURE, .streak = 2,
+                  .reason = EXIT_REASON_SEGFAULT, .action = EXIT_ACTION_RESTART, .delay = 400 * MSEC,
+                  .new_streak = 3 },
+                { "crash after a healthy 30s: the streak starts again", KILLED(SIGSEGV), RESTART_ON_FAILURE,
+                  .streak = 7, .ready_for = 30 * SEC, .reason = EXIT_REASON_SEGFAULT,
+                  .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC, .new_streak = 1 },
+                { "crash after 29s: not healthy long enough", KILLED(SIGSEGV), RESTART_ON_FAILURE, .streak = 7,
+                  .ready_for = 29 * SEC, .reason = EXIT_REASON_SEGFAULT, .action = EXIT_ACTION_RESTART,
+                  .delay = 12800 * MSEC, .new_streak = 8 },
+                { "backoff capped at RestartMaxDelaySec=", EXITED(1), RESTART_ON_FAILURE, .streak = 20,
+                  .reason = EXIT_REASON_EXIT_CODE, .action = EXIT_ACTION_RESTART, .delay = 30 * SEC,
+                  .new_streak = 21 },
+                { "success under on-failure: none", EXITED(0), RESTART_ON_FAILURE,
+                  .reason = EXIT_REASON_SUCCESS, .action = EXIT_ACTION_NONE },
+                { "success under always: restart, streak 0", EXITED(0), RESTART_ALWAYS, .streak = 4,
+                  .reason = EXIT_REASON_SUCCESS, .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC,
+                  .new_streak = 0 },
+                { "crash while the pool stops: none", KILLED(SIGSEGV), RESTART_ALWAYS, .stopping = true,
+                  .reason = EXIT_REASON_SEGFAULT, .action = EXIT_ACTION_NONE },
+                { "crash in a failed pool: none", KILLED(SIGSEGV), RESTART_ALWAYS, .pool_failed = true,
+                  .reason = EXIT_REASON_SEGFAULT, .action = EXIT_ACTION_NONE, .new_streak = 1 },
+                { "Restart=no", KILLED(SIGKILL), RESTART_NO, .reason = EXIT_REASON_KILLED,
+                  .action = EXIT_ACTION_NONE },
+        };
+        Row r;
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                RateLimit rl = {};
+                ExitVerdict v = decide_row(&rows[i], &rl);
+
+                cr_assert_eq(v.reason, rows[i].reason, "%s: reason %s", rows[i].what, exit_reason_to_string(v.reason));
+                cr_assert_eq(v.action, rows[i].action, "%s: action %s", rows[i].what, exit_action_to_string(v.action));
+                if (v.action == EXIT_ACTION_RESTART) {
+                        cr_assert_eq(v.delay, rows[i].delay, "%s: delay %" PRIu64, rows[i].what, v.delay);
+                        cr_assert_eq(v.streak, rows[i].new_streak, "%s: streak %u", rows[i].what, v.streak);
+                }
+                cr_assert_eq(v.failure, v.reason != EXIT_REASON_SUCCESS && v.reason != EXIT_REASON_STOPPED);
+        }
+
+        /* Our stop: stopped, none; RestartPreventExitStatus= retires even then. */
+        stopped.cause = KILL_CAUSE_STOP;
+        stopped.cause_signal = SIGTERM;
+        r = (Row) { "stop", stopped, RESTART_ALWAYS, .stopping = true };
+        {
+                RateLimit rl = {};
+                ExitVerdict v = decide_row(&r, &rl);
+
+                cr_assert_eq(v.reason, EXIT_REASON_STOPPED);
+                cr_assert_eq(v.action, EXIT_ACTION_NONE);
+                cr_assert(!v.failure);
+        }
+        set_status(&cfg->restart_prevent_exit_status, 75);
+        r = (Row) { "retire while stopping", retire, RESTART_ALWAYS, .stopping = true };
+        {
+                RateLimit rl = {};
+
+                cr_assert_eq(decide_row(&r, &rl).action, EXIT_ACTION_RETIRE);
+        }
+}
+
+Test(classify, decide_start_limit_fails_the_pool) {
+        Row crash = { "crash", KILLED(SIGSEGV), RESTART_ON_FAILURE };
+        RateLimit rl = {};
+
+        cfg->start_limit_interval_usec = 10 * SEC;
+        for (int k = 0; k < 5; k++)
+                cr_assert_eq(decide_row(&crash, &rl).action, EXIT_ACTION_RESTART, "restart %d of the burst", k + 1);
+        cr_assert_eq(decide_row(&crash, &rl).action, EXIT_ACTION_FAIL_POOL, "the sixth within the interval");
+        /* an exit that does not restart does not count */
+        rl = (RateLimit) {};
+        crash.restart = RESTART_NO;
+        for (int k = 0; k < 10; k++)
+                cr_assert_eq(decide_row(&crash, &rl).action, EXIT_ACTION_NONE);
+        cr_assert_eq(rl.num, 0);
+        /* StartLimitIntervalSec=0: no limit */
+        cfg->start_limit_interval_usec = 0;
+        crash.restart = RESTART_ON_FAILURE;
+        for (int k = 0; k < 100; k++)
+                cr_assert_eq(decide_row(&crash, &rl).action, EXIT_ACTION_RESTART);
+}
+
+Test(classify, decide_notify_before_ready) {
+        Row r = { "exit before READY=1", EXITED(0), RESTART_ON_FAILURE };
+        RateLimit rl = {};
+        ExitVerdict v;
+
+        cfg->type = POOL_TYPE_NOTIFY;
+        v = decide_row(&r, &rl);
+        cr_assert_str_eq(v.evidence, "exit status 0, before READY=1");
+        r.was_ready = true;
+        v = decide_row(&r, &rl);
+        cr_assert_str_eq(v.evidence, "exit status 0");
 }
