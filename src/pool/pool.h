@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <systemd/sd-event.h>
 
@@ -181,6 +182,15 @@ ExitRecord *pool_history_append(Pool *p, const ExitRecord *e);
 int pool_restore_pending(Pool *p, unsigned streak, usec_t delay);
 /* Iterate history from oldest to newest: k in 0..history_n-1. */
 const ExitRecord *pool_history_get(const Pool *p, unsigned k);
+
+/* Re-exec (pool-serialize.c): write the pool's lines of the daemon's state;
+ * restore a pool from them (lines[0] its "pool" line; split in place) and
+ * take its workers over by their inherited pidfds, or NULL (their pidfds
+ * are closed then); once every pool is back, resume each. */
+void pool_serialize(const Pool *p, FILE *f);
+void worker_serialize(const Worker *w, FILE *f);
+Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_adopted, unsigned *n_lost);
+void pool_deserialize_resume(Pool *p);
 
 /* What a re-exec carries over of a live worker. */
 typedef struct WorkerSnapshot {

@@ -1,0 +1,255 @@
+/* SPDX-License-Identifier: MIT */
+/* A pool across a re-exec: it writes itself (pool, its config's sources, its
+ * workers, pending restarts, exit history) as lines of the daemon's state
+ * (src/daemon/manager-serialize.c has the whole format), and is restored
+ * from them in the new image, taking its workers over by their inherited
+ * pidfds. What it keeps is what a reload keeps, and more: the configuration
+ * it ran, its state (a stop in progress goes on), every timer's due time,
+ * a rolling restart, the start limit's window.
+ *
+ *   pool <name> <state> <wanted> <retired> <vacant> <restarts>
+ *        <remove_when_stopped> <start_limit_begin> <start_limit_num> <rolling worker id>
+ *   source <path> <text>
+ *   worker <id> <pid> <pidfd> <state> <started_at> <ready_at> <started_mono>
+ *          <ready_mono> <streak> <cause> <cause_signal> <status> <timer_due_mono>
+ *          <last_watchdog_mono> <idle_since_mono> <obsolete> <exec_failed>
+ *          <exec_errno> <exec_step>
+ *   pending <streak> <due_mono>
+ *   exit <id> <pid> <started> <ready> <exited> <reason> <core> <code> <status>
+ *        <action> <peak> <cpu> <evidence>
+ *
+ * Fields after the first ones of a line are optional (an older image wrote
+ * fewer); a pool without source lines is loaded from its files. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../shared/log.h"
+#include "../shared/serialize.h"
+#include "../shared/strv.h"
+#include "pool.h"
+
+void pool_serialize(const Pool *p, FILE *f) {
+        fprintf(f, "pool\t%s\t%d\t%" PRIu32 "\t%u\t%u\t%" PRIu64 "\t%d\t%" PRIu64 "\t%u\t%" PRIu64 "\n",
+                p->name, (int) p->state, p->n_wanted, p->n_retired, p->n_vacant, p->n_restarts,
+                (int) p->remove_when_stopped, p->start_limit.begin, p->start_limit.num,
+                p->rolling_worker ? p->rolling_worker->id : 0);
+        for (char **src = p->config->sources; src && src[0] && src[1]; src += 2) {
+                fputs("source\t", f);
+                serialize_put_text(f, src[0]);
+                fputc('\t', f);
+                serialize_put_text(f, src[1]);
+                fputc('\n', f);
+        }
+        for (Worker *w = p->workers; w; w = w->next)
+                worker_serialize(w, f);
+        for (PendingRestart *pr = p->pending; pr; pr = pr->next) {
+                uint64_t due = 0;
+
+                (void) sd_event_source_get_time(pr->timer, &due);
+                fprintf(f, "pending\t%u\t%" PRIu64 "\n", pr->streak, due);
+        }
+        for (unsigned k = 0; k < p->history_n; k++) {
+                const ExitRecord *e = pool_history_get(p, k);
+
+                fprintf(f, "exit\t%" PRIu64 "\t%d\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+                           "\t%d\t%d\t%d\t%d\t%d\t%" PRIu64 "\t%" PRIu64 "\t",
+                        e->worker_id, (int) e->pid, e->started_at, e->ready_at, e->exited_at,
+                        (int) e->reason, (int) e->core_dumped, e->code, e->status,
+                        (int) e->action, e->memory_peak, e->cpu_usec);
+                serialize_put_text(f, e->evidence);
+                fputc('\n', f);
+        }
+}
+
+void worker_serialize(const Worker *w, FILE *f) {
+        int enabled = SD_EVENT_OFF;
+        uint64_t due = 0;
+
+        if (w->pidfd < 0 && w->state != WORKER_EXITED)
+                return;
+        if (w->timer_source && sd_event_source_get_enabled(w->timer_source, &enabled) >= 0 &&
+            enabled != SD_EVENT_OFF)
+                (void) sd_event_source_get_time(w->timer_source, &due);
+        fprintf(f, "worker\t%" PRIu64 "\t%d\t%d\t%d\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+                   "\t%" PRIu64 "\t%u\t%d\t%d\t",
+                w->id, (int) w->pid, w->pidfd, (int) w->state, w->started_at, w->ready_at,
+                w->started_mono, w->ready_mono, w->restart_streak, (int) w->cause, w->cause_signal);
+        serialize_put_text(f, w->status_text);
+        fprintf(f, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%d\t%d\t%d\t", due, w->last_watchdog_mono,
+                w->idle_since_mono, (int) w->obsolete, (int) w->exec_failed, w->exec_errno);
+        serialize_put_text(f, w->exec_step ?: "");
+        fputc('\n', f);
+}
+
+/* The pool from its "pool" line and its sources: the configuration it ran
+ * (an older image wrote no sources: its files then), its counters and
+ * state, no workers yet. */
+static Pool *pool_restore(PoolHost *h, char **f, int n, char **sources) {
+        PoolConfig *c = NULL;
+        char **errors = NULL;
+        const char *name = f[1];
+        Pool *p = NULL;
+        int state, r;
+
+        if (sources)
+                r = config_load_pool_from_sources(name, sources, h->defaults, &c, &errors);
+        else
+                r = config_load_pool(name, (const char *const *) h->config_dirs, h->defaults, &c, &errors);
+        for (char **e = errors; e && *e; e++)
+                log_error("%s", *e);
+        strv_free(errors);
+        if (r < 0) {
+                log_error_errno(r, "Pool %s: cannot parse the configuration it ran%s, its workers end: %m",
+                                name, sources ? "" : " (from its files)");
+                return NULL;
+        }
+        r = pool_new(h, c, &p);
+        if (r < 0) {
+                pool_config_free(c);
+                log_error_errno(r, "Pool %s: cannot set up after re-exec: %m", name);
+                return NULL;
+        }
+        state = atoi(f[2]);
+        p->n_wanted = (uint32_t) strtoul(f[3], NULL, 10);
+        p->n_retired = (unsigned) strtoul(f[4], NULL, 10);
+        p->n_vacant = (unsigned) strtoul(f[5], NULL, 10);
+        p->n_restarts = strtoull(f[6], NULL, 10);
+        p->remove_when_stopped = n >= 8 && atoi(f[7]);
+        p->start_limit.begin = n >= 9 ? strtoull(f[8], NULL, 10) : 0;
+        p->start_limit.num = n >= 10 ? (unsigned) strtoul(f[9], NULL, 10) : 0;
+        /* A pool that was coming up or running is reconciled once its workers
+         * are back (pool_start()); stopping, stopped and failed stay so. */
+        p->state = state == POOL_STOPPED || state == POOL_FAILED || state == POOL_STOPPING
+                           ? (PoolState) state : POOL_STARTING;
+        return p;
+}
+
+static void worker_restore(Pool *p, char **f, int n, uint64_t rolling_id, unsigned *n_adopted,
+                           unsigned *n_lost) {
+        WorkerSnapshot s = {
+                .id = strtoull(f[1], NULL, 10),
+                .pid = (pid_t) atoi(f[2]),
+                .pidfd = atoi(f[3]),
+                .state = (WorkerState) atoi(f[4]),
+                .started_at = strtoull(f[5], NULL, 10),
+                .ready_at = strtoull(f[6], NULL, 10),
+                .started_mono = strtoull(f[7], NULL, 10),
+                .ready_mono = strtoull(f[8], NULL, 10),
+                .restart_streak = (unsigned) strtoul(f[9], NULL, 10),
+                .cause = (KillCause) atoi(f[10]),
+                .cause_signal = atoi(f[11]),
+        };
+        Worker *w = NULL;
+        int r;
+
+        serialize_unescape(f[12]);
+        snprintf(s.status_text, sizeof s.status_text, "%s", f[12]);
+        if (n >= 20) {
+                s.timer_due = strtoull(f[13], NULL, 10);
+                s.last_watchdog_mono = strtoull(f[14], NULL, 10);
+                s.idle_since_mono = strtoull(f[15], NULL, 10);
+                s.obsolete = atoi(f[16]);
+                s.exec_failed = atoi(f[17]);
+                s.exec_errno = atoi(f[18]);
+                serialize_unescape(f[19]);
+                s.exec_step = spawn_step_from_string(f[19]);
+        }
+        if (s.pidfd >= 0)
+                (void) fcntl(s.pidfd, F_SETFD, FD_CLOEXEC);
+        if (!p) {
+                safe_close(s.pidfd);
+                (*n_lost)++;
+                return;
+        }
+        r = worker_adopt(p, &s, &w);
+        if (r < 0) {
+                log_error_errno(r, "Pool %s: cannot take over worker %" PRIu64 " (pid %d): %m", p->name, s.id,
+                                (int) s.pid);
+                (*n_lost)++;
+                return;
+        }
+        (*n_adopted)++;
+        if (w && w->id == rolling_id)
+                p->rolling_worker = w;
+}
+
+static void exit_restore(Pool *p, char **f) {
+        ExitRecord e = {
+                .worker_id = strtoull(f[1], NULL, 10),
+                .pid = (pid_t) atoi(f[2]),
+                .started_at = strtoull(f[3], NULL, 10),
+                .ready_at = strtoull(f[4], NULL, 10),
+                .exited_at = strtoull(f[5], NULL, 10),
+                .reason = (ExitReason) atoi(f[6]),
+                .core_dumped = atoi(f[7]),
+                .code = atoi(f[8]),
+                .status = atoi(f[9]),
+                .action = (ExitAction) atoi(f[10]),
+                .memory_peak = strtoull(f[11], NULL, 10),
+                .cpu_usec = strtoull(f[12], NULL, 10),
+        };
+
+        serialize_unescape(f[13]);
+        snprintf(e.evidence, sizeof e.evidence, "%s", f[13]);
+        pool_history_append(p, &e);
+}
+
+Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_adopted, unsigned *n_lost) {
+        _cleanup_(strv_freep) char **sources = NULL;
+        char *pool_fields[16], *f[24];
+        uint64_t rolling_id = 0, now = 0;
+        int n_pool = 0;
+        Pool *p = NULL;
+        size_t k = 1;
+
+        if (n_lines == 0)
+                return NULL;
+        n_pool = serialize_split(lines[0], pool_fields, 16);
+        if (n_pool < 7 || !streq(pool_fields[0], "pool"))
+                return NULL;
+        rolling_id = n_pool >= 11 ? strtoull(pool_fields[10], NULL, 10) : 0;
+        (void) sd_event_now(h->event, CLOCK_MONOTONIC, &now);
+        h->deserializing = true;        /* pool_new(): no stale-worker sweep, they are ours */
+
+        for (; k < n_lines && strneq(lines[k], "source\t", 7); k++) {
+                int n = serialize_split(lines[k], f, 3);
+
+                if (n < 3)
+                        continue;
+                serialize_unescape(f[1]);
+                serialize_unescape(f[2]);
+                if (strv_extend(&sources, f[1]) < 0 || strv_extend(&sources, f[2]) < 0)
+                        log_oom();
+        }
+        p = pool_restore(h, pool_fields, n_pool, sources);   /* NULL: its workers are closed below */
+
+        for (; k < n_lines; k++) {
+                int n = serialize_split(lines[k], f, 24);
+
+                if (streq(f[0], "worker") && n >= 13)
+                        worker_restore(p, f, n, rolling_id, n_adopted, n_lost);
+                else if (streq(f[0], "pending") && n >= 3 && p) {
+                        uint64_t due = strtoull(f[2], NULL, 10);
+
+                        (void) pool_restore_pending(p, (unsigned) strtoul(f[1], NULL, 10),
+                                                    due > now ? due - now : 0);
+                } else if (streq(f[0], "exit") && n >= 14 && p)
+                        exit_restore(p, f);
+        }
+        h->deserializing = false;
+        return p;
+}
+
+void pool_deserialize_resume(Pool *p) {
+        /* Every worker is back: leaves nobody stands for end, and the pool
+         * goes on from where it was. */
+        pool_reap_unknown_workers(p);
+        if (p->state == POOL_STARTING)
+                (void) pool_start(p);
+        else
+                pool_update_state(p);
+        pool_rolling_resume(p);
+        pool_autoscale(p);
+}
