@@ -491,13 +491,18 @@ static void worker_remove_or_bury(Worker *w) {
 }
 
 /* cgroup.events "populated" of a leaf opened with worker_open_cgroup():
- * cgroup_fd may be its -errno, and a leaf that is gone (-ENOENT) is empty. */
+ * cgroup_fd may be its -errno. A leaf that is gone is empty: it could not be
+ * opened (-ENOENT), or it was removed while open (its files: -ENOENT, or
+ * -ENODEV while being torn down). */
 static int worker_cgroup_is_populated(int cgroup_fd) {
+        int r;
+
         if (cgroup_fd == -ENOENT)
                 return 0;
         if (cgroup_fd < 0)
                 return cgroup_fd;
-        return cgroup_is_populated(cgroup_fd);
+        r = cgroup_is_populated(cgroup_fd);
+        return r == -ENOENT || r == -ENODEV ? 0 : r;
 }
 
 static int on_worker_cgroup_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
@@ -557,7 +562,7 @@ static void worker_cleanup_cgroup(Worker *w, int cgroup_fd) {
         }
         (void) sd_event_source_set_description(w->cgroup_source, "worker-cgroup-events");
         /* It may have emptied between the check and the watch. */
-        if (cgroup_is_populated(cgroup_fd) == 0)
+        if (worker_cgroup_is_populated(cgroup_fd) == 0)
                 worker_remove_or_bury(w);
 }
 

@@ -5,8 +5,9 @@
  * Creates a scratch cgroup under our own cgroup on the cgroup2 mount, loads
  * the probe for it, and runs every case RUNS times (default 20): the
  * crasher is born in a fresh leaf (clone3 CLONE_INTO_CGROUP), we wait on
- * its pidfd, reap it, and ask fault_probe_take() what killed it. Then it
- * measures the probe's cost per signal and the crash-to-evidence latency.
+ * its pidfd, reap it, and ask fault_probe_take() what killed it. With
+ * FAULT_PROBE_BENCH_N=N it also measures the probe's cost per signal over N
+ * signals (meson benchmark 'fault-probe-cost'; not counted as a test).
  *
  * Needs root (BPF, cgroups). Without it: exit 77 (skip) when run by hand,
  * failure under CI=true. Prints a report table and "N passed, N failed".
@@ -783,7 +784,7 @@ int main(int argc, char *argv[]) {
         _cleanup_(closep) int scratch_fd = -EBADF;
         CaseResult results[ELEMENTSOF(cases)] = {};
         unsigned runs = 20, n_passed = 0, n_failed = 0;
-        long bench_n = 1000000;
+        long bench_n = 0;       /* the cost per signal: a benchmark, not a test (meson benchmark) */
         char own[PATH_MAX];
         struct utsname u;
         struct stat st;
@@ -893,12 +894,10 @@ int main(int argc, char *argv[]) {
                 printf("  fault_probe_take() alone:                       %8.1f / %8.1f us\n", t50, t99);
         }
 
-        if (bench_n > 0) {
-                if (bench(&probe, (uint64_t) st.st_ino, bench_n, 3) < 0)
-                        n_failed++;
-                else
-                        n_passed++;
-        }
+        /* Measured, not judged: it has no bound, so it is not counted as a
+         * passed test (only a failure to measure at all counts). */
+        if (bench_n > 0 && bench(&probe, (uint64_t) st.st_ino, bench_n, 3) < 0)
+                n_failed++;
 
         printf("\n%u passed, %u failed\n", n_passed, n_failed);
         return n_failed > 0 ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -52,8 +52,8 @@
 #include <unistd.h>
 
 #include "fault-probe.h"
-#include "shared/log.h"
-#include "shared/macro.h"
+#include "../../shared/log.h"
+#include "../../shared/macro.h"
 
 #define STACK_GUARD_MAX (UINT64_C(4) * 1024 * 1024)
 #define STACK_SP_SLACK  UINT64_C(4096)
