@@ -102,6 +102,21 @@ static int property_get_dropins(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append_strv(reply, p->config->dropins);
 }
 
+/* (path, text) of every file as loaded, then the SetProperties() overlay. */
+static int property_get_config_sources(sd_bus *bus, const char *path, const char *interface,
+                                       const char *property, sd_bus_message *reply, void *userdata,
+                                       sd_bus_error *error) {
+        Pool *p = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (char **src = p->config->sources; r >= 0 && src && src[0] && src[1]; src += 2)
+                r = sd_bus_message_append(reply, "(ss)", src[0], src[1]);
+        if (r < 0)
+                return r;
+        return sd_bus_message_close_container(reply);
+}
+
 static int property_get_control_group(sd_bus *bus, const char *path, const char *interface,
                                       const char *property, sd_bus_message *reply, void *userdata,
                                       sd_bus_error *error) {
@@ -347,6 +362,8 @@ static int pool_apply_assignments(Pool *p, sd_bus_message *call, const Assignmen
         (void) pool_reconfigure(p, TAKE_PTR(c));
         if (workers && p->n_wanted != p->config->workers)
                 (void) pool_scale(p, p->config->workers);
+        if (workers && call)
+                pool_job_begin(p, POOL_JOB_SCALE, sd_bus_message_get_sender(call));
         bus_pool_changed(manager_of_pool(p)->bus, p);
         if (call) {
                 r = sd_bus_reply_method_return(call, NULL);
@@ -491,6 +508,7 @@ static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = pool_start(p);
         if (r < 0)
                 return pool_error(p, r, "start", error);
+        pool_job_begin(p, POOL_JOB_START, sd_bus_message_get_sender(msg));
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -503,6 +521,7 @@ static int method_stop(sd_bus_message *msg, void *userdata, sd_bus_error *error)
                 return r;
         log_info("Pool %s: stop requested by %s.", p->name, sd_bus_message_get_sender(msg) ?: "?");
         pool_stop(p);
+        pool_job_begin(p, POOL_JOB_STOP, sd_bus_message_get_sender(msg));
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -516,6 +535,7 @@ static int method_restart(sd_bus_message *msg, void *userdata, sd_bus_error *err
         r = pool_restart(p);
         if (r < 0)
                 return pool_error(p, r, "restart", error);
+        pool_job_begin(p, POOL_JOB_RESTART, sd_bus_message_get_sender(msg));
         return sd_bus_reply_method_return(msg, NULL);
 }
 
@@ -539,6 +559,7 @@ static int method_scale(sd_bus_message *msg, void *userdata, sd_bus_error *error
         if (r < 0)
                 return r;
         (void) pool_scale(p, n);
+        pool_job_begin(p, POOL_JOB_SCALE, sd_bus_message_get_sender(msg));
         return 1;
 }
 
@@ -606,6 +627,7 @@ const sd_bus_vtable bus_pool_vtable[] = {
         RO("User", "s", property_get_user, CHANGES),
         RO("FragmentPath", "s", property_get_fragment_path, CHANGES),
         RO("DropInPaths", "as", property_get_dropins, CHANGES),
+        RO("ConfigSources", "a(ss)", property_get_config_sources, CHANGES),
         RO("ControlGroup", "s", property_get_control_group, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_WRITABLE_PROPERTY("MemoryMax", "t", property_get_memory_max, property_set, 0, CHANGES | SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_WRITABLE_PROPERTY("MemoryHigh", "t", property_get_memory_high, property_set, 0, CHANGES | SD_BUS_VTABLE_UNPRIVILEGED),
@@ -636,7 +658,10 @@ const sd_bus_vtable bus_pool_vtable[] = {
         SD_BUS_SIGNAL_WITH_ARGS("WorkerReady", SD_BUS_ARGS("t", id, "u", pid), 0),
         SD_BUS_SIGNAL_WITH_ARGS("WorkerExited",
                                 SD_BUS_ARGS("t", id, "u", pid, "s", reason, "s", evidence, "i", code,
-                                            "i", status, "s", action), 0),
+                                            "i", status, "s", action, "t", started_at, "t", exited_at,
+                                            "b", core_dumped, "t", memory_peak, "t", cpu_usec), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("JobDone",
+                                SD_BUS_ARGS("s", requester, "s", job, "s", result, "s", message), 0),
         SD_BUS_SIGNAL_WITH_ARGS("PoolStateChanged", SD_BUS_ARGS("s", state), 0),
         SD_BUS_VTABLE_END
 };

@@ -216,9 +216,15 @@ static void hook_worker_state_changed(void *userdata, Worker *w) {
 }
 
 static void hook_worker_exited(void *userdata, Worker *w, const ExitRecord *r) {
-        emit_pool_signal(userdata, w->pool, "WorkerExited", "tussiis", w->id, (uint32_t) r->pid,
+        emit_pool_signal(userdata, w->pool, "WorkerExited", "tussiisttbtt", w->id, (uint32_t) r->pid,
                          exit_reason_to_string(r->reason), r->evidence, r->code, r->status,
-                         exit_action_to_string(r->action));
+                         exit_action_to_string(r->action), (uint64_t) r->started_at, (uint64_t) r->exited_at,
+                         (int) r->core_dumped, r->memory_peak, r->cpu_usec);
+}
+
+static void hook_job_done(void *userdata, Pool *p, const char *job, const char *requester, const char *result,
+                          const char *message) {
+        emit_pool_signal(userdata, p, "JobDone", "ssss", requester, job, result, message);
 }
 
 static void hook_worker_freed(void *userdata, Worker *w) {
@@ -273,6 +279,7 @@ static const PoolHooks bus_hooks = {
         .pool_changed = hook_pool_changed,
         .pool_added = hook_pool_added,
         .pool_freed = hook_pool_freed,
+        .job_done = hook_job_done,
 };
 
 /* ---- setup ---------------------------------------------------------------- */

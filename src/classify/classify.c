@@ -170,6 +170,11 @@ void classify_exit(const ExitInfo *i, const ExitStatusSet *success, ExitClassifi
                          sig_name(i->cause_signal, nb));
                 ret->core_dumped = i->code == CLD_DUMPED;
                 return;
+        case KILL_CAUSE_WATCHDOG_TRIGGER:
+                ret->reason = EXIT_REASON_WATCHDOG;
+                EVIDENCE("WATCHDOG=trigger from the worker, killed with %s", sig_name(i->cause_signal, nb));
+                ret->core_dumped = i->code == CLD_DUMPED;
+                return;
         case KILL_CAUSE_START_TIMEOUT:
                 ret->reason = EXIT_REASON_TIMEOUT;
                 EVIDENCE("start took longer than TimeoutStartSec=, killed with %s",
@@ -255,8 +260,7 @@ ExitAction restart_decide(const PoolConfig *c, const ExitInfo *i, const ExitClas
               exit_status_set_has_signal(&c->restart_force_exit_status, i->status))))
                 return EXIT_ACTION_RESTART;
 
-        clean = cl->reason == EXIT_REASON_SUCCESS ||
-                (cl->reason == EXIT_REASON_KILLED && exit_is_clean(i, &c->success_exit_status));
+        clean = cl->reason == EXIT_REASON_SUCCESS;
 
         switch (c->restart) {
         case RESTART_NO:
@@ -326,6 +330,12 @@ void exit_decide(const ExitInfo *i, const ExitContext *ctx, ExitVerdict *ret) {
 
         if (ctx->stopping && action != EXIT_ACTION_RETIRE)
                 action = EXIT_ACTION_NONE;
+        /* A success that Restart= does not restart is the worker's own
+         * "done": it retires, like RestartPreventExitStatus=, and its slot is
+         * not refilled by Start (ResetFailed or a start from stopped do). A
+         * failure that is not restarted leaves a vacant slot instead. */
+        if (action == EXIT_ACTION_NONE && !ctx->stopping && cl.reason == EXIT_REASON_SUCCESS)
+                action = EXIT_ACTION_RETIRE;
         if (action == EXIT_ACTION_RESTART) {
                 /* Backoff per slot: a worker that ran healthy long enough resets it. */
                 stable = MAX(c->restart_max_delay_usec, 10 * USEC_PER_SEC);

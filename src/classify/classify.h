@@ -39,6 +39,7 @@ typedef enum KillCause {
         KILL_CAUSE_STOP_TIMEOUT,        /* TimeoutStopSec= ran out: SIGKILL sent */
         KILL_CAUSE_START_TIMEOUT,       /* TimeoutStartSec= ran out */
         KILL_CAUSE_WATCHDOG,            /* WatchdogSec= ran out */
+        KILL_CAUSE_WATCHDOG_TRIGGER,    /* the worker sent WATCHDOG=trigger */
         KILL_CAUSE_REQUEST,             /* an explicit Kill request with a signal */
         KILL_CAUSE_STOPPING_TIMEOUT,    /* it said STOPPING=1 and was not gone after
                                          * TimeoutStopSec=: SIGKILL sent */
@@ -90,12 +91,17 @@ typedef enum ExitAction {
 
 const char *exit_action_to_string(ExitAction a);
 
-/* The decision table of systemd's Restart=, per reason. Start limits are the
- * pool's business (it turns RESTART into FAIL_POOL). */
+/* The decision table of systemd's Restart=, per reason, with one change for
+ * pools: only a success (exit 0, or SuccessExitStatus=) is clean; a signal
+ * that workerpoold did not send for a stop (kill -TERM by an admin, Kill)
+ * is a failure, because a pool keeps N (systemd's "clean signal" rule was
+ * written for services that stop themselves). Start limits are the pool's
+ * business (it turns RESTART into FAIL_POOL). */
 ExitAction restart_decide(const PoolConfig *c, const ExitInfo *i, const ExitClassification *cl);
 
 /* A clean exit in systemd's sense: success, SuccessExitStatus=, or one of
- * SIGHUP SIGINT SIGTERM SIGPIPE. */
+ * SIGHUP SIGINT SIGTERM SIGPIPE. (restart_decide() does not use the signal
+ * part: a signal we did not send for a stop is a failure of a pool.) */
 bool exit_is_clean(const ExitInfo *i, const ExitStatusSet *success);
 
 /* Backoff: base * 2^(streak-1), capped at max; streak 0 -> base. */

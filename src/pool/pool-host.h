@@ -37,6 +37,10 @@ typedef struct PoolHooks {
         void (*pool_changed)(void *userdata, Pool *p);         /* counters, limits, size */
         void (*pool_added)(void *userdata, Pool *p);
         void (*pool_freed)(void *userdata, Pool *p);
+        /* A job ended: job "start", "stop", "restart" or "scale"; result
+         * "done", "failed" or "canceled"; message: why (empty if done). */
+        void (*job_done)(void *userdata, Pool *p, const char *job, const char *requester, const char *result,
+                         const char *message);
 } PoolHooks;
 
 #define POOL_HOOK(h, name, ...)                                                 \

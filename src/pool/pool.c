@@ -75,6 +75,7 @@ int pool_new(PoolHost *h, PoolConfig *config, Pool **ret) {
                 .host = h,
                 .cgroup_fd = -EBADF,
                 .state = POOL_STOPPED,
+                .job = { .type = POOL_JOB_NONE },
                 .n_wanted = config->workers,
                 .config = config,
         };
@@ -116,6 +117,8 @@ fail:
         return r;
 }
 
+_printf_(3, 4) static void pool_job_finish(Pool *p, const char *result, const char *format, ...);
+
 static PendingRestart *pending_free(PendingRestart *pr) {
         Pool *p;
 
@@ -142,6 +145,7 @@ Pool *pool_free(Pool *p) {
         if (!p)
                 return NULL;
         h = p->host;
+        pool_job_finish(p, "canceled", "the pool was removed");
         if (p->announced)
                 POOL_HOOK(h, pool_freed, p);
 
@@ -149,6 +153,7 @@ Pool *pool_free(Pool *p) {
         sd_event_source_disable_unref(p->reconcile_source);
         sd_event_source_disable_unref(p->idle_timer);
         sd_event_source_disable_unref(p->start_retry_source);
+        sd_event_source_disable_unref(p->job_source);
         while (p->pending)
                 pending_free(p->pending);
         while (p->workers) {
@@ -222,6 +227,98 @@ static void pool_set_state(Pool *p, PoolState s) {
         POOL_HOOK(p->host, pool_state_changed, p);
 }
 
+/* ---- jobs: what a caller asked for, until it is done --------------------- */
+
+static uint32_t pool_target(const Pool *p);
+
+static const char *const pool_job_names[_POOL_JOB_MAX] = {
+        [POOL_JOB_START] = "start", [POOL_JOB_STOP] = "stop",
+        [POOL_JOB_RESTART] = "restart", [POOL_JOB_SCALE] = "scale",
+};
+
+const char *pool_job_type_to_string(PoolJobType t) {
+        return t >= 0 && t < _POOL_JOB_MAX ? pool_job_names[t] : NULL;
+}
+
+_printf_(3, 4)
+static void pool_job_finish(Pool *p, const char *result, const char *format, ...) {
+        char message[320] = "";
+        PoolJob job = p->job;
+        va_list ap;
+
+        if (job.type == POOL_JOB_NONE)
+                return;
+        if (format) {
+                va_start(ap, format);
+                (void) vsnprintf(message, sizeof message, format, ap);
+                va_end(ap);
+        }
+        p->job = (PoolJob) { .type = POOL_JOB_NONE };
+        p->job_source = sd_event_source_disable_unref(p->job_source);
+        log_debug("Pool %s: %s job of %s: %s%s%s", p->name, pool_job_type_to_string(job.type), job.requester,
+                  result, message[0] ? ": " : "", message);
+        POOL_HOOK(p->host, job_done, p, pool_job_type_to_string(job.type), job.requester, result, message);
+}
+
+/* The job's end, if it has come: stop when every worker is gone; start,
+ * restart and scale when the pool runs at its size with every worker ready
+ * and none stopping (a rolling restart finished). */
+static void pool_job_check(Pool *p) {
+        bool settled = p->n_workers == p->n_active && p->n_ready == p->n_active && !p->rolling &&
+                       !p->rolling_worker;
+
+        switch (p->job.type) {
+        case POOL_JOB_STOP:
+                if (p->state == POOL_STOPPED)
+                        pool_job_finish(p, "done", NULL);
+                break;
+        case POOL_JOB_START:
+        case POOL_JOB_RESTART:
+        case POOL_JOB_SCALE:
+                if (p->state == POOL_FAILED)
+                        pool_job_finish(p, "failed", "the pool failed: %s", p->failure);
+                else if (p->state == POOL_STOPPING || p->state == POOL_STOPPED)
+                        pool_job_finish(p, "canceled", "the pool is stopping");
+                else if (p->state == POOL_RUNNING && settled && p->n_active >= pool_target(p))
+                        pool_job_finish(p, "done", NULL);
+                break;
+        default:
+                break;
+        }
+}
+
+static int on_job_check(sd_event_source *s, void *userdata) {
+        pool_job_check(userdata);
+        return 0;
+}
+
+void pool_job_begin(Pool *p, PoolJobType type, const char *requester) {
+        int r;
+
+        /* One job per pool, as one per unit in systemd: a new one replaces
+         * the one before. */
+        pool_job_finish(p, "canceled", "replaced by a %s job", pool_job_type_to_string(type));
+        p->job = (PoolJob) { .type = type };
+        snprintf(p->job.requester, sizeof p->job.requester, "%s", requester ?: "");
+        /* Checked once the caller has its reply (a job may be done already). */
+        r = sd_event_add_defer(p->host->event, &p->job_source, on_job_check, p);
+        if (r < 0) {
+                pool_job_check(p);
+                return;
+        }
+        (void) sd_event_source_set_description(p->job_source, "pool-job");
+        (void) sd_event_source_set_priority(p->job_source, POOL_EVENT_PRIORITY_START);
+        (void) sd_event_source_set_enabled(p->job_source, SD_EVENT_ONESHOT);
+}
+
+/* A worker the job was waiting for died before it was ready. */
+static void pool_job_worker_failed(Pool *p, const Worker *w, const ExitRecord *rec) {
+        if ((p->job.type == POOL_JOB_START || p->job.type == POOL_JOB_RESTART || p->job.type == POOL_JOB_SCALE) &&
+            w->ready_at == 0)
+                pool_job_finish(p, "failed", "worker %" PRIu64 " exited before it was ready: %s (%s)", w->id,
+                                exit_reason_to_string(rec->reason), rec->evidence);
+}
+
 /* How many workers the pool should have, live or waiting to restart:
  *
  *     target = n_wanted - (n_retired + n_vacant)   (+1 during a rolling restart)
@@ -245,13 +342,7 @@ static uint32_t pool_target(const Pool *p) {
         return (p->n_wanted > gone ? p->n_wanted - gone : 0) + (p->rolling_worker ? 1 : 0);
 }
 
-static bool pool_reconcile_pending(const Pool *p) {
-        int enabled = SD_EVENT_OFF;
-
-        return p->reconcile_source &&
-               sd_event_source_get_enabled(p->reconcile_source, &enabled) >= 0 &&
-               enabled != SD_EVENT_OFF;
-}
+static bool pool_start_retry_pending(const Pool *p);
 
 void pool_update_state(Pool *p) {
         uint32_t target;
@@ -264,9 +355,11 @@ void pool_update_state(Pool *p) {
         case POOL_STOPPING:
                 if (p->n_workers == 0 && p->n_pending == 0)
                         pool_set_state(p, POOL_STOPPED);
+                pool_job_check(p);
                 return;
         case POOL_STOPPED:
         case POOL_FAILED:
+                pool_job_check(p);
                 return;
         default:
                 break;
@@ -277,14 +370,17 @@ void pool_update_state(Pool *p) {
                 pool_stop(p);
                 return;
         }
+        /* Degraded means below target for a reason: a failure (a vacant
+         * slot, a restart waiting), or workers that cannot be created. A pool
+         * that is only coming up, or growing, is not: it stays starting (or
+         * running) until it is there, and a degraded one stays degraded
+         * until it is whole again. */
         target = pool_target(p);
-        if (p->n_ready >= target && p->n_vacant == 0)
-                pool_set_state(p, POOL_RUNNING);
-        else if (p->state == POOL_STARTING &&
-                 (p->n_active > p->n_ready || pool_reconcile_pending(p)))
-                return;   /* still coming up */
-        else
+        if (p->n_vacant > 0 || p->n_pending > 0 || pool_start_retry_pending(p))
                 pool_set_state(p, POOL_DEGRADED);
+        else if (p->n_ready >= target)
+                pool_set_state(p, POOL_RUNNING);
+        pool_job_check(p);
 }
 
 #define POOL_START_RETRY_MIN (1 * USEC_PER_SEC)
@@ -440,9 +536,12 @@ int pool_start(Pool *p) {
         if (p->state == POOL_FAILED)
                 return -EHOSTDOWN;
         if (p->state == POOL_STOPPED) {
-                p->n_retired = p->n_vacant = 0;
+                p->n_retired = 0;
                 pool_set_state(p, POOL_STARTING);
         }
+        /* Start fills every vacant slot, as it starts a stopped pool (a
+         * retired one stays so: ResetFailed or a stop and start refill it). */
+        p->n_vacant = 0;
         pool_reconcile(p);
         return 0;
 }
@@ -475,12 +574,15 @@ int pool_scale_internal(Pool *p, uint32_t n) {
 }
 
 int pool_reset_failed(Pool *p) {
+        /* As systemctl reset-failed, and more for a pool: the start limit is
+         * forgotten, retired and vacant slots are cleared, and a pool that
+         * is not stopped refills them. */
         p->start_limit = (RateLimit) {};
-        p->n_vacant = 0;
-        if (p->state == POOL_FAILED) {
+        p->n_vacant = p->n_retired = 0;
+        if (p->state == POOL_FAILED)
                 pool_set_state(p, POOL_STARTING);
+        if (p->state != POOL_STOPPED && p->state != POOL_STOPPING)
                 pool_reconcile(p);
-        }
         return 0;
 }
 
@@ -551,6 +653,7 @@ void pool_on_worker_ready(Pool *p, Worker *w) {
 
 void pool_rolling_abort(Pool *p) {
         p->rolling_worker = NULL;
+        p->rolling = false;
         for (Worker *o = p->workers; o; o = o->next)
                 o->obsolete = false;
 }
@@ -573,7 +676,10 @@ void pool_rolling_step(Pool *p) {
                 if (o->obsolete && worker_is_active(o))
                         left = true;
         if (!left) {
-                log_info("Pool %s: rolling restart done.", p->name);
+                if (p->rolling)
+                        log_info("Pool %s: rolling restart done.", p->name);
+                p->rolling = false;
+                pool_update_state(p);
                 return;
         }
         r = worker_new(p, 0, &w, &cgroup_fd);
@@ -638,6 +744,10 @@ int pool_restart(Pool *p) {
                         n++;
                 }
         log_info("Pool %s: rolling restart of %u workers.", p->name, n);
+        p->rolling = n > 0;
+        /* A restart is a stop and a start: every slot is filled again. */
+        p->n_vacant = p->n_retired = 0;
+        pool_reconcile(p);
         pool_rolling_step(p);
         return 0;
 }
@@ -790,6 +900,8 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, uint64_t memory_
         });
         memcpy(rec->evidence, v.evidence, sizeof rec->evidence);
         POOL_HOOK(p->host, worker_exited, w, rec);
+        if (!stopping && rec->reason != EXIT_REASON_STOPPED)
+                pool_job_worker_failed(p, w, rec);
         if (w == p->rolling_worker) {
                 log_warning("Pool %s: the new worker %" PRIu64 " died before it was ready, "
                             "rolling restart abandoned.", p->name, w->id);
@@ -829,6 +941,8 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, uint64_t memory_
                 log_error("Pool %s: start limit hit (%u restarts within %s), no more restarts until reset-failed.",
                           p->name, pool_start_limit_burst(p),
                           format_timespan(tbuf, sizeof tbuf, c->start_limit_interval_usec));
+                snprintf(p->failure, sizeof p->failure, "start limit hit (%u restarts within %s)",
+                         pool_start_limit_burst(p), format_timespan(tbuf, sizeof tbuf, c->start_limit_interval_usec));
                 pool_set_state(p, POOL_FAILED);
                 while (p->pending)
                         pending_free(p->pending);

@@ -48,6 +48,24 @@ typedef enum PoolState {
         _POOL_STATE_INVALID = -EINVAL,
 } PoolState;
 
+/* What a caller asked of a pool (Start, Stop, Restart, Scale), until it is
+ * done, failed, or replaced by the next one (PoolHooks.job_done). */
+typedef enum PoolJobType {
+        POOL_JOB_NONE = -1,
+        POOL_JOB_START,
+        POOL_JOB_STOP,
+        POOL_JOB_RESTART,
+        POOL_JOB_SCALE,
+        _POOL_JOB_MAX,
+} PoolJobType;
+
+typedef struct PoolJob {
+        PoolJobType type;
+        char requester[128];            /* who asked (the bus: the caller's unique name) */
+} PoolJob;
+
+const char *pool_job_type_to_string(PoolJobType t);
+
 const char *worker_state_to_string(WorkerState s);
 WorkerState worker_state_from_string(const char *s);
 const char *pool_state_to_string(PoolState s);
@@ -130,6 +148,10 @@ struct Pool {
 
         bool remove_when_stopped;       /* removed from the config: free once stopped */
         bool announced;                 /* pool_added went out: pool_freed will */
+        bool rolling;                   /* a rolling restart is in progress */
+        PoolJob job;                    /* POOL_JOB_NONE: none */
+        sd_event_source *job_source;    /* owned: the job's first check, after the reply */
+        char failure[160];              /* why it failed (state failed) */
         Worker *rolling_worker;         /* not owned: the new worker of a rolling restart */
         sd_event_source *rolling_source; /* owned: next rolling restart step */
         sd_event_source *reconcile_source; /* owned: the next batch of worker starts */
@@ -156,6 +178,10 @@ int pool_scale_internal(Pool *p, uint32_t n);
 /* Scaling=dynamic|ondemand: resize from the busy/idle counts (autoscale.c). */
 void pool_autoscale(Pool *p);
 int pool_reset_failed(Pool *p);
+/* A job for what a caller just asked (call it after the request was
+ * accepted); a job before it is canceled. PoolHooks.job_done says when it
+ * ends: "done", "failed" (with why) or "canceled". */
+void pool_job_begin(Pool *p, PoolJobType type, const char *requester);
 /* Rolling restart: one worker at a time, each new one ready before an old one stops. */
 int pool_restart(Pool *p);
 void pool_rolling_step(Pool *p);

@@ -366,7 +366,8 @@ static char *worker_escaped_to(const Worker *w) {
 
 void worker_stop(Worker *w, KillCause cause) {
         PoolConfig *c = w->pool->config;
-        int sig = cause == KILL_CAUSE_WATCHDOG ? SIGABRT : SIGTERM;
+        bool watchdog = cause == KILL_CAUSE_WATCHDOG || cause == KILL_CAUSE_WATCHDOG_TRIGGER;
+        int sig = watchdog ? SIGABRT : SIGTERM;
         /* STOPPING=1 is the worker's own word that it is going: it still
          * gets our SIGTERM (and TimeoutStopSec= from now) when we stop it. */
         bool self_stopping = w->state == WORKER_STOPPING && w->cause == KILL_CAUSE_NONE;
@@ -379,7 +380,7 @@ void worker_stop(Worker *w, KillCause cause) {
         if (self_stopping)
                 (void) worker_arm_timer(w, c->timeout_stop_usec);   /* re-entering stopping */
         else
-                worker_enter(w, cause == KILL_CAUSE_WATCHDOG ? WORKER_HUNG : WORKER_STOPPING);
+                worker_enter(w, watchdog ? WORKER_HUNG : WORKER_STOPPING);
         r = worker_kill(w, sig);
         if (r < 0 && r != -ESRCH)
                 log_warning_errno(r, "Pool %s: worker %" PRIu64 ": cannot send %s: %m",
@@ -891,7 +892,7 @@ void worker_on_notify(Worker *w, const NotifyMessage *msg) {
                 (void) worker_arm_timer(w, c->watchdog_usec);
         }
         if (msg->watchdog_trigger && (w->state == WORKER_IDLE || w->state == WORKER_BUSY))
-                worker_stop(w, KILL_CAUSE_WATCHDOG);
+                worker_stop(w, KILL_CAUSE_WATCHDOG_TRIGGER);
         if (msg->busy == 1 && w->state == WORKER_IDLE) {
                 worker_enter(w, WORKER_BUSY);
                 pool_autoscale(w->pool);

@@ -103,8 +103,11 @@ class Classify(DaemonTest):
         return d, m
 
     def test_success(self):
+        # a success that Restart= does not restart: the worker is done, its
+        # slot retires (and with every slot retired the pool stops)
         d, _ = self.run_one("exit:0", "success")
-        self.assertIn("action: none", d.log_text())
+        self.assertIn("action: retire", d.log_text())
+        self.assertIn("every worker retired", d.log_text())
 
     def test_exit_code(self):
         self.run_one("exit:3", "exit-code")

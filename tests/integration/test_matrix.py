@@ -148,7 +148,9 @@ class Matrix(DaemonTest):
         bad = []
         for name, (want, _) in cases.items():
             c = got[name]
-            want_action = "none" if want in ("success", "stopped") else "restart"
+            # Restart=on-failure: a success retires its slot, our own stop
+            # leaves it (the pool is stopping), any failure restarts
+            want_action = {"success": "retire", "stopped": "none"}.get(want, "restart")
             ok = c[want] == N and sum(c.values()) == N and actions[name][want_action] == N
             print("  %-13s %-15s %-28s %-18s %s" % (name, want, dict(c), dict(actions[name]),
                                                     "ok" if ok else "WRONG"))

@@ -175,30 +175,35 @@ static ExitAction decide(RestartPolicy pol, ExitInfo i) {
 
 Test(classify, restart_table_like_systemd) {
         ExitInfo clean = EXITED(0), code = EXITED(1), segv = DUMPED(SIGSEGV), term = KILLED(SIGTERM);
-        ExitInfo wd = DUMPED(SIGABRT), to = KILLED(SIGKILL);
+        ExitInfo wd = DUMPED(SIGABRT), to = KILLED(SIGKILL), kill = KILLED(SIGTERM), hup = KILLED(SIGHUP);
         const ExitAction R = EXIT_ACTION_RESTART, N = EXIT_ACTION_NONE;
 
         wd.cause = KILL_CAUSE_WATCHDOG;
         wd.cause_signal = SIGABRT;
         to.cause = KILL_CAUSE_START_TIMEOUT;
+        kill.cause = KILL_CAUSE_REQUEST;        /* workerpoolctl kill POOL: SIGTERM */
+        kill.cause_signal = SIGTERM;
 
-        /*                    clean code segv term wd  timeout */
+        /* systemd's table, but for a pool a signal we did not send for a stop
+         * (kill -TERM, kill -HUP by an admin, or KillWorkers) is a failure:
+         * the pool must keep its N. */
+        /*                    clean code segv term wd  timeout kill hup */
         struct {
                 RestartPolicy p;
-                ExitAction want[6];
+                ExitAction want[8];
         } t[] = {
-                { RESTART_NO,          { N, N, N, N, N, N } },
-                { RESTART_ALWAYS,      { R, R, R, R, R, R } },
-                { RESTART_ON_SUCCESS,  { R, N, N, R, N, N } },
-                { RESTART_ON_FAILURE,  { N, R, R, N, R, R } },
-                { RESTART_ON_ABNORMAL, { N, N, R, N, R, R } },
-                { RESTART_ON_ABORT,    { N, N, R, N, N, N } },
-                { RESTART_ON_WATCHDOG, { N, N, N, N, R, N } },
+                { RESTART_NO,          { N, N, N, N, N, N, N, N } },
+                { RESTART_ALWAYS,      { R, R, R, R, R, R, R, R } },
+                { RESTART_ON_SUCCESS,  { R, N, N, N, N, N, N, N } },
+                { RESTART_ON_FAILURE,  { N, R, R, R, R, R, R, R } },
+                { RESTART_ON_ABNORMAL, { N, N, R, R, R, R, R, R } },
+                { RESTART_ON_ABORT,    { N, N, R, R, N, N, R, R } },
+                { RESTART_ON_WATCHDOG, { N, N, N, N, R, N, N, N } },
         };
         for (size_t k = 0; k < sizeof(t) / sizeof(t[0]); k++) {
-                ExitInfo cases[6] = { clean, code, segv, term, wd, to };
+                ExitInfo cases[8] = { clean, code, segv, term, wd, to, kill, hup };
 
-                for (int c = 0; c < 6; c++)
+                for (int c = 0; c < 8; c++)
                         cr_expect_eq(decide(t[k].p, cases[c]), t[k].want[c], "Restart=%s case %d",
                                      restart_policy_to_string(t[k].p), c);
         }
@@ -296,8 +301,15 @@ Test(classify, decide_table) {
                 { "backoff capped at RestartMaxDelaySec=", EXITED(1), RESTART_ON_FAILURE, .streak = 20,
                   .reason = EXIT_REASON_EXIT_CODE, .action = EXIT_ACTION_RESTART, .delay = 30 * SEC,
                   .new_streak = 21 },
-                { "success under on-failure: none", EXITED(0), RESTART_ON_FAILURE,
-                  .reason = EXIT_REASON_SUCCESS, .action = EXIT_ACTION_NONE },
+                { "success under on-failure: the worker is done, it retires", EXITED(0), RESTART_ON_FAILURE,
+                  .reason = EXIT_REASON_SUCCESS, .action = EXIT_ACTION_RETIRE },
+                { "success under Restart=no: retires", EXITED(0), RESTART_NO,
+                  .reason = EXIT_REASON_SUCCESS, .action = EXIT_ACTION_RETIRE },
+                { "a failure under Restart=no: none (a vacant slot)", EXITED(1), RESTART_NO,
+                  .reason = EXIT_REASON_EXIT_CODE, .action = EXIT_ACTION_NONE },
+                { "kill -TERM by an admin under on-failure: restart", KILLED(SIGTERM), RESTART_ON_FAILURE,
+                  .reason = EXIT_REASON_KILLED, .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC,
+                  .new_streak = 1 },
                 { "success under always: restart, streak 0", EXITED(0), RESTART_ALWAYS, .streak = 4,
                   .reason = EXIT_REASON_SUCCESS, .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC,
                   .new_streak = 0 },
