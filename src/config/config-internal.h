@@ -84,6 +84,8 @@ int config_parse_environment(ConfigParser *p, const ConfigItem *item, const char
                                     void *data, const void *def);
 int config_parse_working_directory(ConfigParser *p, const ConfigItem *item, const char *value,
                                           void *data, const void *def);
+int config_parse_notify_access(ConfigParser *p, const ConfigItem *item, const char *value,
+                               void *data, const void *def);
 int config_parse_pool_type(ConfigParser *p, const ConfigItem *item, const char *value,
                                   void *data, const void *def);
 int config_parse_scaling(ConfigParser *p, const ConfigItem *item, const char *value,

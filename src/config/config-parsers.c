@@ -189,6 +189,7 @@ int config_parse_working_directory(ConfigParser *p, const ConfigItem *item, cons
         }
 
 DEFINE_CONFIG_PARSE_ENUM(config_parse_pool_type, PoolType, pool_type_from_string, "simple or notify")
+DEFINE_CONFIG_PARSE_ENUM(config_parse_notify_access, NotifyAccess, notify_access_from_string, "main, exec or all")
 DEFINE_CONFIG_PARSE_ENUM(config_parse_scaling, ScalingMode, scaling_mode_from_string,
                          "static, ondemand or dynamic")
 DEFINE_CONFIG_PARSE_ENUM(config_parse_restart, RestartPolicy, restart_policy_from_string,

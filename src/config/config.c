@@ -91,6 +91,20 @@ RestartPolicy restart_policy_from_string(const char *s) {
         return (RestartPolicy) string_table_lookup(restart_policy_table, _RESTART_MAX, s);
 }
 
+static const char *const notify_access_table[_NOTIFY_ACCESS_MAX] = {
+        [NOTIFY_ACCESS_MAIN] = "main",
+        [NOTIFY_ACCESS_EXEC] = "exec",
+        [NOTIFY_ACCESS_ALL] = "all",
+};
+
+const char *notify_access_to_string(NotifyAccess a) {
+        return a >= 0 && a < _NOTIFY_ACCESS_MAX ? notify_access_table[a] : NULL;
+}
+
+NotifyAccess notify_access_from_string(const char *s) {
+        return (NotifyAccess) string_table_lookup(notify_access_table, _NOTIFY_ACCESS_MAX, s);
+}
+
 /* ---- small helpers ------------------------------------------------------- */
 
 bool pool_name_is_valid(const char *name) {
@@ -283,6 +297,7 @@ static const ConfigItem pool_items[] = {
         { "Pool", "Environment",              config_parse_environment,       POOL(environment) },
         { "Pool", "WorkingDirectory",         config_parse_working_directory, POOL(working_directory) },
         { "Pool", "Type",                     config_parse_pool_type,         POOL(type) },
+        { "Pool", "NotifyAccess",             config_parse_notify_access,     POOL(notify_access) },
         { "Pool", "Workers",                  config_parse_uint32,            POOL(workers), 0, 0, POOL_WORKERS_MAX },
         { "Pool", "MinWorkers",               config_parse_uint32,            POOL(min_workers), 0, 0, POOL_WORKERS_MAX },
         /* infinity: UINT32_MAX, "no cap below POOL_WORKERS_MAX" */
@@ -711,6 +726,7 @@ static void pool_config_set_defaults(PoolConfig *c, const ManagerConfig *m) {
         }
         *c = (PoolConfig) {
                 .type = POOL_TYPE_SIMPLE,
+                .notify_access = NOTIFY_ACCESS_MAIN,
                 .workers = 1,
                 .min_workers = 0,
                 .max_workers = UINT32_MAX,

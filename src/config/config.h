@@ -43,6 +43,15 @@ typedef enum ScalingMode {
         _SCALING_INVALID = -EINVAL,
 } ScalingMode;
 
+/* NotifyAccess=: whose notify messages speak for a worker (systemd's names). */
+typedef enum NotifyAccess {
+        NOTIFY_ACCESS_MAIN,             /* only the worker's main process (default) */
+        NOTIFY_ACCESS_EXEC,             /* the main process and the pool's own commands for it */
+        NOTIFY_ACCESS_ALL,              /* any process in the worker's cgroup */
+        _NOTIFY_ACCESS_MAX,
+        _NOTIFY_ACCESS_INVALID = -EINVAL,
+} NotifyAccess;
+
 /* A set of exit statuses (0..255) and signals (1..64), for SuccessExitStatus=
  * and RestartPreventExitStatus=. */
 typedef struct ExitStatusSet {
@@ -108,6 +117,7 @@ typedef struct PoolConfig {
         char *working_directory;        /* owned, NULL: "/" */
         bool working_directory_missing_ok; /* "-" prefix */
         PoolType type;                  /* Type=, default simple */
+        NotifyAccess notify_access;     /* NotifyAccess=, default main */
         uint32_t workers;               /* Workers=, default 1 */
         uint32_t min_workers;           /* MinWorkers=, default 0 */
         uint32_t max_workers;           /* MaxWorkers=, default UINT32_MAX (infinity): no cap
@@ -215,6 +225,8 @@ PoolType pool_type_from_string(const char *s);
 const char *restart_policy_to_string(RestartPolicy r);
 const char *scaling_mode_to_string(ScalingMode m);
 ScalingMode scaling_mode_from_string(const char *s);
+const char *notify_access_to_string(NotifyAccess a);
+NotifyAccess notify_access_from_string(const char *s);
 RestartPolicy restart_policy_from_string(const char *s);
 
 /* Added for the D-Bus layer */

@@ -372,3 +372,97 @@ int exec_split(const char *s, const char *name, char ***ret_argv) {
         return exec_split_full(s, name, ret_argv, NULL);
 }
 
+static bool env_name_char(char c, bool first) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || (!first && c >= '0' && c <= '9');
+}
+
+/* The value of NAME (n bytes) in env, or NULL. */
+static const char *env_lookup(char *const *env, const char *name, size_t n) {
+        for (char *const *e = env; e && *e; e++)
+                if (strneq(*e, name, n) && (*e)[n] == '=')
+                        return *e + n + 1;
+        return NULL;
+}
+
+/* A whole word "$NAME": its name, or NULL. */
+static const char *whole_word_variable(const char *w, size_t *ret_n) {
+        size_t n = 0;
+
+        if (w[0] != '$' || !env_name_char(w[1], true))
+                return NULL;
+        for (n = 1; w[1 + n]; n++)
+                if (!env_name_char(w[1 + n], false))
+                        return NULL;
+        *ret_n = n;
+        return w + 1;
+}
+
+static int expand_word(const char *w, char *const *env, char **ret) {
+        _cleanup_(freep) char *out = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&out, &size);
+        if (!f)
+                return -ENOMEM;
+        for (const char *p = w; *p;) {
+                const char *close, *v;
+
+                if (p[0] == '$' && p[1] == '$') {
+                        fputc('$', f);
+                        p += 2;
+                } else if (p[0] == '$' && p[1] == '{' && (close = strchr(p + 2, '}')) && close > p + 2) {
+                        v = env_lookup(env, p + 2, (size_t) (close - p - 2));
+                        if (v)
+                                fputs(v, f);
+                        p = close + 1;
+                } else
+                        fputc(*p++, f);
+        }
+        if (fclose(f) != 0 || !out)
+                return -ENOMEM;
+        *ret = TAKE_PTR(out);
+        return 0;
+}
+
+int exec_expand_env(char *const *argv, char *const *env, char ***ret) {
+        _cleanup_(strv_freep) char **l = NULL;
+        int r;
+
+        l = calloc(1, sizeof(char *));
+        if (!l)
+                return -ENOMEM;
+        for (char *const *a = argv; a && *a; a++) {
+                const char *name, *v;
+                char *word = NULL;
+                size_t n;
+
+                if (a != argv && (name = whole_word_variable(*a, &n))) {
+                        _cleanup_(strv_freep) char **words = NULL;
+
+                        v = env_lookup(env, name, n);
+                        if (!v)
+                                continue;       /* unset: no word at all */
+                        for (const char *p = v + strspn(v, WHITESPACE); *p; p += strspn(p, WHITESPACE)) {
+                                size_t k = strcspn(p, WHITESPACE);
+
+                                word = strndup(p, k);
+                                if (!word || strv_consume(&l, word) < 0)
+                                        return -ENOMEM;
+                                p += k;
+                        }
+                        continue;
+                }
+                if (a == argv)
+                        word = strdup(*a);
+                else {
+                        r = expand_word(*a, env, &word);
+                        if (r < 0)
+                                return r;
+                }
+                if (!word || strv_consume(&l, word) < 0)
+                        return -ENOMEM;
+        }
+        *ret = TAKE_PTR(l);
+        return 0;
+}

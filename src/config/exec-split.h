@@ -25,3 +25,10 @@ int split_quoted_full(const char *s, char ***ret_words, const char **ret_reason)
 /* Absolute, without "//", "." or ".." components, no trailing '/' (except "/"). */
 bool path_is_absolute_normalized(const char *p);
 
+/* Environment variables in ExecStart=, as systemd.service(5) says, at each
+ * start with the worker's environment (KEY=VALUE strv): a word that is
+ * exactly "$NAME" becomes the value split at whitespace (zero or more
+ * words; none if unset); "${NAME}" anywhere in a word becomes the value as
+ * it is (empty if unset); "$$" is a "$". Anything else stays as written.
+ * argv[0], the program, is never expanded. */
+int exec_expand_env(char *const *argv, char *const *env, char ***ret);

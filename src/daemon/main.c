@@ -30,6 +30,9 @@ static void help(void) {
                "                          system bus runs and none was asked for, run without one)\n"
                "     --user               Take org.workerpoold1 on the session bus\n"
                "     --bus=ADDRESS        Take org.workerpoold1 on the bus at ADDRESS\n"
+               "     --verify             Check the configuration (every pool file and drop-in, and\n"
+               "                          the daemon settings), print each FILE:LINE error, exit 1\n"
+               "                          if there is any; touches no cgroup, socket or bus\n"
                "\nSignals: SIGTERM/SIGINT stop every pool and exit; SIGHUP reloads the configuration.\n"
                "See workerpoold(8) and workerpoold.pool(5).\n",
                SYSCONFDIR);
@@ -55,6 +58,58 @@ static void raise_nofile_limit(struct rlimit *ret) {
         }
 }
 
+/* --verify, as nginx -t or systemd-analyze verify: parse everything, say
+ * what is wrong with FILE:LINE, change nothing. */
+static int verify_config(const ManagerOptions *o) {
+        _cleanup_(strv_freep) char **names = NULL, **errors = NULL;
+        char *const *dirs = o->config_dirs ?: (char *const *) config_default_dirs;
+        const char *conf = o->manager_config ?: SYSCONFDIR "/workerpoold/workerpoold.conf";
+        unsigned n_bad = 0, n_errors = 0;
+        ManagerConfig mc;
+        int r;
+
+        manager_config_init(&mc);
+        r = manager_config_load(&mc, conf, &errors);
+        if (r < 0 && r != -ENOENT) {
+                n_bad++;
+                if (!errors)
+                        fprintf(stderr, "%s: %s\n", conf, strerror(-r));
+        }
+        for (char **e = errors; e && *e; e++, n_errors++)
+                fprintf(stderr, "%s\n", *e);
+        errors = strv_free(errors);
+
+        r = config_enumerate_pools((const char *const *) dirs, &names, &errors);
+        if (r < 0) {
+                fprintf(stderr, "Cannot list the pool directories: %s\n", strerror(-r));
+                return 1;
+        }
+        for (char **e = errors; e && *e; e++, n_errors++)
+                fprintf(stderr, "%s\n", *e);
+        errors = strv_free(errors);
+        for (char **n = names; n && *n; n++) {
+                PoolConfig *c = NULL;
+
+                r = config_load_pool(*n, (const char *const *) dirs, &mc, &c, &errors);
+                if (r < 0) {
+                        n_bad++;
+                        if (!errors)
+                                fprintf(stderr, "Pool %s: %s\n", *n, strerror(-r));
+                }
+                for (char **e = errors; e && *e; e++, n_errors++)
+                        fprintf(stderr, "%s\n", *e);
+                errors = strv_free(errors);
+                pool_config_free(c);
+        }
+        if (n_bad > 0 || n_errors > 0) {
+                printf("workerpoold: %zu pools checked: %u refused, %u errors.\n", strv_length(names), n_bad,
+                       n_errors);
+                return 1;
+        }
+        printf("workerpoold: %zu pools checked, the configuration is valid.\n", strv_length(names));
+        return 0;
+}
+
 enum {
         ARG_VERSION = 0x100,
         ARG_CONFIG_DIR,
@@ -63,6 +118,7 @@ enum {
         ARG_RUNTIME_DIR,
         ARG_LOG_LEVEL,
         ARG_DESERIALIZE,
+        ARG_VERIFY,
         ARG_SYSTEM,
         ARG_USER,
         ARG_BUS,
@@ -81,13 +137,14 @@ int main(int argc, char *argv[]) {
                 { "user",        no_argument,       NULL, ARG_USER        },
                 { "bus",         required_argument, NULL, ARG_BUS         },
                 { "deserialize", required_argument, NULL, ARG_DESERIALIZE },
+                { "verify",      no_argument,       NULL, ARG_VERIFY      },
                 {}
         };
         _cleanup_(strv_freep) char **dirs = NULL;
         ManagerOptions o = { .log_level = -1, .argv = argv, .deserialize_fd = -EBADF };
         FrontendTransport transport = FRONTEND_TRANSPORT_SYSTEM;
         const char *bus_address = NULL;
-        bool bus_explicit = false, requested;
+        bool bus_explicit = false, requested, verify = false;
         Manager *m = NULL;
         sigset_t ss;
         int c, r;
@@ -142,6 +199,9 @@ int main(int argc, char *argv[]) {
                         transport = FRONTEND_TRANSPORT_USER;
                         bus_explicit = true;
                         break;
+                case ARG_VERIFY:
+                        verify = true;
+                        break;
                 case ARG_BUS:
                         transport = FRONTEND_TRANSPORT_ADDRESS;
                         bus_address = optarg;
@@ -155,6 +215,8 @@ int main(int argc, char *argv[]) {
                 return 2;
         }
         o.config_dirs = dirs;
+        if (verify)
+                return verify_config(&o);
 
         /* Signals we handle come through signalfd (sd-event); SIGCHLD stays
          * blocked too: exits come through pidfds, never a handler. */

@@ -461,6 +461,13 @@ static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdat
                                   (int) uc.pid);
                         continue;
                 }
+                if (!worker_may_notify(w, uc.pid)) {
+                        m->n_notify_rejected++;
+                        log_debug("Pool %s: worker %" PRIu64 ": notify message from pid %d dropped "
+                                  "(NotifyAccess=%s).", w->pool->name, w->id, (int) uc.pid,
+                                  notify_access_to_string(w->pool->config->notify_access));
+                        continue;
+                }
                 if (notify_parse(buf, n, &msg) < 0) {
                         m->n_notify_rejected++;
                         log_debug("Pool %s: worker %" PRIu64 ": malformed notify message dropped.",

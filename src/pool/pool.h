@@ -262,6 +262,9 @@ int worker_kill_request(Worker *w, int sig);
 /* Stop this worker and start a replacement right away. */
 int worker_restart(Worker *w);
 void worker_on_notify(Worker *w, const NotifyMessage *msg);
+/* Whether a notify message from sender (a process in w's leaf) speaks for w:
+ * NotifyAccess=main and exec, only from its main process; all, from any. */
+bool worker_may_notify(const Worker *w, pid_t sender);
 static inline bool worker_is_active(const Worker *w) {
         return w->state == WORKER_STARTING || w->state == WORKER_IDLE ||
                w->state == WORKER_BUSY || w->state == WORKER_HUNG;

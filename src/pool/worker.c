@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "../config/exec-split.h"
 #include "../shared/parse-util.h"
 #include "../shared/fd-util.h"
 #include "../shared/log.h"
@@ -766,7 +767,7 @@ static int daemon_oom_score_adjust(void) {
 int worker_start(Worker *w, int cgroup_fd) {
         Pool *p = w->pool;
         PoolConfig *c = p->config;
-        _cleanup_(strv_freep) char **env = NULL;
+        _cleanup_(strv_freep) char **env = NULL, **argv = NULL;
         SpawnRlimit rlimits[RLIMIT_NLIMITS];
         Credentials cred;
         SpawnParams sp;
@@ -831,6 +832,11 @@ int worker_start(Worker *w, int cgroup_fd) {
                         return r;
         }
         sp.envp = env;
+        /* $VAR, ${VAR} and $$ in ExecStart=, from the worker's own environment. */
+        r = exec_expand_env(c->exec_start, env, &argv);
+        if (r < 0)
+                return r;
+        sp.argv = argv;
 
         sp.cgroup_fd = cgroup_fd;
 
@@ -872,6 +878,17 @@ int worker_start(Worker *w, int cgroup_fd) {
         else
                 worker_on_enter(w, _WORKER_STATE_INVALID);      /* born starting */
         return 0;
+}
+
+bool worker_may_notify(const Worker *w, pid_t sender) {
+        switch (w->pool->config->notify_access) {
+        case NOTIFY_ACCESS_ALL:
+                return true;
+        case NOTIFY_ACCESS_MAIN:
+        case NOTIFY_ACCESS_EXEC:        /* no commands of the pool's own run in the leaf yet */
+        default:
+                return sender == w->pid;
+        }
 }
 
 void worker_on_notify(Worker *w, const NotifyMessage *msg) {

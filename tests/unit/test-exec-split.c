@@ -207,3 +207,29 @@ Test(path, is_absolute_normalized) {
         cr_assert_not(path_is_absolute_normalized("/."));
 }
 
+
+/* ---- exec_expand_env ------------------------------------------------------ */
+
+static char **expand(const char *const *argv, const char *const *env) {
+        char **l = NULL;
+
+        cr_assert_eq(exec_expand_env((char *const *) argv, (char *const *) env, &l), 0);
+        return l;
+}
+
+Test(exec_expand, like_systemd) {
+        const char *env[] = { "PORT=8080", "ID=7", "ARGS=-a  -b c", "EMPTY=", "SPACED=one two", NULL };
+        const char *argv[] = { "/bin/srv$$", "--port=${PORT}", "$ARGS", "${SPACED}", "$SPACED", "$UNSET",
+                               "x${UNSET}y", "$$HOME", "cost=$$5", "$PORT-not-a-name", "${ID}.sock",
+                               "${", "$", "$EMPTY", "${EMPTY}", NULL };
+        _cleanup_(strv_freep) char **l = expand(argv, env);
+        const char *want[] = { "/bin/srv$$",    /* argv[0] is never expanded */
+                               "--port=8080", "-a", "-b", "c", "one two", "one", "two",
+                               /* $UNSET: no word */
+                               "xy", "$HOME", "cost=$5", "$PORT-not-a-name", "7.sock", "${", "$",
+                               /* $EMPTY: no word */ "", NULL };
+
+        cr_assert_eq(strv_length(l), strv_length((char **) want), "%zu words", strv_length(l));
+        for (size_t i = 0; want[i]; i++)
+                cr_assert_str_eq(l[i], want[i], "word %zu", i);
+}
