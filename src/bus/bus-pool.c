@@ -627,7 +627,8 @@ const sd_bus_vtable bus_pool_vtable[] = {
         RO("User", "s", property_get_user, CHANGES),
         RO("FragmentPath", "s", property_get_fragment_path, CHANGES),
         RO("DropInPaths", "as", property_get_dropins, CHANGES),
-        RO("ConfigSources", "a(ss)", property_get_config_sources, CHANGES),
+        /* Whole files: listed as invalidated, not sent, when they change. */
+        RO("ConfigSources", "a(ss)", property_get_config_sources, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
         RO("ControlGroup", "s", property_get_control_group, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_WRITABLE_PROPERTY("MemoryMax", "t", property_get_memory_max, property_set, 0, CHANGES | SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_WRITABLE_PROPERTY("MemoryHigh", "t", property_get_memory_high, property_set, 0, CHANGES | SD_BUS_VTABLE_UNPRIVILEGED),

@@ -435,49 +435,59 @@ static Worker *manager_worker_by_pid(Manager *m, pid_t pid) {
         return w;
 }
 
+/* One datagram from the notify socket, with the kernel's word for its sender. */
+static void manager_on_notify_message(Manager *m, const char *buf, size_t n, const struct ucred *uc) {
+        NotifyMessage msg;
+        Worker *w;
+
+        w = manager_worker_by_pid(m, uc->pid);
+        if (!w || !worker_is_active(w)) {
+                m->n_notify_rejected++;
+                log_debug("Notify message from pid %d outside any live worker cgroup, dropped.",
+                          (int) uc->pid);
+                return;
+        }
+        if (!worker_may_notify(w, uc->pid)) {
+                m->n_notify_rejected++;
+                log_debug("Pool %s: worker %" PRIu64 ": notify message from pid %d dropped "
+                          "(NotifyAccess=%s).", w->pool->name, w->id, (int) uc->pid,
+                          notify_access_to_string(w->pool->config->notify_access));
+                return;
+        }
+        if (notify_parse(buf, n, &msg) < 0) {
+                m->n_notify_rejected++;
+                log_debug("Pool %s: worker %" PRIu64 ": malformed notify message dropped.",
+                          w->pool->name, w->id);
+                return;
+        }
+        if (msg.has_mainpid)
+                log_debug("Pool %s: worker %" PRIu64 ": MAINPID= is not supported, ignored.",
+                          w->pool->name, w->id);
+        worker_on_notify(w, &msg);
+}
+
 static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         char buf[NOTIFY_MESSAGE_MAX + 1];
         struct ucred uc;
-        NotifyMessage msg;
-        size_t n;
-        Worker *w;
+        NotifyFds fds;
         int r;
 
         /* Bounded: at most 64 datagrams per wakeup, so a flood cannot starve
          * the rest of the loop. */
         for (int k = 0; k < 64; k++) {
-                r = notify_receive(fd, buf, sizeof buf, &n, &uc);
+                size_t n;
+
+                r = notify_receive(fd, buf, sizeof buf, &n, &uc, &fds);
                 if (r == -EAGAIN)
                         return 0;
-                if (r < 0) {
+                if (r < 0)
                         m->n_notify_rejected++;
-                        continue;
-                }
-                w = manager_worker_by_pid(m, uc.pid);
-                if (!w || !worker_is_active(w)) {
-                        m->n_notify_rejected++;
-                        log_debug("Notify message from pid %d outside any live worker cgroup, dropped.",
-                                  (int) uc.pid);
-                        continue;
-                }
-                if (!worker_may_notify(w, uc.pid)) {
-                        m->n_notify_rejected++;
-                        log_debug("Pool %s: worker %" PRIu64 ": notify message from pid %d dropped "
-                                  "(NotifyAccess=%s).", w->pool->name, w->id, (int) uc.pid,
-                                  notify_access_to_string(w->pool->config->notify_access));
-                        continue;
-                }
-                if (notify_parse(buf, n, &msg) < 0) {
-                        m->n_notify_rejected++;
-                        log_debug("Pool %s: worker %" PRIu64 ": malformed notify message dropped.",
-                                  w->pool->name, w->id);
-                        continue;
-                }
-                if (msg.has_mainpid)
-                        log_debug("Pool %s: worker %" PRIu64 ": MAINPID= is not supported, ignored.",
-                                  w->pool->name, w->id);
-                worker_on_notify(w, &msg);
+                else
+                        manager_on_notify_message(m, buf, n, &uc);
+                /* Only now: a sender blocked on one of these (a barrier)
+                 * was alive, in its cgroup, while we looked it up. */
+                notify_fds_close(&fds);
         }
         return 0;
 }

@@ -102,10 +102,17 @@ int notify_socket_open(const char *path, int *ret_fd) {
         return 0;
 }
 
-int notify_receive(int fd, char *buf, size_t size, size_t *ret_len, struct ucred *ret_ucred) {
+void notify_fds_close(NotifyFds *fds) {
+        for (size_t j = 0; j < fds->n; j++)
+                safe_close(fds->fd[j]);
+        fds->n = 0;
+}
+
+int notify_receive(int fd, char *buf, size_t size, size_t *ret_len, struct ucred *ret_ucred,
+                   NotifyFds *ret_fds) {
         union {
                 struct cmsghdr h;
-                uint8_t buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * 16)];
+                uint8_t buf[CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int) * NOTIFY_FDS_MAX)];
         } control;
         struct iovec iov = { .iov_base = buf, .iov_len = size - 1 };
         struct msghdr mh = {
@@ -117,6 +124,7 @@ int notify_receive(int fd, char *buf, size_t size, size_t *ret_len, struct ucred
         struct ucred *uc = NULL;
         ssize_t n;
 
+        ret_fds->n = 0;
         n = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
         if (n < 0)
                 return -errno;
@@ -131,8 +139,12 @@ int notify_receive(int fd, char *buf, size_t size, size_t *ret_len, struct ucred
                         int *fds = (int *) CMSG_DATA(c);
                         size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 
-                        for (size_t j = 0; j < k; j++)
-                                safe_close(fds[j]);
+                        for (size_t j = 0; j < k; j++) {
+                                if (ret_fds->n < NOTIFY_FDS_MAX)
+                                        ret_fds->fd[ret_fds->n++] = fds[j];
+                                else
+                                        safe_close(fds[j]);
+                        }
                 }
         }
         if ((mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) || (size_t) n >= size)

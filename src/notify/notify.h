@@ -35,7 +35,22 @@ int notify_parse(const char *buf, size_t n, NotifyMessage *ret);
  * SO_PASSCRED, mode 0666 so workers running as other users can talk to it. */
 int notify_socket_open(const char *path, int *ret_fd);
 
-/* Receive one datagram with the sender's credentials; passed fds are closed.
- * -EAGAIN when there is nothing; -EBADMSG for a message without credentials
- * or truncated. buf gets a NUL terminator (size must be > NOTIFY_MESSAGE_MAX). */
-int notify_receive(int fd, char *buf, size_t size, size_t *ret_len, struct ucred *ret_ucred);
+/* The fds a message carried, held open until the message has been dealt
+ * with: a sender waiting on one (sd_notify_barrier(), systemd-notify without
+ * --no-block) is still alive, and in its cgroup, while we look it up. We take
+ * no fds from workers; notify_fds_close() drops them. */
+#define NOTIFY_FDS_MAX 16
+typedef struct NotifyFds {
+        int fd[NOTIFY_FDS_MAX];
+        size_t n;
+} NotifyFds;
+
+void notify_fds_close(NotifyFds *fds);
+
+/* Receive one datagram with the sender's credentials; fds it carried go to
+ * *ret_fds (also on error: close them with notify_fds_close()), those beyond
+ * NOTIFY_FDS_MAX the kernel closes. -EAGAIN when there is nothing; -EBADMSG
+ * for a message without credentials or truncated. buf gets a NUL terminator
+ * (size must be > NOTIFY_MESSAGE_MAX). */
+int notify_receive(int fd, char *buf, size_t size, size_t *ret_len, struct ucred *ret_ucred,
+                   NotifyFds *ret_fds);

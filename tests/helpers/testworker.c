@@ -33,6 +33,7 @@
  *                      check that they are UTF-8
  *   notify-fds:N       a notify message ("STATUS=fds") carrying N open fds of
  *                      /dev/null (SCM_RIGHTS); exit 92 if it cannot be sent
+ *   notify:TEXT        send TEXT as it is (e.g. notify:WATCHDOG=trigger)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -309,6 +310,8 @@ int main(int argc, char *argv[]) {
                         }
                         msg[n] = 0;
                         sd_notify(0, msg);
+                } else if (strncmp(a, "notify:", 7) == 0) {
+                        sd_notify(0, a + 7);
                 } else if (strncmp(a, "notify-fds:", 11) == 0) {
                         int fds[253], n = atoi(a + 11);
 
