@@ -438,8 +438,6 @@ int exec_expand_env(char *const *argv, char *const *env, char ***ret) {
                 size_t n;
 
                 if (a != argv && (name = whole_word_variable(*a, &n))) {
-                        _cleanup_(strv_freep) char **words = NULL;
-
                         v = env_lookup(env, name, n);
                         if (!v)
                                 continue;       /* unset: no word at all */

@@ -95,7 +95,7 @@ class Slots(AdminTest):
         marker = os.path.join(self.bus.tmp, "crashed-once")
         script = os.path.join(self.bus.tmp, "crash-once.sh")
         with open(script, "w") as f:
-            f.write(f"#!/bin/sh\nif [ ! -e {marker} ]; then : > {marker}; exit 3; fi\nexec sleep infinity\n")
+            f.write(f"#!/bin/sh\nmkdir {marker} 2>/dev/null && exit 3\nexec sleep infinity\n")   # mkdir: one worker only
         os.chmod(script, 0o755)
         d = self.start_bus({"v": pool(script, Workers=2, Restart="no")})
         d.wait_log(r"Pool v: worker \d+ \(pid \d+\) exited: exit-code .*action: none")
@@ -113,7 +113,7 @@ class Slots(AdminTest):
         marker = os.path.join(self.bus.tmp, "done-once")
         script = os.path.join(self.bus.tmp, "done-once.sh")
         with open(script, "w") as f:
-            f.write(f"#!/bin/sh\nif [ ! -e {marker} ]; then : > {marker}; exit 0; fi\nexec sleep infinity\n")
+            f.write(f"#!/bin/sh\nmkdir {marker} 2>/dev/null && exit 0\nexec sleep infinity\n")   # mkdir: one worker only
         os.chmod(script, 0o755)
         d = self.start_bus({"t": pool(script, Workers=2)})
         d.wait_log(r"Pool t: worker \d+ \(pid \d+\) exited: success .*action: retire")

@@ -14,7 +14,7 @@ import tempfile
 import threading
 import time
 
-from wptest import DaemonTest, PrivateBus, TESTWORKER, main, skip_lacking, wait_until
+from wptest import DaemonTest, PrivateBus, TESTWORKER, main, reachable_copy, skip_lacking, wait_until
 
 WORKERPOOLCTL = os.environ.get("WORKERPOOLCTL", "build/src/bus/workerpoolctl")
 SLEEP = "/bin/sleep"
@@ -150,7 +150,9 @@ class BusTest(DaemonTest):
 
     # --- workerpoolctl ---
     def ctl(self, *args, nobody=False):
-        cmd = (NOBODY if nobody else []) + [WORKERPOOLCTL, "--bus=" + self.bus.address, *map(str, args)]
+        # as nobody: a copy it can reach (the build tree may be where it cannot go)
+        ctl = reachable_copy(WORKERPOOLCTL) if nobody else WORKERPOOLCTL
+        cmd = (NOBODY if nobody else []) + [ctl, "--bus=" + self.bus.address, *map(str, args)]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
 
     def ctl_tty(self, *args, **env):
@@ -728,15 +730,16 @@ class Ctl(BusTest):
         self.assertTrue(all(l[col - 2:col] == "  " for l in lines[1:3]), p.stdout)
 
         # on a terminal: a bold header, states in colour; NO_COLOR= and TERM=dumb turn it off
-        rc, out = self.ctl_tty("list-pools")
+        # (without the pager: test_ctl.py has it)
+        rc, out = self.ctl_tty("--no-pager", "list-pools")
         self.assertEqual(rc, 0)
         self.assertIn("\033[1mPOOL", out)
         self.assertIn("\033[0;1;32mrunning\033[0m", out)
         self.assertIn("\033[0;1;31mfailed\033[0m", out)
-        rc, out = self.ctl_tty("status", "x")
+        rc, out = self.ctl_tty("--no-pager", "status", "x")
         self.assertIn("\033[0;1;31mexec-failed\033[0m", out)
         for env in ({"NO_COLOR": "1"}, {"TERM": "dumb"}):
-            rc, out = self.ctl_tty("list-pools", **env)
+            rc, out = self.ctl_tty("--no-pager", "list-pools", **env)
             self.assertEqual(rc, 0)
             self.assertIn("running", out)
             self.assertNotIn("\033", out, env)
