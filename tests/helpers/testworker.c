@@ -34,6 +34,17 @@
  *   notify-fds:N       a notify message ("STATUS=fds") carrying N open fds of
  *                      /dev/null (SCM_RIGHTS); exit 92 if it cannot be sent
  *   notify:TEXT        send TEXT as it is (e.g. notify:WATCHDOG=trigger)
+ *   waiting:1|0        X_WORKERPOOL_WAITING= (busy, but waiting on other work)
+ *   hang               block for ever in hang_here() -> nanosleep() (the
+ *                      function a hung-worker capture must name)
+ *   jobs:N:MS          N jobs (0: for ever): X_WORKERPOOL_BUSY=1, MS of work,
+ *                      X_WORKERPOOL_BUSY=0, MS idle
+ *   leak:KB:MS         allocate and touch KB kibibytes every MS, for ever
+ *   count-exit:PATH:N  add one to the number in PATH; exit 0 while it is at
+ *                      most N, else print "probe N failed" and exit 1 (a
+ *                      health check that fails after N probes)
+ *   on-hup:PATH        on SIGHUP: RELOADING=1, append "reload" to PATH, then
+ *                      READY=1 (systemd's Type=notify-reload protocol)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -57,14 +68,49 @@ const char *__asan_default_options(void) {
                "allow_user_segv_handler=1:detect_leaks=0:disable_coredump=0";
 }
 
+static const char *hup_path;
+static volatile sig_atomic_t hup_pending;
+
+static void on_hup(int sig) {
+        (void) sig;
+        hup_pending = 1;
+}
+
+/* Answer a SIGHUP the way Type=notify-reload services do; called between
+ * sleeps (the handler only sets a flag). */
+static void handle_hup(void) {
+        FILE *f;
+
+        if (!hup_pending)
+                return;
+        hup_pending = 0;
+        sd_notify(0, "RELOADING=1");
+        f = fopen(hup_path, "ae");
+        if (f) {
+                fputs("reload\n", f);
+                fclose(f);
+        }
+        sd_notify(0, "READY=1");
+}
+
+/* Where a hung-worker capture must find us: not inlined, not static. */
 static void msleep(long ms) {
         struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
 
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
+                if (hup_path)
+                        handle_hup();
 }
 
 static volatile int sink;
+void hang_here(void) __attribute__((noinline));
+void hang_here(void) {
+        for (;;) {
+                struct timespec ts = { 3600, 0 };
+
+                nanosleep(&ts, NULL);
+        }
+}
 
 /* The cgroup2 mount point, from /proc/self/mountinfo (field 5 of the line
  * whose file system type, after " - ", is cgroup2). */
@@ -175,8 +221,11 @@ int main(int argc, char *argv[]) {
                 else if (strncmp(a, "sleep:", 6) == 0)
                         msleep(atol(a + 6));
                 else if (strcmp(a, "pause") == 0)
-                        for (;;)
+                        for (;;) {
                                 pause();
+                                if (hup_path)
+                                        handle_hup();
+                        }
                 else if (strncmp(a, "watchdog:", 9) == 0)
                         for (;;) {
                                 sd_notify(0, "WATCHDOG=1");
@@ -310,6 +359,70 @@ int main(int argc, char *argv[]) {
                         }
                         msg[n] = 0;
                         sd_notify(0, msg);
+                } else if (strncmp(a, "waiting:", 8) == 0) {
+                        sd_notifyf(0, "X_WORKERPOOL_WAITING=%s", a + 8);
+                } else if (strcmp(a, "hang") == 0) {
+                        hang_here();
+                } else if (strncmp(a, "jobs:", 5) == 0) {
+                        long n = atol(a + 5), ms;
+                        const char *colon = strchr(a + 5, ':');
+
+                        if (!colon)
+                                return 98;
+                        ms = atol(colon + 1);
+                        for (long k = 0; n == 0 || k < n; k++) {
+                                sd_notify(0, "X_WORKERPOOL_BUSY=1");
+                                msleep(ms);
+                                sd_notify(0, "X_WORKERPOOL_BUSY=0");
+                                msleep(ms);
+                        }
+                } else if (strncmp(a, "leak:", 5) == 0) {
+                        long kb = atol(a + 5), ms;
+                        const char *colon = strchr(a + 5, ':');
+
+                        if (!colon || kb <= 0)
+                                return 98;
+                        ms = atol(colon + 1);
+                        for (;;) {
+                                char *p = malloc((size_t) kb << 10);
+
+                                if (!p)
+                                        return 99;
+                                for (long k = 0; k < kb << 10; k += 4096)
+                                        p[k] = 1;
+                                msleep(ms);
+                        }
+                } else if (strncmp(a, "count-exit:", 11) == 0) {
+                        char path[4096];
+                        const char *colon = strrchr(a + 11, ':');
+                        long count = 0;
+                        FILE *f;
+
+                        if (!colon)
+                                return 98;
+                        snprintf(path, sizeof path, "%.*s", (int) (colon - a - 11), a + 11);
+                        f = fopen(path, "re");
+                        if (f) {
+                                if (fscanf(f, "%ld", &count) != 1)
+                                        count = 0;
+                                fclose(f);
+                        }
+                        count++;
+                        f = fopen(path, "we");
+                        if (!f)
+                                return 97;
+                        fprintf(f, "%ld\n", count);
+                        fclose(f);
+                        if (count > atol(colon + 1)) {
+                                printf("probe %ld failed\nsecond line\n", count);
+                                exit(1);
+                        }
+                        exit(0);
+                } else if (strncmp(a, "on-hup:", 7) == 0) {
+                        struct sigaction sa = { .sa_handler = on_hup };
+
+                        hup_path = a + 7;
+                        sigaction(SIGHUP, &sa, NULL);
                 } else if (strncmp(a, "notify:", 7) == 0) {
                         sd_notify(0, a + 7);
                 } else if (strncmp(a, "notify-fds:", 11) == 0) {
