@@ -119,6 +119,67 @@ static int child_set_ambient(const SpawnParams *p) {
         return 0;
 }
 
+/* Make the mount that holds our root, and every mount below it, a slave,
+ * when our root is not a mount point itself (a chroot): changing the
+ * propagation of a mount needs a path at its root (EINVAL otherwise), and
+ * systemd's namespace code stops there ("Failed to remount '/' as SLAVE").
+ * We walk up to it from our root instead, and come back. ".." never goes
+ * above the process's root, so for the walk the root is moved below the old
+ * one (chroot to /tmp, which PrivateTmp= needs anyway) while our working
+ * directory stays at the old one; each step up tries the change, which
+ * succeeds at the first root of a mount, the one that holds ours. Then the
+ * old root is the root again, before anything of the worker runs. Only
+ * system calls, no allocation: we may share the daemon's memory. */
+static int child_make_root_mount_slave(void) {
+        int root_fd, r = -1, error = EINVAL;
+
+        root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root_fd < 0)
+                return -1;
+        if (chroot("/tmp") < 0 || fchdir(root_fd) < 0)
+                error = errno;
+        else
+                for (unsigned i = 0; i < 4096; i++) {       /* a path has fewer levels */
+                        if (chdir("..") < 0) {
+                                error = errno;
+                                break;
+                        }
+                        if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) >= 0) {
+                                r = 0;
+                                break;
+                        }
+                        if (errno != EINVAL) {
+                                error = errno;
+                                break;
+                        }
+                }
+        /* Our own root again, whatever happened; if even that fails the
+         * child must not go on (the caller fails it). */
+        if (fchdir(root_fd) < 0 || chroot(".") < 0) {
+                error = errno;
+                r = -1;
+        }
+        (void) close(root_fd);
+        if (r < 0)
+                errno = error;
+        return r;
+}
+
+/* PrivateTmp=: our own mount namespace, in which mounts no longer
+ * propagate back to the host's, and an empty tmpfs on /tmp and /var/tmp. */
+static int child_private_tmp(void) {
+        if (unshare(CLONE_NEWNS) < 0)
+                return -1;
+        if (mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0 &&
+            (errno != EINVAL || child_make_root_mount_slave() < 0))
+                return -1;
+        for (size_t i = 0; i < 2; i++)
+                if (mount("tmpfs", i == 0 ? "/tmp" : "/var/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
+                          "mode=01777") < 0)
+                        return -1;
+        return 0;
+}
+
 /* In the child, between clone and exec: async-signal-safe calls only, and
  * since the child may share the daemon's memory (CLONE_VM), nothing that
  * allocates, takes a lock or relies on glibc's per-thread state: the
@@ -159,20 +220,11 @@ static _Noreturn void child_run(const SpawnChild *c) {
         if (setsid() < 0)
                 child_fail(c, SPAWN_STEP_SETSID, errno);
 
-        /* PrivateTmp=: our own mount namespace, in which mounts no longer
-         * propagate back to the host's, and an empty tmpfs on /tmp and
-         * /var/tmp. Before chdir, so that WorkingDirectory= under /tmp
+        /* PrivateTmp=: before chdir, so that WorkingDirectory= under /tmp
          * means the private one, and while we still have CAP_SYS_ADMIN.
          * The mounts end with the last process of the worker. */
-        if (p->private_tmp) {
-                if (unshare(CLONE_NEWNS) < 0 ||
-                    mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
-                        child_fail(c, SPAWN_STEP_PRIVATE_TMP, errno);
-                for (size_t i = 0; i < 2; i++)
-                        if (mount("tmpfs", i == 0 ? "/tmp" : "/var/tmp", "tmpfs", MS_NOSUID | MS_NODEV,
-                                  "mode=01777") < 0)
-                                child_fail(c, SPAWN_STEP_PRIVATE_TMP, errno);
-        }
+        if (p->private_tmp && child_private_tmp() < 0)
+                child_fail(c, SPAWN_STEP_PRIVATE_TMP, errno);
 
         if (chdir(p->working_directory ?: "/") < 0) {
                 if (!p->working_directory_missing_ok || errno != ENOENT)

@@ -8,9 +8,11 @@ and in the VM:
 import os
 import shutil
 import stat
+import subprocess
 import tempfile
+import time
 
-from wptest import DaemonTest, TESTWORKER, main, wait_until
+from wptest import DaemonTest, TESTWORKER, WORKERPOOLD, cgroup2_mount, main, reachable_copy, wait_until
 
 EXITED = r"Pool {}: worker \d+ \(pid \d+\) exited: (\S+) \((.*)\); action"
 ALL_CAPS = None  # filled from /proc/self/status of the test (root)
@@ -34,6 +36,9 @@ class Sandbox(DaemonTest):
         super().setUp()
         self.dir = tempfile.mkdtemp(prefix="wp-sandbox-")
         os.chmod(self.dir, 0o777)   # workers running as nobody write here
+        # and run this copy of the test worker (the build tree may be where
+        # nobody cannot go)
+        self.nobody_worker = reachable_copy(TESTWORKER)
 
     def tearDown(self):
         super().tearDown()
@@ -125,7 +130,7 @@ class Sandbox(DaemonTest):
 
     def test_nobody_has_no_capabilities(self):
         res = self.out("status")
-        d = self.start({"nb": self.pool(f"{TESTWORKER} caps:{res} exit:0", "User=nobody")})
+        d = self.start({"nb": self.pool(f"{self.nobody_worker} caps:{res} exit:0", "User=nobody")})
         self.assertEqual(self.exit_of(d, "nb")[0], "success")
         s = status_fields(res)
         self.assertEqual(s["Uid"].split(), ["65534"] * 4)
@@ -136,7 +141,7 @@ class Sandbox(DaemonTest):
 
     def test_nobody_with_empty_bounding_set(self):
         res = self.out("status")
-        d = self.start({"nb": self.pool(f"{TESTWORKER} caps:{res} exit:0",
+        d = self.start({"nb": self.pool(f"{self.nobody_worker} caps:{res} exit:0",
                                         "User=nobody\nCapabilityBoundingSet=\n"
                                         "NoNewPrivileges=yes\nSupplementaryGroups=0")})
         self.assertEqual(self.exit_of(d, "nb")[0], "success")
@@ -149,7 +154,7 @@ class Sandbox(DaemonTest):
 
     def test_ambient_capability_for_nobody(self):
         res = self.out("status")
-        d = self.start({"amb": self.pool(f"{TESTWORKER} caps:{res} exit:0",
+        d = self.start({"amb": self.pool(f"{self.nobody_worker} caps:{res} exit:0",
                                          "User=nobody\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n"
                                          "CapabilityBoundingSet=CAP_NET_BIND_SERVICE")})
         self.assertEqual(self.exit_of(d, "amb")[0], "success")
@@ -159,7 +164,7 @@ class Sandbox(DaemonTest):
         self.assertCleanExit(d)
 
     def test_ambient_outside_bounding_set_is_exec_failed(self):
-        d = self.start({"amb": self.pool(f"{TESTWORKER} exit:0",
+        d = self.start({"amb": self.pool(f"{self.nobody_worker} exit:0",
                                          "User=nobody\nAmbientCapabilities=CAP_NET_BIND_SERVICE\n"
                                          "CapabilityBoundingSet=CAP_CHOWN")})
         reason, evidence = self.exit_of(d, "amb")
@@ -177,7 +182,7 @@ class Sandbox(DaemonTest):
     def run_setuid(self, nnp):
         suid = self.setuid_copy()
         res = self.out("ids-%d" % nnp)
-        d = self.start({"su": self.pool(f"{TESTWORKER} exec:{suid} ids:{res} exit:0",
+        d = self.start({"su": self.pool(f"{self.nobody_worker} exec:{suid} ids:{res} exit:0",
                                         "User=nobody\nNoNewPrivileges=%s" % ("yes" if nnp else "no"))})
         self.assertEqual(self.exit_of(d, "su")[0], "success")
         self.assertCleanExit(d)
@@ -246,9 +251,11 @@ class Sandbox(DaemonTest):
         self.addCleanup(shutil.rmtree, out, True)
         marker = tempfile.NamedTemporaryFile(prefix="wp-host-marker-", dir="/tmp")
         self.addCleanup(marker.close)
+        # ExecStart= makes "$$" a "$": "$$$$" is the shell's "$$"
         script = ("echo $$ > /tmp/mine.$$ && echo $$ > /var/tmp/mine.$$ && "
                   "ls -A /tmp > {o}/{p}-tmp.$$ && ls -A /var/tmp > {o}/{p}-vartmp.$$ && "
-                  "{{ grep -E ' /(var/)?tmp ' /proc/self/mountinfo > {o}/{p}-mounts.$$; true; }}")
+                  "{{ grep -E ' /(var/)?tmp ' /proc/self/mountinfo > {o}/{p}-mounts.$$; true; }}"
+                  ).replace("$$", "$$$$")
         d = self.start({
             "pt": self.pool('/bin/sh -c "%s"' % script.format(o=out, p="pt"), "PrivateTmp=yes",
                             extra="Workers=2\n"),
@@ -287,6 +294,105 @@ class Sandbox(DaemonTest):
             os.unlink(p + shared_pid)
         self.assertCleanExit(d)
 
+    # A chroot, as on a machine made with debootstrap: / is not a mount
+    # point, so it cannot be made a slave itself. The chroot's directory is
+    # on a shared mount here (in a mount namespace of the test's own), so a
+    # mount of the worker's that propagated back would show. The test's own
+    # mounts stay in its namespace: the mount it makes them under ($iso: /,
+    # or where the test itself runs in a chroot, a mount point in it) is made
+    # private first (unshare --propagation private would fail there as the
+    # daemon once did: EINVAL on /).
+    CHROOT_SH = r"""
+set -eu
+iso=$1 base=$2 out=$3 daemon_dir=$4 cgmount=$5 cgroot=$6
+mount --make-rprivate "$iso"
+r=$base/root
+mount -t tmpfs -o mode=755 wp-chroot "$base"
+mount --make-shared "$base"
+grep " $base " /proc/self/mountinfo > "$out/base-mount"
+mkdir -p "$r/usr" "$r/etc" "$r/dev" "$r/proc" "$r/out" "$r/wp" "$r/run" "$r$cgmount"
+mkdir -m 1777 -p "$r/tmp" "$r/var/tmp"
+for d in bin sbin lib lib32 lib64 libx32; do
+        if [ -L "/$d" ]; then ln -s "$(readlink "/$d")" "$r/$d"
+        elif [ -d "/$d" ]; then mkdir "$r/$d"; mount --rbind "/$d" "$r/$d"
+        fi
+done
+mount --rbind /usr "$r/usr"
+mount --bind /etc "$r/etc"
+mount --rbind /dev "$r/dev"
+mount -t proc proc "$r/proc"
+mount --bind "$out" "$r/out"
+mount --bind "$daemon_dir" "$r/wp"
+mount --bind "$cgmount" "$r$cgmount"
+touch "$r/tmp/chroot-marker" "$r/var/tmp/chroot-marker"
+chroot "$r" /wp/workerpoold --config-dir /out/pools.d --runtime-dir /run/wp --cgroup-root "$cgroot" \
+        --config /dev/null --log-level debug 2> "$out/daemon.log" &
+pid=$!
+for i in $(seq 600); do
+        [ "$(grep -c ' exited: ' "$out/daemon.log")" -ge 2 ] && break
+        kill -0 $pid 2>/dev/null || break
+        sleep 0.1
+done
+kill -TERM $pid 2>/dev/null || true
+rc=0
+wait $pid || rc=$?
+echo $rc > "$out/daemon.rc"
+{ grep -E " $r/(var/)?tmp " /proc/self/mountinfo || true; } > "$out/leaked"
+ls -A "$r/tmp" > "$out/chroot-tmp"
+ls -A "$r/var/tmp" > "$out/chroot-vartmp"
+"""
+
+    def test_private_tmp_in_a_chroot(self):
+        out = tempfile.mkdtemp(prefix="wp-privtmp-chroot-")
+        self.addCleanup(shutil.rmtree, out, True)
+        with open("/proc/self/mountinfo") as f:
+            mounts = {line.split()[4] for line in f}
+        iso = "/" if "/" in mounts else next((d for d in ("/tmp", "/run", "/dev/shm") if d in mounts), None)
+        if iso is None:
+            self.fail("cannot keep the test's mounts to itself: neither /, /tmp, /run nor /dev/shm "
+                      "is a mount point here")
+        base = tempfile.mkdtemp(prefix="wp-chroot-", dir="/tmp" if iso == "/" else iso)
+        self.addCleanup(os.rmdir, base)
+        cgroot = os.path.join(cgroup2_mount(), "wp-test-chroot-%d-%d" % (os.getpid(), time.monotonic_ns() % 10**9))
+        self.addCleanup(lambda: os.path.isdir(cgroot) and os.rmdir(cgroot))
+        script = ("echo {p} > /tmp/mine-{p} && echo {p} > /var/tmp/mine-{p} && "
+                  "ls -A /tmp > /out/{p}-tmp && ls -A /var/tmp > /out/{p}-vartmp && "
+                  "ls -A / > /out/{p}-root && pwd > /out/{p}-cwd && "
+                  "{{ grep -E ' /(var/)?tmp ' /proc/self/mountinfo > /out/{p}-mounts; true; }}")
+        os.mkdir(os.path.join(out, "pools.d"))
+        for name, private in (("pt", "yes"), ("shared", "no")):
+            with open(os.path.join(out, "pools.d", name + ".pool"), "w") as f:
+                f.write(self.pool('/bin/sh -c "%s"' % script.format(p=name), "PrivateTmp=" + private))
+        subprocess.run(["unshare", "--mount", "--propagation", "unchanged", "sh", "-c", self.CHROOT_SH,
+                        "chroot-test", iso, base, out, os.path.dirname(WORKERPOOLD), cgroup2_mount(), cgroot],
+                       check=True, timeout=120)
+
+        def read(name):
+            with open(os.path.join(out, name)) as f:
+                return f.read().split("\n")
+
+        log = "\n".join(read("daemon.log"))
+        self.assertIn("shared:", read("base-mount")[0])     # the test tests something
+        self.assertEqual(read("daemon.rc"), ["0", ""], log)
+        self.assertFalse(os.path.isdir(cgroot), "cgroup root left behind")
+        for pool in ("pt", "shared"):
+            self.assertRegex(log, EXITED.format(pool).replace(r"(\S+)", "success"))
+        # the PrivateTmp= worker sees only its own file, in its own tmpfs, and
+        # the same root (the chroot) as the other
+        for d in ("tmp", "vartmp"):
+            self.assertEqual(read("pt-" + d), ["mine-pt", ""])
+            self.assertEqual(read("shared-" + d), ["chroot-marker", "mine-shared", ""])
+        self.assertEqual(read("pt-root"), read("shared-root"))
+        self.assertIn("wp", read("pt-root"))
+        self.assertEqual(read("pt-cwd"), ["/", ""])
+        mounts = [line.split() for line in read("pt-mounts") if line]
+        self.assertEqual(sorted(m[4] for m in mounts), ["/tmp", "/var/tmp"], mounts)
+        for m in mounts:
+            self.assertEqual(m[m.index("-") + 1], "tmpfs", m)
+        # and nothing of it reached the daemon's namespace: no mount, no file
+        self.assertEqual(read("leaked"), [""])
+        for d in ("tmp", "vartmp"):
+            self.assertEqual(read("chroot-" + d), read("shared-" + d))
 
 if __name__ == "__main__":
     main()

@@ -2,6 +2,7 @@
 """Host integration harness: the real workerpoold, real workers, a scratch
 cgroup under this machine's cgroup2 mount. Standard library only."""
 
+import atexit
 import collections
 import os
 import re
@@ -47,6 +48,33 @@ def pid_alive(pid):
             return f.read().split(") ")[1][0] != "Z"
     except (FileNotFoundError, ProcessLookupError, IndexError):
         return False
+
+
+_reachable = {}     # program -> its copy
+_reachable_dir = []
+
+
+def reachable_copy(path):
+    """A copy of the program `path` that every user can run, for what runs
+    as another user (User=nobody, setpriv): the build tree may be where such
+    a user cannot go (a clone in /root, mode 0700). In a 0755 directory
+    under /tmp, made once per test process and removed at its exit."""
+    if path not in _reachable:
+        if not _reachable_dir:
+            d = tempfile.mkdtemp(prefix="wp-reachable-", dir="/tmp")
+            os.chmod(d, 0o755)
+            atexit.register(shutil.rmtree, d, True)
+            p = d
+            while p != "/":     # every parent searchable by anyone, or say which is not
+                p = os.path.dirname(p)
+                if not os.stat(p).st_mode & 0o001:
+                    raise AssertionError(f"{p} is not searchable by other users: {d} cannot be reached")
+            _reachable_dir.append(d)
+        copy = os.path.join(_reachable_dir[0], "%d-%s" % (len(_reachable), os.path.basename(path)))
+        shutil.copy(path, copy)
+        os.chmod(copy, 0o755)
+        _reachable[path] = copy
+    return _reachable[path]
 
 
 class Daemon:
