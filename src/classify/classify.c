@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,10 @@ static const char *const reason_names[_EXIT_REASON_MAX] = {
         [EXIT_REASON_KILLED] = "killed",
         [EXIT_REASON_EXEC_FAILED] = "exec-failed",
         [EXIT_REASON_SIGNAL] = "signal",
+        [EXIT_REASON_PROTOCOL] = "protocol",
+        [EXIT_REASON_JOB_TIMEOUT] = "job-timeout",
+        [EXIT_REASON_RECYCLED] = "recycled",
+        [EXIT_REASON_UNHEALTHY] = "unhealthy",
 };
 
 static const char *const action_names[_EXIT_ACTION_MAX] = {
@@ -31,6 +36,7 @@ static const char *const action_names[_EXIT_ACTION_MAX] = {
         [EXIT_ACTION_RETIRE] = "retire",
         [EXIT_ACTION_NONE] = "none",
         [EXIT_ACTION_FAIL_POOL] = "fail-pool",
+        [EXIT_ACTION_REPLACED] = "replaced",
 };
 
 const char *exit_reason_to_string(ExitReason r) {
@@ -206,6 +212,31 @@ void classify_exit(const ExitInfo *i, const ExitStatusSet *success, ExitClassifi
                         return;
                 }
                 break;
+        case KILL_CAUSE_JOB_TIMEOUT:
+                /* Whatever it died of after the signal: the hang is the cause. */
+                ret->reason = EXIT_REASON_JOB_TIMEOUT;
+                ret->core_dumped = i->code == CLD_DUMPED;
+                EVIDENCE("%s, %s %s%s", i->cause_detail ?: "hung in a job",
+                         i->code == CLD_EXITED ? "then exited after" : "killed with",
+                         i->code == CLD_EXITED ? "the signal" : sig_name(i->status, nb),
+                         ret->core_dumped ? ", core dumped" : "");
+                return;
+        case KILL_CAUSE_RECYCLE:
+        case KILL_CAUSE_UNHEALTHY:
+        case KILL_CAUSE_PROTOCOL:
+                /* Our own stop: any way it went counts, but an OOM kill on
+                 * the way out is still an OOM kill. */
+                if (i->code != CLD_EXITED && i->status == SIGKILL && i->oom_kill)
+                        break;
+                ret->reason = i->cause == KILL_CAUSE_RECYCLE    ? EXIT_REASON_RECYCLED
+                              : i->cause == KILL_CAUSE_UNHEALTHY ? EXIT_REASON_UNHEALTHY
+                                                                 : EXIT_REASON_PROTOCOL;
+                ret->core_dumped = i->code == CLD_DUMPED;
+                if (i->code == CLD_EXITED)
+                        EVIDENCE("%s; exit status %d", i->cause_detail ?: "stopped by workerpoold", i->status);
+                else
+                        EVIDENCE("%s; %s", i->cause_detail ?: "stopped by workerpoold", sig_name(i->status, nb));
+                return;
         case KILL_CAUSE_REQUEST:
                 if (i->code != CLD_EXITED && i->status == i->cause_signal &&
                     !(i->status == SIGKILL && i->oom_kill)) {
@@ -284,9 +315,10 @@ ExitAction restart_decide(const PoolConfig *c, const ExitInfo *i, const ExitClas
                 restart = cl->reason == EXIT_REASON_WATCHDOG;
                 break;
         case RESTART_ON_ABORT:
-                /* unclean signal only */
+                /* unclean signal only (not our own stops for a reason of ours) */
                 restart = !clean && i->code != CLD_EXITED && !i->exec_failed &&
-                          cl->reason != EXIT_REASON_TIMEOUT && cl->reason != EXIT_REASON_WATCHDOG;
+                          !IN_SET(cl->reason, EXIT_REASON_TIMEOUT, EXIT_REASON_WATCHDOG,
+                                  EXIT_REASON_UNHEALTHY, EXIT_REASON_PROTOCOL, EXIT_REASON_JOB_TIMEOUT);
                 break;
         default:
                 restart = false;
@@ -304,13 +336,32 @@ usec_t restart_backoff(usec_t base, usec_t max, unsigned streak) {
         return MIN(d, max);
 }
 
+bool protocol_check(const ExitInfo *i, const ExitContext *ctx, char *buf, size_t size) {
+        /* Only an exit of its own: what we did to it explains the rest, and
+         * a crash says more by its own reason. */
+        if (i->exec_failed || i->cause != KILL_CAUSE_NONE || i->code != CLD_EXITED || ctx->stopping)
+                return false;
+        if (ctx->config->type == POOL_TYPE_NOTIFY && !ctx->was_ready) {
+                snprintf(buf, size, "exit status %d before READY=1", i->status);
+                return true;
+        }
+        if (ctx->was_busy) {
+                snprintf(buf, size, "exit status %d while busy, without STOPPING=1", i->status);
+                return true;
+        }
+        return false;
+}
+
 void exit_decide(const ExitInfo *i, const ExitContext *ctx, ExitVerdict *ret) {
         const PoolConfig *c = ctx->config;
         ExitClassification cl;
         ExitAction action;
         usec_t stable;
+        bool forced = false;
 
         classify_exit(i, &c->success_exit_status, &cl);
+        if (protocol_check(i, ctx, cl.evidence, sizeof cl.evidence))
+                cl.reason = EXIT_REASON_PROTOCOL;
         action = restart_decide(c, i, &cl);
         *ret = (ExitVerdict) {
                 .reason = cl.reason,
@@ -321,12 +372,38 @@ void exit_decide(const ExitInfo *i, const ExitContext *ctx, ExitVerdict *ret) {
 
         /* A Type=notify worker that never said READY=1 broke the protocol:
          * say so (the start limit turns repeated ones into a failed pool). */
-        if (c->type == POOL_TYPE_NOTIFY && !ctx->was_ready && cl.reason != EXIT_REASON_STOPPED &&
-            cl.reason != EXIT_REASON_TIMEOUT && cl.reason != EXIT_REASON_EXEC_FAILED) {
+        if (c->type == POOL_TYPE_NOTIFY && !ctx->was_ready &&
+            !IN_SET(cl.reason, EXIT_REASON_STOPPED, EXIT_REASON_TIMEOUT, EXIT_REASON_EXEC_FAILED,
+                    EXIT_REASON_PROTOCOL)) {
                 size_t k = strlen(ret->evidence);
 
                 snprintf(ret->evidence + k, sizeof ret->evidence - k, ", before READY=1");
         }
+
+        /* The pool's own reasons. */
+        if (cl.reason == EXIT_REASON_RECYCLED) {
+                /* Its replacement runs already: not a failure, no backoff,
+                 * no start-limit count (a stop in progress still wins). */
+                ret->failure = false;
+                ret->action = ctx->stopping ? EXIT_ACTION_NONE : EXIT_ACTION_REPLACED;
+                return;
+        }
+        if (cl.reason == EXIT_REASON_JOB_TIMEOUT && action != EXIT_ACTION_RETIRE) {
+                if (c->job_timeout_action == JOB_TIMEOUT_ACTION_FAIL_POOL && !ctx->stopping) {
+                        ret->action = EXIT_ACTION_FAIL_POOL;
+                        ret->pool_failure = EXIT_POOL_FAILURE_JOB_TIMEOUT;
+                        return;
+                }
+                action = EXIT_ACTION_RESTART;   /* JobTimeoutAction=restart: whatever Restart= says */
+                forced = true;
+        }
+        if (cl.reason == EXIT_REASON_PROTOCOL && !ctx->stopping && c->protocol_violation_limit != UINT_MAX &&
+            ctx->protocol_violations + 1 >= c->protocol_violation_limit) {
+                ret->action = EXIT_ACTION_FAIL_POOL;
+                ret->pool_failure = EXIT_POOL_FAILURE_PROTOCOL_LIMIT;
+                return;
+        }
+        (void) forced;
 
         if (ctx->stopping && action != EXIT_ACTION_RETIRE)
                 action = EXIT_ACTION_NONE;
@@ -346,9 +423,10 @@ void exit_decide(const ExitInfo *i, const ExitContext *ctx, ExitVerdict *ret) {
                 if (ctx->pool_failed)
                         action = EXIT_ACTION_NONE;
                 else if (!ratelimit_below(ctx->start_limit, c->start_limit_interval_usec,
-                                          ctx->start_limit_burst, ctx->now))
+                                          ctx->start_limit_burst, ctx->now)) {
                         action = EXIT_ACTION_FAIL_POOL;
-                else
+                        ret->pool_failure = EXIT_POOL_FAILURE_START_LIMIT;
+                } else
                         ret->delay = restart_backoff(c->restart_usec, c->restart_max_delay_usec,
                                                      MAX(ret->streak, 1u));
         }

@@ -25,6 +25,10 @@ typedef enum ExitReason {
         EXIT_REASON_KILLED,
         EXIT_REASON_EXEC_FAILED,
         EXIT_REASON_SIGNAL,
+        EXIT_REASON_PROTOCOL,           /* broke the notify protocol (systemd's Result=protocol) */
+        EXIT_REASON_JOB_TIMEOUT,        /* JobTimeoutSec=/WaitTimeoutSec= ran out */
+        EXIT_REASON_RECYCLED,           /* MaxJobs=, RuntimeMaxSec=, MemoryRecycle= */
+        EXIT_REASON_UNHEALTHY,          /* ExecHealthCheck= failed HealthCheckRetries= times */
         _EXIT_REASON_MAX,
         _EXIT_REASON_INVALID = -EINVAL,
 } ExitReason;
@@ -43,6 +47,10 @@ typedef enum KillCause {
         KILL_CAUSE_REQUEST,             /* an explicit Kill request with a signal */
         KILL_CAUSE_STOPPING_TIMEOUT,    /* it said STOPPING=1 and was not gone after
                                          * TimeoutStopSec=: SIGKILL sent */
+        KILL_CAUSE_JOB_TIMEOUT,         /* hung in a job: JobTimeoutSignal= sent */
+        KILL_CAUSE_RECYCLE,             /* recycled: SIGTERM sent, its replacement started */
+        KILL_CAUSE_UNHEALTHY,           /* its health check failed: SIGTERM sent */
+        KILL_CAUSE_PROTOCOL,            /* it broke the notify protocol: SIGTERM sent */
         _KILL_CAUSE_MAX,
 } KillCause;
 
@@ -56,6 +64,8 @@ typedef struct ExitInfo {
         uint64_t oom_kills;
         KillCause cause;
         int cause_signal;               /* the signal we sent, if any */
+        const char *cause_detail;       /* why we sent it (job timeout, recycle, health check,
+                                         * protocol), for the evidence; may be NULL */
         bool has_seccomp_filter;        /* the pool has SystemCallFilter= */
         /* From the fault probe, when it saw the fatal signal: */
         bool have_evidence;
@@ -85,6 +95,7 @@ typedef enum ExitAction {
         EXIT_ACTION_RETIRE,             /* RestartPreventExitStatus=: done for good */
         EXIT_ACTION_NONE,               /* Restart= says no, or we are stopping it */
         EXIT_ACTION_FAIL_POOL,          /* start limit hit: the pool enters failed */
+        EXIT_ACTION_REPLACED,           /* recycled: its replacement was started before it stopped */
         _EXIT_ACTION_MAX,
         _EXIT_ACTION_INVALID = -EINVAL,
 } ExitAction;
@@ -116,12 +127,22 @@ typedef struct ExitContext {
                                          * or the whole pool is stopping or stopped */
         bool pool_failed;               /* no more restarts until reset */
         bool was_ready;                 /* it said READY=1 (Type=simple: always) */
+        bool was_busy;                  /* busy or waiting when it exited (no STOPPING=1) */
+        unsigned protocol_violations;   /* the pool's, since it started, before this exit */
         usec_t now;                     /* CLOCK_MONOTONIC */
         usec_t ready_mono;              /* when it became ready, 0: never */
         unsigned restart_streak;        /* failures of its slot before it */
         unsigned start_limit_burst;     /* StartLimitBurst= in effect (5 x Workers= by default) */
         RateLimit *start_limit;         /* the pool's window: counted when the verdict is a restart */
 } ExitContext;
+
+/* Why an exit fails the pool (EXIT_ACTION_FAIL_POOL). */
+typedef enum ExitPoolFailure {
+        EXIT_POOL_FAILURE_NONE,
+        EXIT_POOL_FAILURE_START_LIMIT,          /* a restart over StartLimitBurst= */
+        EXIT_POOL_FAILURE_JOB_TIMEOUT,          /* JobTimeoutAction=fail-pool */
+        EXIT_POOL_FAILURE_PROTOCOL_LIMIT,       /* ProtocolViolationLimit= reached */
+} ExitPoolFailure;
 
 /* Reason, evidence, action and delay of one exit: made once, by
  * exit_decide(), and never edited afterwards. */
@@ -133,10 +154,20 @@ typedef struct ExitVerdict {
         bool failure;                   /* not success, not stopped */
         usec_t delay;                   /* EXIT_ACTION_RESTART: after this (backoff) */
         unsigned streak;                /* EXIT_ACTION_RESTART: the replacement's restart_streak */
+        ExitPoolFailure pool_failure;   /* EXIT_ACTION_FAIL_POOL: why */
 } ExitVerdict;
 
-/* Classification (classify_exit()), systemd's Restart= table
- * (restart_decide()), and the pool's policy on top: no restart while
+/* The notify protocol's rules for an exit the worker made by itself (a
+ * Type=notify worker that exits before READY=1; any worker that exits while
+ * busy without STOPPING=1): true and a description in buf if it broke one.
+ * A crash (a signal) keeps its own reason. */
+bool protocol_check(const ExitInfo *i, const ExitContext *ctx, char *buf, size_t size);
+
+/* Classification (classify_exit()), the protocol rules (protocol_check()),
+ * systemd's Restart= table (restart_decide()), the pool's own reasons
+ * (job-timeout: JobTimeoutAction=, whatever Restart= says; recycled: already
+ * replaced, no backoff, no start-limit count; protocol: counted against
+ * ProtocolViolationLimit=), and the pool's policy on top: no restart while
  * stopping (RestartPreventExitStatus= still retires), none once failed, the
  * start limit (a restart over it fails the pool), and the backoff per slot
  * (reset by a healthy run of max(RestartMaxDelaySec=, 10s)). Pure but for

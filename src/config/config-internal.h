@@ -36,6 +36,7 @@ enum {
         CONFIG_MEMORY_PERCENT = 1 << 1,  /* size: allow N% of physical memory */
         CONFIG_MEMORY_ZERO = 1 << 2,     /* size: allow 0 */
         CONFIG_UINT_INFINITY = 1 << 3,   /* integer: "infinity" -> max */
+        CONFIG_SEC_POSITIVE = 1 << 4,    /* time span: neither 0 nor infinity (an interval) */
         CONFIG_CAP_BOUNDING = 1 << 8,    /* capabilities: the bounding set (default all) */
 };
 
@@ -82,6 +83,13 @@ int config_parse_exec_start(ConfigParser *p, const ConfigItem *item, const char 
                                    void *data, const void *def);
 int config_parse_environment(ConfigParser *p, const ConfigItem *item, const char *value,
                                     void *data, const void *def);
+/* One command line split as ExecStart= (an strv), given once: ExecHealthCheck=. */
+int config_parse_exec_command(ConfigParser *p, const ConfigItem *item, const char *value,
+                              void *data, const void *def);
+/* An ExecCommandList: each assignment adds one ("-" prefix: failure ignored),
+ * an empty one resets it; at most POOL_EXEC_COMMANDS_MAX. */
+int config_parse_exec_command_list(ConfigParser *p, const ConfigItem *item, const char *value,
+                                   void *data, const void *def);
 int config_parse_working_directory(ConfigParser *p, const ConfigItem *item, const char *value,
                                           void *data, const void *def);
 int config_parse_notify_access(ConfigParser *p, const ConfigItem *item, const char *value,
@@ -92,6 +100,16 @@ int config_parse_scaling(ConfigParser *p, const ConfigItem *item, const char *va
                                 void *data, const void *def);
 int config_parse_pressure(ConfigParser *p, const ConfigItem *item, const char *value,
                                  void *data, const void *def);
+int config_parse_job_timeout_action(ConfigParser *p, const ConfigItem *item, const char *value,
+                                    void *data, const void *def);
+int config_parse_failure_action(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def);
+/* A signal name or number (1..64). */
+int config_parse_signal(ConfigParser *p, const ConfigItem *item, const char *value,
+                        void *data, const void *def);
+/* MemoryRecycle=: a size, or "high" (the leaf's memory.high events). */
+int config_parse_memory_recycle(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def);
 int config_parse_restart(ConfigParser *p, const ConfigItem *item, const char *value,
                                 void *data, const void *def);
 int config_parse_ranged(ConfigParser *p, const ConfigItem *item, const char *value, uint64_t *ret);

@@ -122,6 +122,67 @@ int config_parse_exec_start(ConfigParser *p, const ConfigItem *item, const char 
         return 0;
 }
 
+int config_parse_exec_command(ConfigParser *p, const ConfigItem *item, const char *value,
+                              void *data, const void *def) {
+        const PoolConfig *c = p->target;
+        char ***argv = data, **l = NULL;
+        const char *why = "invalid command line";
+        int r;
+
+        if (isempty(value)) {
+                *argv = strv_free(*argv);
+                return 0;
+        }
+        if (*argv)
+                return config_error(p, "%s= may be given only once (an empty %s= first resets it)",
+                                    item->key, item->key);
+        r = exec_split_full(value, c->name, &l, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+        *argv = l;
+        return 0;
+}
+
+int config_parse_exec_command_list(ConfigParser *p, const ConfigItem *item, const char *value,
+                                   void *data, const void *def) {
+        const PoolConfig *c = p->target;
+        ExecCommandList *list = data;
+        const char *v = value, *why = "invalid command line";
+        bool ignore_failure = false;
+        ExecCommand *n;
+        char **argv = NULL;
+        int r;
+
+        if (isempty(value)) {
+                exec_command_list_free(list);   /* the default is none */
+                return 0;
+        }
+        if (list->n >= POOL_EXEC_COMMANDS_MAX)
+                return config_error(p, "Too many %s= commands: at most %u (an empty %s= resets the list)",
+                                    item->key, POOL_EXEC_COMMANDS_MAX, item->key);
+        /* systemd's "-": a failure is ignored; its other prefixes are not
+         * supported, and exec_split() says so. */
+        if (v[0] == '-') {
+                ignore_failure = true;
+                v++;
+        }
+        r = exec_split_full(v, c->name, &argv, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return config_invalid(p, item, value, why);
+        n = realloc(list->commands, (list->n + 1) * sizeof(*n));
+        if (!n) {
+                strv_free(argv);
+                return -ENOMEM;
+        }
+        list->commands = n;
+        list->commands[list->n++] = (ExecCommand) { .argv = argv, .ignore_failure = ignore_failure };
+        return 0;
+}
+
 static int environment_check(ConfigParser *p, const ConfigItem *item, const char *value, const char *word) {
         if (!env_assignment_is_valid(word))
                 return config_error(p, "Invalid Environment= assignment '%s': expected "
@@ -194,6 +255,46 @@ DEFINE_CONFIG_PARSE_ENUM(config_parse_scaling, ScalingMode, scaling_mode_from_st
                          "static, ondemand or dynamic")
 DEFINE_CONFIG_PARSE_ENUM(config_parse_restart, RestartPolicy, restart_policy_from_string,
                          "no, on-success, on-failure, on-abnormal, on-watchdog, on-abort or always")
+
+DEFINE_CONFIG_PARSE_ENUM(config_parse_job_timeout_action, JobTimeoutAction, job_timeout_action_from_string,
+                         "restart or fail-pool")
+DEFINE_CONFIG_PARSE_ENUM(config_parse_failure_action, FailureAction, failure_action_from_string,
+                         "none, stop-pool or exit")
+
+int config_parse_signal(ConfigParser *p, const ConfigItem *item, const char *value,
+                        void *data, const void *def) {
+        int sig;
+
+        if (isempty(value)) {
+                *(int *) data = *(const int *) def;
+                return 0;
+        }
+        sig = parse_signal(value);
+        if (sig <= 0 || sig > 64)
+                return config_invalid(p, item, value, "expected a signal name like SIGABRT or a number 1..64");
+        *(int *) data = sig;
+        return 0;
+}
+
+int config_parse_memory_recycle(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def) {
+        PoolConfig *c = p->target;
+
+        if (isempty(value)) {
+                const PoolConfig *d = p->defaults;
+
+                c->memory_recycle = d->memory_recycle;
+                c->memory_recycle_high = d->memory_recycle_high;
+                return 0;
+        }
+        if (streq(value, "high")) {
+                c->memory_recycle = CGROUP_LIMIT_MAX;
+                c->memory_recycle_high = true;
+                return 0;
+        }
+        c->memory_recycle_high = false;
+        return config_parse_memory(p, item, value, data, def);
+}
 
 int config_parse_pressure(ConfigParser *p, const ConfigItem *item, const char *value,
                                  void *data, const void *def) {
@@ -316,6 +417,8 @@ int parse_sec_value(ConfigParser *p, const ConfigItem *item, const char *value, 
                                       "expected a time span like 5s, 100ms, 1min 30s or infinity");
         if ((item->flags & CONFIG_SEC_FIX_0) && u == 0)
                 u = USEC_INFINITY;     /* as systemd: a timeout of 0 means none */
+        if ((item->flags & CONFIG_SEC_POSITIVE) && (u == 0 || u == USEC_INFINITY))
+                return config_invalid(p, item, value, "expected a time span above 0 and below infinity, like 30s");
         *ret = u;
         return 0;
 }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,6 +74,33 @@ static int string_table_lookup(const char *const *table, size_t n, const char *s
                 if (table[i] && streq(table[i], s))
                         return (int) i;
         return -EINVAL;
+}
+
+static const char *const job_timeout_action_table[_JOB_TIMEOUT_ACTION_MAX] = {
+        [JOB_TIMEOUT_ACTION_RESTART] = "restart",
+        [JOB_TIMEOUT_ACTION_FAIL_POOL] = "fail-pool",
+};
+
+const char *job_timeout_action_to_string(JobTimeoutAction a) {
+        return a >= 0 && a < _JOB_TIMEOUT_ACTION_MAX ? job_timeout_action_table[a] : NULL;
+}
+
+JobTimeoutAction job_timeout_action_from_string(const char *s) {
+        return (JobTimeoutAction) string_table_lookup(job_timeout_action_table, _JOB_TIMEOUT_ACTION_MAX, s);
+}
+
+static const char *const failure_action_table[_FAILURE_ACTION_MAX] = {
+        [FAILURE_ACTION_NONE] = "none",
+        [FAILURE_ACTION_STOP_POOL] = "stop-pool",
+        [FAILURE_ACTION_EXIT] = "exit",
+};
+
+const char *failure_action_to_string(FailureAction a) {
+        return a >= 0 && a < _FAILURE_ACTION_MAX ? failure_action_table[a] : NULL;
+}
+
+FailureAction failure_action_from_string(const char *s) {
+        return (FailureAction) string_table_lookup(failure_action_table, _FAILURE_ACTION_MAX, s);
 }
 
 const char *pool_type_to_string(PoolType t) {
@@ -322,6 +350,28 @@ static const ConfigItem pool_items[] = {
         { "Pool", "TimeoutSec",               config_parse_timeout,           POOL(timeout_start_usec), CONFIG_SEC_FIX_0 },
         { "Pool", "WatchdogSec",              config_parse_sec,               POOL(watchdog_usec) },
         { "Pool", "ExitHistory",              config_parse_unsigned,          POOL(exit_history), 0, 1, POOL_EXIT_HISTORY_MAX },
+        { "Pool", "JobTimeoutSec",            config_parse_sec,               POOL(job_timeout_usec) },
+        { "Pool", "JobTimeoutSignal",         config_parse_signal,            POOL(job_timeout_signal) },
+        { "Pool", "JobTimeoutAction",         config_parse_job_timeout_action, POOL(job_timeout_action) },
+        { "Pool", "WaitTimeoutSec",           config_parse_sec,               POOL(wait_timeout_usec) },
+        { "Pool", "MaxJobs",                  config_parse_uint64,            POOL(max_jobs), 0, 0, UINT64_MAX - 1 },
+        { "Pool", "MaxJobsJitter",            config_parse_uint64,            POOL(max_jobs_jitter), 0, 0, UINT32_MAX },
+        { "Pool", "RuntimeMaxSec",            config_parse_sec,               POOL(runtime_max_usec), CONFIG_SEC_FIX_0 },
+        { "Pool", "RuntimeRandomizedExtraSec", config_parse_sec,              POOL(runtime_randomized_extra_usec) },
+        { "Pool", "MemoryRecycle",            config_parse_memory_recycle,    POOL(memory_recycle) },
+        { "Pool", "ReloadSignal",             config_parse_signal,            POOL(reload_signal) },
+        { "Pool", "FailureAction",            config_parse_failure_action,    POOL(failure_action) },
+        { "Pool", "ProtocolViolationLimit",   config_parse_unsigned,          POOL(protocol_violation_limit),
+          CONFIG_UINT_INFINITY, 1, UINT_MAX },
+        { "Pool", "ExecHealthCheck",          config_parse_exec_command,      POOL(exec_health_check) },
+        { "Pool", "HealthCheckIntervalSec",   config_parse_sec,               POOL(health_check_interval_usec),
+          CONFIG_SEC_POSITIVE },
+        { "Pool", "HealthCheckTimeoutSec",    config_parse_sec,               POOL(health_check_timeout_usec),
+          CONFIG_SEC_FIX_0 },
+        { "Pool", "HealthCheckRetries",       config_parse_unsigned,          POOL(health_check_retries),
+          0, 1, POOL_HEALTH_CHECK_RETRIES_MAX },
+        { "Pool", "ExecStartPre",             config_parse_exec_command_list, POOL(exec_start_pre) },
+        { "Pool", "ExecStopPost",             config_parse_exec_command_list, POOL(exec_stop_post) },
 
         { "Resources", "MemoryMax",           config_parse_memory,            POOL(memory_max), CONFIG_MEMORY_PERCENT },
         { "Resources", "MemoryHigh",          config_parse_memory,            POOL(memory_high), CONFIG_MEMORY_PERCENT },
@@ -745,6 +795,17 @@ static void pool_config_set_defaults(PoolConfig *c, const ManagerConfig *m) {
                 .timeout_stop_usec = m->default_timeout_stop_usec,
                 .watchdog_usec = 0,
                 .exit_history = m->default_exit_history,
+                .job_timeout_signal = SIGABRT,
+                .job_timeout_action = JOB_TIMEOUT_ACTION_RESTART,
+                .runtime_max_usec = USEC_INFINITY,
+                .memory_recycle = CGROUP_LIMIT_MAX,
+                .reload_signal = SIGHUP,
+                .failure_action = FAILURE_ACTION_NONE,
+                .protocol_violation_limit = UINT_MAX,
+                /* Docker's HEALTHCHECK defaults: every 30s, 30s each, 3 in a row */
+                .health_check_interval_usec = 30 * USEC_PER_SEC,
+                .health_check_timeout_usec = 30 * USEC_PER_SEC,
+                .health_check_retries = 3,
                 .memory_max = CGROUP_LIMIT_MAX,
                 .memory_high = CGROUP_LIMIT_MAX,
                 .memory_swap_max = CGROUP_LIMIT_MAX,
@@ -770,8 +831,50 @@ PoolConfig *pool_config_free(PoolConfig *c) {
         free(c->user);
         free(c->group);
         strv_free(c->supplementary_groups);
+        strv_free(c->exec_health_check);
+        exec_command_list_free(&c->exec_start_pre);
+        exec_command_list_free(&c->exec_stop_post);
         free(c);
         return NULL;
+}
+
+void exec_command_list_free(ExecCommandList *l) {
+        for (size_t i = 0; i < l->n; i++)
+                strv_free(l->commands[i].argv);
+        l->commands = mfree(l->commands);
+        l->n = 0;
+}
+
+int exec_command_list_copy(const ExecCommandList *l, ExecCommandList *ret) {
+        ExecCommandList n = {};
+
+        if (l->n > 0) {
+                n.commands = calloc(l->n, sizeof(ExecCommand));
+                if (!n.commands)
+                        return -ENOMEM;
+        }
+        for (; n.n < l->n; n.n++) {
+                n.commands[n.n] = (ExecCommand) {
+                        .argv = strv_copy(l->commands[n.n].argv),
+                        .ignore_failure = l->commands[n.n].ignore_failure,
+                };
+                if (!n.commands[n.n].argv) {
+                        exec_command_list_free(&n);
+                        return -ENOMEM;
+                }
+        }
+        *ret = n;
+        return 0;
+}
+
+bool exec_command_list_equal(const ExecCommandList *a, const ExecCommandList *b) {
+        if (a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (a->commands[i].ignore_failure != b->commands[i].ignore_failure ||
+                    !strv_equal(a->commands[i].argv, b->commands[i].argv))
+                        return false;
+        return true;
 }
 
 int pool_config_new(const char *name, const ManagerConfig *m, PoolConfig **ret) {
@@ -1274,6 +1377,8 @@ int pool_config_dup(const PoolConfig *c, PoolConfig **ret) {
         *n = *c;
         n->name = n->path = n->description = n->working_directory = n->user = n->group = NULL;
         n->dropins = n->exec_start = n->environment = n->supplementary_groups = n->sources = NULL;
+        n->exec_health_check = NULL;
+        n->exec_start_pre = n->exec_stop_post = (ExecCommandList) {};
 
         if (strdup_ptr(c->name, &n->name) < 0 ||
             strdup_ptr(c->path, &n->path) < 0 ||
@@ -1285,7 +1390,10 @@ int pool_config_dup(const PoolConfig *c, PoolConfig **ret) {
             strv_copy_ptr(c->sources, &n->sources) < 0 ||
             strv_copy_ptr(c->exec_start, &n->exec_start) < 0 ||
             strv_copy_ptr(c->environment, &n->environment) < 0 ||
-            strv_copy_ptr(c->supplementary_groups, &n->supplementary_groups) < 0)
+            strv_copy_ptr(c->supplementary_groups, &n->supplementary_groups) < 0 ||
+            strv_copy_ptr(c->exec_health_check, &n->exec_health_check) < 0 ||
+            exec_command_list_copy(&c->exec_start_pre, &n->exec_start_pre) < 0 ||
+            exec_command_list_copy(&c->exec_stop_post, &n->exec_stop_post) < 0)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(n);

@@ -52,6 +52,39 @@ typedef enum NotifyAccess {
         _NOTIFY_ACCESS_INVALID = -EINVAL,
 } NotifyAccess;
 
+/* JobTimeoutAction=: what a job timeout does besides killing the worker. */
+typedef enum JobTimeoutAction {
+        JOB_TIMEOUT_ACTION_RESTART,     /* replace the worker, whatever Restart= says (default) */
+        JOB_TIMEOUT_ACTION_FAIL_POOL,   /* the pool enters failed */
+        _JOB_TIMEOUT_ACTION_MAX,
+        _JOB_TIMEOUT_ACTION_INVALID = -EINVAL,
+} JobTimeoutAction;
+
+/* FailureAction=: what happens when the pool enters failed (systemd's word;
+ * our values). */
+typedef enum FailureAction {
+        FAILURE_ACTION_NONE,            /* running workers go on, no restarts (default) */
+        FAILURE_ACTION_STOP_POOL,       /* stop the running workers cleanly */
+        FAILURE_ACTION_EXIT,            /* stop the pool, then the daemon exits with failure */
+        _FAILURE_ACTION_MAX,
+        _FAILURE_ACTION_INVALID = -EINVAL,
+} FailureAction;
+
+/* ExecStartPre=, ExecStopPost=: commands run one after the other, in order. */
+typedef struct ExecCommand {
+        char **argv;                    /* owned: argv[0] an absolute path */
+        bool ignore_failure;            /* "-" prefix: a failure is logged, and ignored */
+} ExecCommand;
+
+typedef struct ExecCommandList {
+        ExecCommand *commands;          /* owned array */
+        size_t n;                       /* at most POOL_EXEC_COMMANDS_MAX */
+} ExecCommandList;
+
+void exec_command_list_free(ExecCommandList *l);        /* empties it */
+int exec_command_list_copy(const ExecCommandList *l, ExecCommandList *ret);
+bool exec_command_list_equal(const ExecCommandList *a, const ExecCommandList *b);
+
 /* A set of exit statuses (0..255) and signals (1..64), for SuccessExitStatus=
  * and RestartPreventExitStatus=. */
 typedef struct ExitStatusSet {
@@ -80,6 +113,9 @@ static inline bool exit_status_set_is_empty(const ExitStatusSet *s) {
 #define POOL_WORKERS_MAX UINT32_C(65536)               /* Workers=, MinWorkers=, MaxWorkers=, ...IdleWorkers= */
 #define POOL_START_LIMIT_BURST_MAX 1000000u             /* StartLimitBurst= */
 #define POOL_EXIT_HISTORY_MAX 4096u                     /* ExitHistory=: exit records kept per pool */
+#define POOL_PROTOCOL_VIOLATION_LIMIT_MAX 1000000u      /* ProtocolViolationLimit= */
+#define POOL_HEALTH_CHECK_RETRIES_MAX 1000u             /* HealthCheckRetries= */
+#define POOL_EXEC_COMMANDS_MAX 32u                      /* ExecStartPre=, ExecStopPost=: commands each */
 
 /* Daemon-wide settings from workerpoold.conf [Manager]; they are also the
  * defaults every pool starts from. */
@@ -140,6 +176,30 @@ typedef struct PoolConfig {
         usec_t timeout_stop_usec;       /* TimeoutStopSec=, infinity: none */
         usec_t watchdog_usec;           /* WatchdogSec=, 0: off */
         unsigned exit_history;          /* ExitHistory=: exits kept per pool */
+
+        /* [Pool]: the job (X_WORKERPOOL_BUSY=1 .. 0) and recycling */
+        usec_t job_timeout_usec;        /* JobTimeoutSec=, 0 or infinity: none */
+        int job_timeout_signal;         /* JobTimeoutSignal=, default SIGABRT */
+        JobTimeoutAction job_timeout_action; /* JobTimeoutAction=, default restart */
+        usec_t wait_timeout_usec;       /* WaitTimeoutSec= (X_WORKERPOOL_WAITING=1), 0 or infinity: none */
+        uint64_t max_jobs;              /* MaxJobs=, 0: no limit */
+        uint64_t max_jobs_jitter;       /* MaxJobsJitter=, 0..this more jobs, per worker */
+        usec_t runtime_max_usec;        /* RuntimeMaxSec=, infinity: none */
+        usec_t runtime_randomized_extra_usec; /* RuntimeRandomizedExtraSec= */
+        uint64_t memory_recycle;        /* MemoryRecycle=SIZE, CGROUP_LIMIT_MAX: none */
+        bool memory_recycle_high;       /* MemoryRecycle=high: on the leaf's memory.high events */
+        int reload_signal;              /* ReloadSignal=, default SIGHUP */
+        FailureAction failure_action;   /* FailureAction=, default none */
+        unsigned protocol_violation_limit; /* ProtocolViolationLimit=, UINT_MAX (infinity): none */
+
+        /* [Pool]: health checks (run in each ready worker's cgroup, as the
+         * worker) and the pool's own commands (health.c, command.c) */
+        char **exec_health_check;       /* owned strv: ExecHealthCheck= argv, NULL: none */
+        usec_t health_check_interval_usec; /* HealthCheckIntervalSec=, default 30s, never 0 */
+        usec_t health_check_timeout_usec;  /* HealthCheckTimeoutSec=, default 30s, infinity: none */
+        unsigned health_check_retries;  /* HealthCheckRetries=, failures in a row, 1..1000, default 3 */
+        ExecCommandList exec_start_pre; /* ExecStartPre=: before the pool's first worker */
+        ExecCommandList exec_stop_post; /* ExecStopPost=: after its last worker is gone */
 
         /* [Resources]: applied to every worker's own cgroup */
         uint64_t memory_max;            /* bytes, CGROUP_LIMIT_MAX = infinity (default) */
@@ -228,6 +288,14 @@ ScalingMode scaling_mode_from_string(const char *s);
 const char *notify_access_to_string(NotifyAccess a);
 NotifyAccess notify_access_from_string(const char *s);
 RestartPolicy restart_policy_from_string(const char *s);
+const char *job_timeout_action_to_string(JobTimeoutAction a);
+JobTimeoutAction job_timeout_action_from_string(const char *s);
+const char *failure_action_to_string(FailureAction a);
+FailureAction failure_action_from_string(const char *s);
+/* The limits as the daemon applies them: 0 and infinity both mean none. */
+static inline bool config_usec_is_set(usec_t u) {
+        return u > 0 && u != USEC_INFINITY;
+}
 
 /* Added for the D-Bus layer */
 

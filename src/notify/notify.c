@@ -11,7 +11,7 @@
 #include "notify.h"
 
 int notify_parse(const char *buf, size_t n, NotifyMessage *ret) {
-        NotifyMessage m = { .busy = -1, .errno_value = -1 };
+        NotifyMessage m = { .busy = -1, .waiting = -1, .errno_value = -1 };
         const char *p = buf, *end = buf + n;
 
         if (n == 0 || n > NOTIFY_MESSAGE_MAX || memchr(buf, 0, n))
@@ -49,6 +49,13 @@ int notify_parse(const char *buf, size_t n, NotifyMessage *ret) {
                                 m.busy = 1;
                         else if (VAL("0"))
                                 m.busy = 0;
+                        else
+                                m.n_unknown++;
+                } else if (IS("X_WORKERPOOL_WAITING")) {
+                        if (VAL("1"))
+                                m.waiting = 1;
+                        else if (VAL("0"))
+                                m.waiting = 0;
                         else
                                 m.n_unknown++;
                 } else if (IS("STATUS")) {

@@ -19,6 +19,7 @@ typedef struct NotifyMessage {
         bool watchdog_trigger;  /* WATCHDOG=trigger */
         bool reloading;         /* RELOADING=1 */
         int busy;               /* X_WORKERPOOL_BUSY=1|0, -1: not given */
+        int waiting;            /* X_WORKERPOOL_WAITING=1|0 (busy, but waiting on other work), -1: not given */
         bool has_status;
         char status[NOTIFY_STATUS_MAX];  /* STATUS=: valid UTF-8 (invalid bytes as U+FFFD),
                                           * cut at a character boundary */

@@ -24,6 +24,18 @@ typedef uint64_t usec_t;
 #define _unlikely_(x) __builtin_expect(!!(x), 0)
 
 #define ELEMENTSOF(x) (sizeof(x) / sizeof((x)[0]))
+
+/* x is one of the values that follow (integers, evaluated once). */
+#define IN_SET(x, first, ...)                                                   \
+        ({                                                                      \
+                const __typeof__(x) _in_set_x = (x);                            \
+                const __typeof__(x) _in_set_v[] = { first, __VA_ARGS__ };       \
+                bool _in_set_found = false;                                     \
+                for (size_t _k = 0; _k < ELEMENTSOF(_in_set_v); _k++)           \
+                        if (_in_set_v[_k] == _in_set_x)                         \
+                                _in_set_found = true;                           \
+                _in_set_found;                                                  \
+        })
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 

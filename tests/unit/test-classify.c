@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -243,6 +244,11 @@ Test(classify, names_round_trip) {
         cr_assert_eq(exit_reason_from_string("nope"), _EXIT_REASON_INVALID);
         cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_OOM_KILL), "oom-kill");
         cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_STACK_OVERFLOW), "stack-overflow");
+        cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_PROTOCOL), "protocol");
+        cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_JOB_TIMEOUT), "job-timeout");
+        cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_RECYCLED), "recycled");
+        cr_assert_str_eq(exit_reason_to_string(EXIT_REASON_UNHEALTHY), "unhealthy");
+        cr_assert_str_eq(exit_action_to_string(EXIT_ACTION_REPLACED), "replaced");
 }
 
 /* ---- exit_decide(): the whole verdict, as a table ------------------------- */
@@ -254,7 +260,8 @@ typedef struct Row {
         const char *what;
         ExitInfo info;
         RestartPolicy restart;
-        bool stopping, pool_failed, was_ready;
+        bool stopping, pool_failed, was_ready, was_busy;
+        unsigned violations;            /* the pool's protocol violations before it */
         usec_t ready_for;               /* how long it ran ready (0: never ready) */
         unsigned streak;
         ExitReason reason;
@@ -275,6 +282,8 @@ static ExitVerdict decide_row(const Row *row, RateLimit *rl) {
                 .stopping = row->stopping,
                 .pool_failed = row->pool_failed,
                 .was_ready = row->was_ready || cfg->type == POOL_TYPE_SIMPLE,
+                .was_busy = row->was_busy,
+                .protocol_violations = row->violations,
                 .now = now,
                 .ready_mono = row->ready_for > 0 ? now - row->ready_for : 0,
                 .restart_streak = row->streak,
@@ -383,9 +392,172 @@ Test(classify, decide_notify_before_ready) {
         ExitVerdict v;
 
         cfg->type = POOL_TYPE_NOTIFY;
+        /* An exit of its own before READY=1, with any status: the protocol. */
         v = decide_row(&r, &rl);
-        cr_assert_str_eq(v.evidence, "exit status 0, before READY=1");
+        cr_assert_eq(v.reason, EXIT_REASON_PROTOCOL);
+        cr_assert_str_eq(v.evidence, "exit status 0 before READY=1");
+        cr_assert(v.failure);
+        cr_assert_eq(v.action, EXIT_ACTION_RESTART, "on-failure restarts a protocol violation");
+        r.info = EXITED(3);
+        cr_assert_eq(decide_row(&r, &rl).reason, EXIT_REASON_PROTOCOL);
+        /* A crash before READY=1 keeps its own reason; the evidence says when. */
+        r.info = KILLED(SIGSEGV);
+        v = decide_row(&r, &rl);
+        cr_assert_eq(v.reason, EXIT_REASON_SEGFAULT);
+        cr_assert(strstr(v.evidence, ", before READY=1"), "%s", v.evidence);
+        r.info = EXITED(0);
         r.was_ready = true;
         v = decide_row(&r, &rl);
+        cr_assert_eq(v.reason, EXIT_REASON_SUCCESS);
         cr_assert_str_eq(v.evidence, "exit status 0");
+        /* Type=simple: no READY=1 to wait for. */
+        cfg->type = POOL_TYPE_SIMPLE;
+        r.was_ready = false;
+        cr_assert_eq(decide_row(&r, &rl).reason, EXIT_REASON_SUCCESS);
+}
+
+/* The pool's own reasons x action x key: job-timeout, recycled, unhealthy,
+ * protocol (workerpoold(8), EXIT REASONS). */
+Test(classify, decide_job_reasons) {
+        ExitInfo hung = KILLED(SIGABRT), hung_dumped = { .code = CLD_DUMPED, .status = SIGABRT, .syscall = -1 },
+                 recycled = KILLED(SIGTERM), recycled_exit = EXITED(0), unhealthy = KILLED(SIGTERM),
+                 busy_exit = EXITED(0), busy_crash = KILLED(SIGSEGV), oom = KILLED(SIGKILL);
+        RateLimit rl = {};
+        ExitVerdict v;
+        Row r;
+
+        hung.cause = hung_dumped.cause = KILL_CAUSE_JOB_TIMEOUT;
+        hung.cause_signal = hung_dumped.cause_signal = SIGABRT;
+        hung.cause_detail = hung_dumped.cause_detail = "busy longer than JobTimeoutSec=1s";
+        recycled.cause = recycled_exit.cause = KILL_CAUSE_RECYCLE;
+        recycled.cause_signal = recycled_exit.cause_signal = SIGTERM;
+        recycled.cause_detail = recycled_exit.cause_detail = "MaxJobs=3 reached after 3 jobs";
+        unhealthy.cause = KILL_CAUSE_UNHEALTHY;
+        unhealthy.cause_signal = SIGTERM;
+        unhealthy.cause_detail = "health check failed 3 times in a row";
+
+        const Row rows[] = {
+                { "job timeout: restart whatever Restart= says", hung, RESTART_NO,
+                  .reason = EXIT_REASON_JOB_TIMEOUT, .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC,
+                  .new_streak = 1 },
+                { "job timeout, core dumped", hung_dumped, RESTART_ON_WATCHDOG,
+                  .reason = EXIT_REASON_JOB_TIMEOUT, .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC,
+                  .new_streak = 1 },
+                { "job timeout while the pool stops: none", hung, RESTART_ALWAYS, .stopping = true,
+                  .reason = EXIT_REASON_JOB_TIMEOUT, .action = EXIT_ACTION_NONE },
+                { "recycled by a signal: replaced already", recycled, RESTART_ON_FAILURE,
+                  .reason = EXIT_REASON_RECYCLED, .action = EXIT_ACTION_REPLACED },
+                { "recycled, exit 0: replaced", recycled_exit, RESTART_NO,
+                  .reason = EXIT_REASON_RECYCLED, .action = EXIT_ACTION_REPLACED },
+                { "recycled while stopping: none", recycled, RESTART_ALWAYS, .stopping = true,
+                  .reason = EXIT_REASON_RECYCLED, .action = EXIT_ACTION_NONE },
+                { "unhealthy under on-failure: restart", unhealthy, RESTART_ON_FAILURE,
+                  .reason = EXIT_REASON_UNHEALTHY, .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC,
+                  .new_streak = 1 },
+                { "unhealthy under on-abnormal: restart (not an exit code)", unhealthy, RESTART_ON_ABNORMAL,
+                  .reason = EXIT_REASON_UNHEALTHY, .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC,
+                  .new_streak = 1 },
+                { "unhealthy under on-abort: none (our own stop, not a crash)", unhealthy, RESTART_ON_ABORT,
+                  .reason = EXIT_REASON_UNHEALTHY, .action = EXIT_ACTION_NONE },
+                { "unhealthy under Restart=no: none", unhealthy, RESTART_NO,
+                  .reason = EXIT_REASON_UNHEALTHY, .action = EXIT_ACTION_NONE },
+                { "exit 0 while busy without STOPPING=1: protocol", busy_exit, RESTART_ON_FAILURE, .was_busy = true,
+                  .reason = EXIT_REASON_PROTOCOL, .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC,
+                  .new_streak = 1 },
+                { "protocol under on-abnormal: restart", busy_exit, RESTART_ON_ABNORMAL, .was_busy = true,
+                  .reason = EXIT_REASON_PROTOCOL, .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC,
+                  .new_streak = 1 },
+                { "protocol under on-abort: none", busy_exit, RESTART_ON_ABORT, .was_busy = true,
+                  .reason = EXIT_REASON_PROTOCOL, .action = EXIT_ACTION_NONE },
+                { "a crash while busy keeps its reason", busy_crash, RESTART_ON_FAILURE, .was_busy = true,
+                  .reason = EXIT_REASON_SEGFAULT, .action = EXIT_ACTION_RESTART, .delay = 100 * MSEC,
+                  .new_streak = 1 },
+                { "exit 0 while busy, the pool stopping: stopped's rules", busy_exit, RESTART_ON_FAILURE,
+                  .was_busy = true, .stopping = true, .reason = EXIT_REASON_SUCCESS, .action = EXIT_ACTION_NONE },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                rl = (RateLimit) {};
+                v = decide_row(&rows[i], &rl);
+                cr_assert_eq(v.reason, rows[i].reason, "%s: reason %s", rows[i].what, exit_reason_to_string(v.reason));
+                cr_assert_eq(v.action, rows[i].action, "%s: action %s", rows[i].what, exit_action_to_string(v.action));
+                if (v.action == EXIT_ACTION_RESTART) {
+                        cr_assert_eq(v.delay, rows[i].delay, "%s: delay %" PRIu64, rows[i].what, v.delay);
+                        cr_assert_eq(v.streak, rows[i].new_streak, "%s: streak %u", rows[i].what, v.streak);
+                }
+                cr_assert_eq(v.failure, !IN_SET(v.reason, EXIT_REASON_SUCCESS, EXIT_REASON_STOPPED, EXIT_REASON_RECYCLED),
+                             "%s: failure", rows[i].what);
+        }
+
+        /* The evidence names what we did and what it died of. */
+        v = decide_row(&(Row) { "", hung, RESTART_ON_FAILURE }, &rl);
+        cr_assert_str_eq(v.evidence, "busy longer than JobTimeoutSec=1s, killed with SIGABRT");
+        v = decide_row(&(Row) { "", hung_dumped, RESTART_ON_FAILURE }, &rl);
+        cr_assert(v.core_dumped);
+        cr_assert(strstr(v.evidence, ", core dumped"), "%s", v.evidence);
+        v = decide_row(&(Row) { "", recycled, RESTART_ON_FAILURE }, &rl);
+        cr_assert_str_eq(v.evidence, "MaxJobs=3 reached after 3 jobs; SIGTERM");
+        v = decide_row(&(Row) { "", recycled_exit, RESTART_ON_FAILURE }, &rl);
+        cr_assert_str_eq(v.evidence, "MaxJobs=3 reached after 3 jobs; exit status 0");
+
+        /* A recycle costs no start-limit count: 100 of them within the window. */
+        cfg->start_limit_interval_usec = 10 * SEC;
+        rl = (RateLimit) {};
+        for (int k = 0; k < 100; k++)
+                cr_assert_eq(decide_row(&(Row) { "", recycled, RESTART_ON_FAILURE }, &rl).action,
+                             EXIT_ACTION_REPLACED);
+        cr_assert_eq(rl.num, 0);
+
+        /* An OOM kill on the way out of a recycle is an OOM kill. */
+        oom.cause = KILL_CAUSE_RECYCLE;
+        oom.cause_signal = SIGTERM;
+        oom.oom_kill = true;
+        oom.oom_kills = 1;
+        cr_assert_eq(decide_row(&(Row) { "", oom, RESTART_ON_FAILURE }, &rl).reason, EXIT_REASON_OOM_KILL);
+
+        /* JobTimeoutAction=fail-pool. */
+        cfg->job_timeout_action = JOB_TIMEOUT_ACTION_FAIL_POOL;
+        v = decide_row(&(Row) { "", hung, RESTART_ALWAYS }, &rl);
+        cr_assert_eq(v.action, EXIT_ACTION_FAIL_POOL);
+        cr_assert_eq(v.pool_failure, EXIT_POOL_FAILURE_JOB_TIMEOUT);
+        cfg->job_timeout_action = JOB_TIMEOUT_ACTION_RESTART;
+
+        /* ProtocolViolationLimit=3: the third fails the pool. */
+        cfg->protocol_violation_limit = 3;
+        r = (Row) { "", busy_exit, RESTART_ON_FAILURE, .was_busy = true, .violations = 1 };
+        rl = (RateLimit) {};
+        cr_assert_eq(decide_row(&r, &rl).action, EXIT_ACTION_RESTART, "the second");
+        r.violations = 2;
+        v = decide_row(&r, &rl);
+        cr_assert_eq(v.action, EXIT_ACTION_FAIL_POOL, "the third");
+        cr_assert_eq(v.pool_failure, EXIT_POOL_FAILURE_PROTOCOL_LIMIT);
+        /* the start limit names itself */
+        cfg->protocol_violation_limit = UINT_MAX;
+        r = (Row) { "", KILLED(SIGSEGV), RESTART_ON_FAILURE };
+        rl = (RateLimit) {};
+        for (int k = 0; k < 5; k++)
+                (void) decide_row(&r, &rl);
+        v = decide_row(&r, &rl);
+        cr_assert_eq(v.action, EXIT_ACTION_FAIL_POOL);
+        cr_assert_eq(v.pool_failure, EXIT_POOL_FAILURE_START_LIMIT);
+}
+
+Test(classify, protocol_rules) {
+        ExitContext ctx = { .config = cfg };
+        ExitInfo exit0 = EXITED(0), killed = KILLED(SIGKILL), ours = EXITED(0);
+        char buf[128];
+
+        cfg->type = POOL_TYPE_NOTIFY;
+        cr_assert(protocol_check(&exit0, &ctx, buf, sizeof buf));
+        cr_assert_str_eq(buf, "exit status 0 before READY=1");
+        cr_assert(!protocol_check(&killed, &ctx, buf, sizeof buf), "a signal is not the worker's own exit");
+        ours.cause = KILL_CAUSE_STOP;
+        cr_assert(!protocol_check(&ours, &ctx, buf, sizeof buf), "our stop explains it");
+        ctx.was_ready = true;
+        cr_assert(!protocol_check(&exit0, &ctx, buf, sizeof buf));
+        ctx.was_busy = true;
+        cr_assert(protocol_check(&exit0, &ctx, buf, sizeof buf));
+        cr_assert_str_eq(buf, "exit status 0 while busy, without STOPPING=1");
+        ctx.stopping = true;
+        cr_assert(!protocol_check(&exit0, &ctx, buf, sizeof buf), "we were stopping it");
 }

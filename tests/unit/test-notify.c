@@ -37,6 +37,12 @@ Test(notify, assignments) {
         m = parse_ok("READY=0\nX_WORKERPOOL_BUSY=maybe\n");
         cr_assert(!m.ready);
         cr_assert_eq(m.busy, -1);
+        cr_assert_eq(m.waiting, -1);
+        m = parse_ok("X_WORKERPOOL_WAITING=1\n");
+        cr_assert_eq(m.waiting, 1);
+        m = parse_ok("X_WORKERPOOL_WAITING=0\nX_WORKERPOOL_WAITING=soon\n");
+        cr_assert_eq(m.waiting, 0, "the last valid one counts");
+        cr_assert_eq(m.n_unknown, 1);
 }
 
 Test(notify, malformed) {
