@@ -231,15 +231,16 @@ static int method_list_events(sd_bus_message *msg, void *userdata, sd_bus_error 
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r < 0)
                 return r;
-        r = sd_bus_message_open_container(reply, 'a', "(tsuttssbiistt)");
+        r = sd_bus_message_open_container(reply, 'a', "(tsuttssbiisttttts)");
         for (size_t i = first; r >= 0 && i < n; i++) {
                 const ExitRecord *e = refs[i].rec;
 
-                r = sd_bus_message_append(reply, "(tsuttssbiistt)", e->worker_id, refs[i].pool->name,
+                r = sd_bus_message_append(reply, "(tsuttssbiisttttts)", e->worker_id, refs[i].pool->name,
                                           (uint32_t) e->pid, (uint64_t) e->started_at, (uint64_t) e->exited_at,
                                           exit_reason_to_string(e->reason), e->evidence, (int) e->core_dumped,
                                           (int32_t) e->code, (int32_t) e->status,
-                                          exit_action_to_string(e->action), e->memory_peak, e->cpu_usec);
+                                          exit_action_to_string(e->action), e->memory_peak, e->cpu_usec,
+                                          e->replaces, e->successor, e->jobs, e->capture ?: "");
         }
         if (r >= 0)
                 r = sd_bus_message_close_container(reply);
@@ -310,7 +311,7 @@ const sd_bus_vtable bus_manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("GetWorker", SD_BUS_ARGS("t", id), SD_BUS_RESULT("o", worker),
                                 method_get_worker, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListEvents", SD_BUS_ARGS("s", pool, "s", reason, "u", max),
-                                SD_BUS_RESULT("a(tsuttssbiistt)", events),
+                                SD_BUS_RESULT("a(tsuttssbiisttttts)", events),
                                 method_list_events, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Reexecute", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reexecute,

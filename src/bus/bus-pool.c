@@ -78,6 +78,18 @@ POOL_GETTER(property_get_cpu_weight, "t", p->config->cpu_weight)
 POOL_GETTER(property_get_tasks_max, "t", p->config->tasks_max)
 POOL_GETTER(property_get_user, "s", p->config->user ?: "")
 POOL_GETTER(property_get_fragment_path, "s", p->config->path ?: "")
+POOL_GETTER(property_get_state_reason, "s", p->state_reason)
+POOL_GETTER(property_get_last_hang_capture, "s", p->last_hang_capture ?: "")
+POOL_GETTER(property_get_job_timeout_usec, "t", (uint64_t) (config_usec_is_set(p->config->job_timeout_usec)
+                                                                   ? p->config->job_timeout_usec : 0))
+POOL_GETTER(property_get_wait_timeout_usec, "t", (uint64_t) (config_usec_is_set(p->config->wait_timeout_usec)
+                                                                    ? p->config->wait_timeout_usec : 0))
+POOL_GETTER(property_get_job_timeout_action, "s", job_timeout_action_to_string(p->config->job_timeout_action))
+POOL_GETTER(property_get_max_jobs, "t", p->config->max_jobs)
+POOL_GETTER(property_get_runtime_max_usec, "t", (uint64_t) (p->config->runtime_max_usec == 0 ? USEC_INFINITY
+                                                                   : p->config->runtime_max_usec))
+POOL_GETTER(property_get_failure_action, "s", failure_action_to_string(p->config->failure_action))
+POOL_GETTER(property_get_reload_signal, "s", signal_to_string(p->config->reload_signal) ?: "")
 
 /* MemoryCurrent, MemoryPeak, TasksCurrent, CPUUsageNSec: of the whole pool. */
 static int property_get_cgroup_counter(sd_bus *bus, const char *path, const char *interface,
@@ -93,6 +105,18 @@ static int property_get_exec_start(sd_bus *bus, const char *path, const char *in
         Pool *p = userdata;
 
         return sd_bus_message_append_strv(reply, p->config->exec_start);
+}
+
+static int property_get_health_check(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        _cleanup_(freep) char *s = NULL;
+        Pool *p = userdata;
+
+        /* the command line, its words as ExecStart= shows them ("": none) */
+        s = strv_join(p->config->exec_health_check, " ");
+        if (!s)
+                return -ENOMEM;
+        return sd_bus_message_append(reply, "s", s);
 }
 
 static int property_get_dropins(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -493,9 +517,45 @@ static int pool_error(Pool *p, int r, const char *what, sd_bus_error *error) {
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Pool %s: cannot %s now: %s.", p->name,
                                          what, p->state == POOL_STOPPING ? "it is stopping"
                                                                          : "a rolling restart is in progress");
+        case -ENOTCONN:
+                return sd_bus_error_setf(error, BUS_ERROR_POOL_INACTIVE, "Pool %s is %s: cannot %s it.", p->name,
+                                         pool_state_to_string(p->state), what);
         default:
                 return sd_bus_error_set_errnof(error, r, "Pool %s: cannot %s: %m", p->name, what);
         }
+}
+
+static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Pool *p = userdata;
+        int r;
+
+        r = bus_verify_privileged(msg, error);
+        if (r < 0)
+                return r;
+        if (IN_SET(p->state, POOL_STOPPED, POOL_STOPPING, POOL_FAILED))
+                return pool_error(p, -ENOTCONN, "reload", error);
+        log_info("Pool %s: reload requested by %s.", p->name, sd_bus_message_get_sender(msg) ?: "?");
+        pool_job_begin(p, POOL_JOB_RELOAD, sd_bus_message_get_sender(msg));
+        r = pool_reload_workers(p);
+        if (r < 0)
+                return pool_error(p, r, "reload", error);
+        return sd_bus_reply_method_return(msg, NULL);
+}
+
+static int method_freeze_thaw(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        bool freeze = streq(sd_bus_message_get_member(msg), "Freeze");
+        Pool *p = userdata;
+        int r;
+
+        r = bus_verify_privileged(msg, error);
+        if (r < 0)
+                return r;
+        if (freeze && IN_SET(p->state, POOL_STOPPED, POOL_STOPPING))
+                return pool_error(p, -ENOTCONN, "freeze", error);
+        r = pool_freeze(p, freeze);
+        log_info("Pool %s: %d workers %s by %s.", p->name, r, freeze ? "frozen" : "thawed",
+                 sd_bus_message_get_sender(msg) ?: "?");
+        return sd_bus_reply_method_return(msg, "u", (uint32_t) r);
 }
 
 static int method_start(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
@@ -616,6 +676,20 @@ const sd_bus_vtable bus_pool_vtable[] = {
         SD_BUS_PROPERTY("PendingRestarts", "u", NULL, offsetof(Pool, n_pending), CHANGES),
         SD_BUS_PROPERTY("Restarts", "t", NULL, offsetof(Pool, n_restarts), CHANGES),
         SD_BUS_PROPERTY("Retired", "u", NULL, offsetof(Pool, n_retired), CHANGES),
+        SD_BUS_PROPERTY("Recycled", "u", NULL, offsetof(Pool, n_recycled), CHANGES),
+        SD_BUS_PROPERTY("ProtocolViolations", "u", NULL, offsetof(Pool, n_protocol_violations), CHANGES),
+        SD_BUS_PROPERTY("JobTimeouts", "u", NULL, offsetof(Pool, n_job_timeouts), CHANGES),
+        SD_BUS_PROPERTY("Failures", "u", NULL, offsetof(Pool, n_failures), CHANGES),
+        RO("StateReason", "s", property_get_state_reason, CHANGES),
+        RO("LastHangCapture", "s", property_get_last_hang_capture, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION),
+        RO("JobTimeoutUSec", "t", property_get_job_timeout_usec, CHANGES),
+        RO("WaitTimeoutUSec", "t", property_get_wait_timeout_usec, CHANGES),
+        RO("JobTimeoutAction", "s", property_get_job_timeout_action, CHANGES),
+        RO("MaxJobs", "t", property_get_max_jobs, CHANGES),
+        RO("RuntimeMaxUSec", "t", property_get_runtime_max_usec, CHANGES),
+        RO("FailureAction", "s", property_get_failure_action, CHANGES),
+        RO("ReloadSignal", "s", property_get_reload_signal, CHANGES),
+        RO("HealthCheck", "s", property_get_health_check, CHANGES),
         RO("MinWorkers", "u", property_get_min_workers, CHANGES),
         RO("MaxWorkers", "u", property_get_max_workers, CHANGES),
         RO("Type", "s", property_get_type, CHANGES),
@@ -654,13 +728,19 @@ const sd_bus_vtable bus_pool_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ResetFailed", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reset_failed, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("KillWorkers", SD_BUS_ARGS("s", signal), SD_BUS_RESULT("u", workers),
                                 method_kill_workers, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Freeze", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", workers), method_freeze_thaw,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("Thaw", SD_BUS_NO_ARGS, SD_BUS_RESULT("u", workers), method_freeze_thaw,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
 
-        SD_BUS_SIGNAL_WITH_ARGS("WorkerStarted", SD_BUS_ARGS("t", id, "u", pid), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("WorkerStarted", SD_BUS_ARGS("t", id, "u", pid, "t", replaces), 0),
         SD_BUS_SIGNAL_WITH_ARGS("WorkerReady", SD_BUS_ARGS("t", id, "u", pid), 0),
         SD_BUS_SIGNAL_WITH_ARGS("WorkerExited",
                                 SD_BUS_ARGS("t", id, "u", pid, "s", reason, "s", evidence, "i", code,
                                             "i", status, "s", action, "t", started_at, "t", exited_at,
-                                            "b", core_dumped, "t", memory_peak, "t", cpu_usec), 0),
+                                            "b", core_dumped, "t", memory_peak, "t", cpu_usec, "t", replaces,
+                                            "t", jobs), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobDone",
                                 SD_BUS_ARGS("s", requester, "s", job, "s", result, "s", message), 0),
         SD_BUS_SIGNAL_WITH_ARGS("PoolStateChanged", SD_BUS_ARGS("s", state), 0),

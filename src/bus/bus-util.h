@@ -27,6 +27,7 @@
 #define BUS_ERROR_OUT_OF_RANGE    "org.workerpoold1.Error.OutOfRange"
 #define BUS_ERROR_NOT_PERMITTED   "org.workerpoold1.Error.NotPermitted"
 #define BUS_ERROR_INVALID_CONFIG  "org.workerpoold1.Error.InvalidConfig"
+#define BUS_ERROR_POOL_INACTIVE   "org.workerpoold1.Error.PoolInactive"
 
 /* Each error name with the errno it stands for (sd_bus_error_add_map()). */
 extern const sd_bus_error_map bus_workerpoold_errors[];

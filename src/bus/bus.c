@@ -196,7 +196,7 @@ static void hook_worker_started(void *userdata, Worker *w) {
         Bus *b = userdata;
         _cleanup_(freep) char *path = bus_worker_path(w);
 
-        emit_pool_signal(b, w->pool, "WorkerStarted", "tu", w->id, (uint32_t) w->pid);
+        emit_pool_signal(b, w->pool, "WorkerStarted", "tut", w->id, (uint32_t) w->pid, w->replaces);
         if (path && b->bus)
                 (void) sd_bus_emit_interfaces_added(b->bus, path, BUS_WORKER_INTERFACE, NULL);
         b->manager_dirty = true;
@@ -216,10 +216,10 @@ static void hook_worker_state_changed(void *userdata, Worker *w) {
 }
 
 static void hook_worker_exited(void *userdata, Worker *w, const ExitRecord *r) {
-        emit_pool_signal(userdata, w->pool, "WorkerExited", "tussiisttbtt", w->id, (uint32_t) r->pid,
+        emit_pool_signal(userdata, w->pool, "WorkerExited", "tussiisttbtttt", w->id, (uint32_t) r->pid,
                          exit_reason_to_string(r->reason), r->evidence, r->code, r->status,
                          exit_action_to_string(r->action), (uint64_t) r->started_at, (uint64_t) r->exited_at,
-                         (int) r->core_dumped, r->memory_peak, r->cpu_usec);
+                         (int) r->core_dumped, r->memory_peak, r->cpu_usec, r->replaces, r->jobs);
 }
 
 static void hook_job_done(void *userdata, Pool *p, const char *job, const char *requester, const char *result,

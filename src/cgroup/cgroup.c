@@ -356,7 +356,8 @@ int cgroup_reap_children_except(int fd, const char *suffix, bool (*keep)(const c
                         n++;
         }
         closedir(d);
-        *ret_n = n;
+        if (ret_n)
+                *ret_n = n;
         return ret;
 }
 

@@ -71,7 +71,7 @@ int cgroup_apply_limits(int fd, CgroupMask mask, const CgroupLimits *l);
 /* Startup cleanup of what a previous, crashed instance left: for every child
  * of fd whose name ends in suffix, write cgroup.kill, wait (up to about 2 s,
  * polling: only for startup) until it is empty, and remove it. Children of
- * those children are handled first (recursive). *ret_n: how many removed. */
+ * those children are handled first (recursive). *ret_n (may be NULL): how many removed. */
 int cgroup_reap_children(int fd, const char *suffix, unsigned *ret_n);
 /* The same, sparing the children for which keep(name, userdata) is true. */
 int cgroup_reap_children_except(int fd, const char *suffix, bool (*keep)(const char *name, void *userdata),

@@ -389,7 +389,7 @@ void exit_decide(const ExitInfo *i, const ExitContext *ctx, ExitVerdict *ret) {
                 return;
         }
         if (cl.reason == EXIT_REASON_JOB_TIMEOUT && action != EXIT_ACTION_RETIRE) {
-                if (c->job_timeout_action == JOB_TIMEOUT_ACTION_FAIL_POOL && !ctx->stopping) {
+                if (c->job_timeout_action == JOB_TIMEOUT_ACTION_FAIL_POOL && !ctx->stopping && !ctx->pool_failed) {
                         ret->action = EXIT_ACTION_FAIL_POOL;
                         ret->pool_failure = EXIT_POOL_FAILURE_JOB_TIMEOUT;
                         return;
@@ -397,7 +397,8 @@ void exit_decide(const ExitInfo *i, const ExitContext *ctx, ExitVerdict *ret) {
                 action = EXIT_ACTION_RESTART;   /* JobTimeoutAction=restart: whatever Restart= says */
                 forced = true;
         }
-        if (cl.reason == EXIT_REASON_PROTOCOL && !ctx->stopping && c->protocol_violation_limit != UINT_MAX &&
+        if (cl.reason == EXIT_REASON_PROTOCOL && !ctx->stopping && !ctx->pool_failed &&
+            c->protocol_violation_limit != UINT_MAX &&
             ctx->protocol_violations + 1 >= c->protocol_violation_limit) {
                 ret->action = EXIT_ACTION_FAIL_POOL;
                 ret->pool_failure = EXIT_POOL_FAILURE_PROTOCOL_LIMIT;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <langinfo.h>
 #include <locale.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../bus/bus-util.h"
 #include "../shared/parse-util.h"
 #include "../shared/string-util.h"
 #include "../shared/strv.h"
@@ -42,9 +44,10 @@ ANSI(ansi_normal, "\033[0m")
 
 const char *state_color(const char *s) {
         static const char *const red[] = { "failed", "hung", "oom-kill", "segfault", "abort", "seccomp",
-                                           "stack-overflow", "exec-failed", "watchdog", "timeout", NULL };
+                                           "stack-overflow", "exec-failed", "watchdog", "timeout", "protocol",
+                                           "job-timeout", NULL };
         static const char *const yellow[] = { "degraded", "starting", "stopping", "killed", "signal",
-                                              "exit-code", NULL };
+                                              "exit-code", "unhealthy", NULL };
         static const char *const green[] = { "running", "idle", "success", NULL };
 
         if (!s)
@@ -291,6 +294,29 @@ void json_pretty_print(FILE *f, const char *s) {
                         fputc(c, f);
                 }
         }
+}
+
+void json_kv_str(FILE *j, const char *key, const char *v, bool comma) {
+        fprintf(j, "%s\"%s\":", comma ? "," : "", key);
+        json_fputs(j, v);
+}
+
+void json_kv_u64(FILE *j, const char *key, uint64_t v, bool comma) {
+        if (v == UINT64_MAX)
+                fprintf(j, "%s\"%s\":null", comma ? "," : "", key);
+        else
+                fprintf(j, "%s\"%s\":%" PRIu64, comma ? "," : "", key, v);
+}
+
+void json_kv_id(FILE *j, const char *key, uint64_t id) {
+        json_kv_u64(j, key, id == 0 ? UINT64_MAX : id, true);
+}
+
+void json_kv_str_or_null(FILE *j, const char *key, const char *v) {
+        if (isempty(v))
+                fprintf(j, ",\"%s\":null", key);
+        else
+                json_kv_str(j, key, v, true);
 }
 
 /* ---- the pager ----------------------------------------------------------- */

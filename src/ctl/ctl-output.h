@@ -5,6 +5,7 @@
  * when stdout is a terminal, the pager, and JSON in two styles. */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "../shared/macro.h"
@@ -54,6 +55,13 @@ FILE *json_begin(JsonDoc *d);
 void json_end(JsonDoc *d, JsonMode mode);
 /* Re-indent one compact JSON text (as our printers make it) onto f. */
 void json_pretty_print(FILE *f, const char *compact);
+/* "key":value members of an object, after a comma if comma. A u64 of
+ * UINT64_MAX is null; an id of 0 (none) is null; a string that is empty
+ * (or NULL) is null. The last two always come after a comma. */
+void json_kv_str(FILE *j, const char *key, const char *v, bool comma);
+void json_kv_u64(FILE *j, const char *key, uint64_t v, bool comma);
+void json_kv_id(FILE *j, const char *key, uint64_t id);
+void json_kv_str_or_null(FILE *j, const char *key, const char *v);
 
 /* ---- tables -------------------------------------------------------------- */
 

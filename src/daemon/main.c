@@ -33,6 +33,8 @@ static void help(void) {
                "     --verify             Check the configuration (every pool file and drop-in, and\n"
                "                          the daemon settings), print each FILE:LINE error, exit 1\n"
                "                          if there is any; touches no cgroup, socket or bus\n"
+               "     --exit-when-done     Exit once every pool has ended (batch use): status 0\n"
+               "                          only if every worker ended with success\n"
                "\nSignals: SIGTERM/SIGINT stop every pool and exit; SIGHUP reloads the configuration.\n"
                "See workerpoold(8) and workerpoold.pool(5).\n",
                SYSCONFDIR);
@@ -119,6 +121,7 @@ enum {
         ARG_LOG_LEVEL,
         ARG_DESERIALIZE,
         ARG_VERIFY,
+        ARG_EXIT_WHEN_DONE,
         ARG_SYSTEM,
         ARG_USER,
         ARG_BUS,
@@ -138,6 +141,7 @@ int main(int argc, char *argv[]) {
                 { "bus",         required_argument, NULL, ARG_BUS         },
                 { "deserialize", required_argument, NULL, ARG_DESERIALIZE },
                 { "verify",      no_argument,       NULL, ARG_VERIFY      },
+                { "exit-when-done", no_argument,    NULL, ARG_EXIT_WHEN_DONE },
                 {}
         };
         _cleanup_(strv_freep) char **dirs = NULL;
@@ -145,6 +149,7 @@ int main(int argc, char *argv[]) {
         FrontendTransport transport = FRONTEND_TRANSPORT_SYSTEM;
         const char *bus_address = NULL;
         bool bus_explicit = false, requested, verify = false;
+        int status;
         Manager *m = NULL;
         sigset_t ss;
         int c, r;
@@ -201,6 +206,9 @@ int main(int argc, char *argv[]) {
                         break;
                 case ARG_VERIFY:
                         verify = true;
+                        break;
+                case ARG_EXIT_WHEN_DONE:
+                        o.exit_when_done = true;
                         break;
                 case ARG_BUS:
                         transport = FRONTEND_TRANSPORT_ADDRESS;
@@ -265,9 +273,10 @@ int main(int argc, char *argv[]) {
          * running (under systemd, KillMode= ends them; else the next instance
          * does). */
         requested = m->exiting;
+        status = m->exit_status;
         if (m->started && !requested)
                 m->host.abandon_workers = true;
         bus_frontend.done(m);
         manager_free(m);
-        return r < 0 || !requested ? 1 : 0;
+        return r < 0 || !requested ? 1 : status;
 }

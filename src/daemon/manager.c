@@ -14,6 +14,7 @@
 
 #include "config-build.h"
 #include "manager.h"
+#include "../pool/command.h"
 #include "../shared/fd-util.h"
 #include "../shared/log.h"
 #include "../shared/parse-util.h"
@@ -46,12 +47,45 @@ static int host_spawn(PoolHost *h, const SpawnParams *sp, SpawnResult *ret) {
         return spawn_worker(sp, ret);
 }
 
+/* FailureAction=exit: as asked, but the exit is a failure. */
+static void host_failure_exit(PoolHost *h, Pool *p) {
+        Manager *m = manager_of_host(h);
+
+        log_error("Pool %s failed with FailureAction=exit: stopping every pool and exiting.", p->name);
+        m->exit_status = 1;
+        manager_begin_exit(m);
+}
+
+static void host_notify_drain(PoolHost *h);
+
 static const PoolHostOps manager_host_ops = {
         .next_worker_id = host_next_worker_id,
         .fault_evidence = host_fault_evidence,
         .pools_changed = host_pools_changed,
         .spawn = host_spawn,
+        .failure_exit = host_failure_exit,
+        .notify_drain = host_notify_drain,
 };
+
+/* The diagnose program: $WORKERPOOLD_DIAGNOSE, else beside us in a build
+ * tree (src/diagnose/), else the installed one. */
+static char *diagnose_path_find(void) {
+        _cleanup_(freep) char *exe = NULL, *local = NULL;
+        const char *e = getenv("WORKERPOOLD_DIAGNOSE");
+        char *slash;
+
+        if (e && e[0] == '/' && access(e, X_OK) == 0)
+                return strdup(e);
+        exe = realpath("/proc/self/exe", NULL);
+        if (exe && (slash = strrchr(exe, '/'))) {
+                *slash = 0;
+                if (asprintf(&local, "%s/diagnose/workerpoold-diagnose", exe) >= 0 && access(local, X_OK) == 0)
+                        return TAKE_PTR(local);
+        }
+        if (access(DIAGNOSE_PATH, X_OK) == 0)
+                return strdup(DIAGNOSE_PATH);
+        return NULL;
+}
 
 int manager_new(const ManagerOptions *o, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
@@ -71,7 +105,10 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
                 .runtime_lock_fd = -EBADF,
                 .next_worker_id = 1,
         };
+        m->exit_when_done = o->exit_when_done;
+        m->diagnose_path = diagnose_path_find();
         m->host = (PoolHost) {
+                .diagnose_path = m->diagnose_path,
                 .ops = &manager_host_ops,
                 .cgroup_root_fd = -EBADF,
                 .worker_nofile = o->worker_nofile,
@@ -181,6 +218,7 @@ Manager *manager_free(Manager *m) {
         free(m->original_cgroup);
         free(m->runtime_dir);
         free(m->notify_path);
+        free(m->diagnose_path);
         free(m);
         return NULL;
 }
@@ -466,6 +504,15 @@ static void manager_on_notify_message(Manager *m, const char *buf, size_t n, con
         worker_on_notify(w, &msg);
 }
 
+static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+static void host_notify_drain(PoolHost *h) {
+        Manager *m = manager_of_host(h);
+
+        if (m->notify_fd >= 0)
+                (void) on_notify(NULL, m->notify_fd, EPOLLIN, m);
+}
+
 static int on_notify(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
         char buf[NOTIFY_MESSAGE_MAX + 1];
@@ -574,15 +621,49 @@ static int manager_add_pool(Manager *m, const char *name, char ***collect) {
 
 static void manager_send_status(Manager *m) {
         unsigned pools = 0, failed = 0, workers = 0, ready = 0;
+        const Pool *why = NULL;
 
         for (Pool *p = m->pools; p; p = p->next) {
                 pools++;
                 failed += p->state == POOL_FAILED;
                 workers += p->n_active;
                 ready += p->n_ready;
+                /* the first pool that failed or ended, with why */
+                if (!why && (p->state == POOL_FAILED || p->state == POOL_STOPPED) && p->state_reason[0])
+                        why = p;
         }
-        (void) sd_notifyf(false, "STATUS=%u pools (%u failed), %u workers, %u ready", pools, failed,
-                          workers, ready);
+        if (why)
+                (void) sd_notifyf(false, "STATUS=%u pools (%u failed), %u workers, %u ready; %s: %s (%s)", pools,
+                                  failed, workers, ready, why->name, pool_state_to_string(why->state),
+                                  why->state_reason);
+        else
+                (void) sd_notifyf(false, "STATUS=%u pools (%u failed), %u workers, %u ready", pools, failed,
+                                  workers, ready);
+}
+
+/* --exit-when-done: every pool has ended (stopped, or failed with nothing
+ * left running or due). */
+static bool manager_all_ended(const Manager *m) {
+        if (!m->pools)
+                return false;
+        for (const Pool *p = m->pools; p; p = p->next)
+                if (!(p->state == POOL_STOPPED ||
+                      (p->state == POOL_FAILED && p->n_workers == 0 && p->n_pending == 0)))
+                        return false;
+        return true;
+}
+
+static void manager_exit_when_done(Manager *m) {
+        bool failure = false;
+
+        if (!m->exit_when_done || m->exiting || !m->started || !manager_all_ended(m))
+                return;
+        for (const Pool *p = m->pools; p; p = p->next)
+                failure = failure || p->state == POOL_FAILED || p->n_unsuccessful > 0;
+        log_info("Every pool has ended (--exit-when-done), exiting with status %d%s.", failure ? 1 : 0,
+                 failure ? ": not every worker ended with success" : "");
+        m->exit_status = failure ? 1 : 0;
+        manager_begin_exit(m);
 }
 
 /* How many fds we have open (/proc/self/fd), or a guess. */
@@ -628,6 +709,7 @@ static void manager_reap_stale_pools(Manager *m) {
                 if (r < 0)
                         continue;
                 (void) cgroup_reap_children(dfd, ".worker", &n);
+                (void) cgroup_reap_children(dfd, POOL_COMMAND_LEAF_SUFFIX, NULL);
                 dfd = safe_close(dfd);
                 r = cgroup_remove(m->cgroup_root_fd, de->d_name);
                 log_warning("Removed the cgroup of pool %s left by a previous instance (%u workers ended)%s",
@@ -737,6 +819,7 @@ static int on_gc(sd_event_source *s, void *userdata) {
                 } else if (p->state != POOL_STOPPED)
                         busy = true;
         }
+        manager_exit_when_done(m);
         if (m->exiting && !busy)
                 (void) sd_event_exit(m->event, 0);
         manager_send_status(m);

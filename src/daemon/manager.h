@@ -27,6 +27,7 @@ typedef struct ManagerOptions {
         int log_level;                  /* -1: from the config */
         char **argv;                    /* for re-exec */
         int deserialize_fd;             /* --deserialize=FD, or -EBADF */
+        bool exit_when_done;            /* --exit-when-done */
         struct rlimit worker_nofile;    /* RLIMIT_NOFILE of a worker without LimitNOFILE= */
 } ManagerOptions;
 
@@ -66,6 +67,10 @@ struct Manager {
         sd_event_source *sigterm_source, *sigint_source, *sighup_source; /* owned */
         sd_event_source *gc_source;     /* owned: deferred cleanup of stopped pools */
         bool exiting;                   /* asked to (SIGTERM, SIGINT): pools stop, then we exit */
+        bool exit_when_done;            /* --exit-when-done: exit once every pool has ended */
+        int exit_status;                /* of an asked exit: 1 after FailureAction=exit, or
+                                         * --exit-when-done with a failure */
+        char *diagnose_path;            /* owned: workerpoold-diagnose, NULL: not found */
         bool started;                   /* manager_startup() succeeded */
         bool ready_sent;
         unsigned fd_limit;              /* our own RLIMIT_NOFILE (soft), once raised */

@@ -59,6 +59,13 @@ typedef struct PoolHostOps {
         void (*pools_changed)(PoolHost *h);
         /* Start the worker's process: spawn_worker() in the daemon. */
         int (*spawn)(PoolHost *h, const SpawnParams *sp, SpawnResult *ret);
+        /* FailureAction=exit: the pool failed; the host stops and exits
+         * with a failure status. May be NULL (nothing happens). */
+        void (*failure_exit)(PoolHost *h, Pool *p);
+        /* Handle the notify messages already queued (bounded), before an
+         * exit is classified: a worker's last READY=1 or STOPPING=1 may be
+         * waiting there. May be NULL. */
+        void (*notify_drain)(PoolHost *h);
 } PoolHostOps;
 
 struct PoolHost {
@@ -68,6 +75,7 @@ struct PoolHost {
         const char *cgroup_root;        /* not owned: its path in the hierarchy, "/x/y" */
         CgroupMask controllers;         /* enabled for our pools */
         const char *notify_path;        /* not owned: $NOTIFY_SOCKET of Type=notify workers, or NULL */
+        const char *diagnose_path;      /* not owned: the workerpoold-diagnose program, or NULL */
         struct rlimit worker_nofile;    /* RLIMIT_NOFILE of a worker without LimitNOFILE= */
         unsigned max_workers;           /* live workers at most (each holds an fd: the host's budget) */
         const ManagerConfig *defaults;  /* not owned: what "Key=" resets to */

@@ -9,14 +9,18 @@
  *
  *   pool <name> <state> <wanted> <retired> <vacant> <restarts>
  *        <remove_when_stopped> <start_limit_begin> <start_limit_num> <rolling worker id>
+ *        <recycled> <protocol_violations> <job_timeouts> <failures> <unsuccessful>
+ *        <state_reason> <failure> <last_hang_capture>
  *   source <path> <text>
  *   worker <id> <pid> <pidfd> <state> <started_at> <ready_at> <started_mono>
  *          <ready_mono> <streak> <cause> <cause_signal> <status> <timer_due_mono>
  *          <last_watchdog_mono> <idle_since_mono> <obsolete> <exec_failed>
- *          <exec_errno> <exec_step>
- *   pending <streak> <due_mono>
+ *          <exec_errno> <exec_step> <jobs> <max_jobs> <replaces> <successor>
+ *          <busy_used> <busy_since_mono> <recycle_due_mono> <frozen> <recycle_why>
+ *          <cause_detail> <hang_capture> <memory_high_events> <reload_pending>
+ *   pending <streak> <due_mono> <replaces>
  *   exit <id> <pid> <started> <ready> <exited> <reason> <core> <code> <status>
- *        <action> <peak> <cpu> <evidence>
+ *        <action> <peak> <cpu> <evidence> <replaces> <successor> <jobs> <capture>
  *
  * Fields after the first ones of a line are optional (an older image wrote
  * fewer); a pool without source lines is loaded from its files. */
@@ -31,10 +35,18 @@
 #include "pool.h"
 
 void pool_serialize(const Pool *p, FILE *f) {
-        fprintf(f, "pool\t%s\t%d\t%" PRIu32 "\t%u\t%u\t%" PRIu64 "\t%d\t%" PRIu64 "\t%u\t%" PRIu64 "\n",
+        fprintf(f, "pool\t%s\t%d\t%" PRIu32 "\t%u\t%u\t%" PRIu64 "\t%d\t%" PRIu64 "\t%u\t%" PRIu64,
                 p->name, (int) p->state, p->n_wanted, p->n_retired, p->n_vacant, p->n_restarts,
                 (int) p->remove_when_stopped, p->start_limit.begin, p->start_limit.num,
                 p->rolling_worker ? p->rolling_worker->id : 0);
+        fprintf(f, "\t%u\t%u\t%u\t%u\t%u\t", p->n_recycled, p->n_protocol_violations, p->n_job_timeouts,
+                p->n_failures, p->n_unsuccessful);
+        serialize_put_text(f, p->state_reason);
+        fputc('\t', f);
+        serialize_put_text(f, p->failure);
+        fputc('\t', f);
+        serialize_put_text(f, p->last_hang_capture ?: "");
+        fputc('\n', f);
         for (char **src = p->config->sources; src && src[0] && src[1]; src += 2) {
                 fputs("source\t", f);
                 serialize_put_text(f, src[0]);
@@ -48,7 +60,7 @@ void pool_serialize(const Pool *p, FILE *f) {
                 uint64_t due = 0;
 
                 (void) sd_event_source_get_time(pr->timer, &due);
-                fprintf(f, "pending\t%u\t%" PRIu64 "\n", pr->streak, due);
+                fprintf(f, "pending\t%u\t%" PRIu64 "\t%" PRIu64 "\n", pr->streak, due, pr->replaces);
         }
         for (unsigned k = 0; k < p->history_n; k++) {
                 const ExitRecord *e = pool_history_get(p, k);
@@ -59,6 +71,8 @@ void pool_serialize(const Pool *p, FILE *f) {
                         (int) e->reason, (int) e->core_dumped, e->code, e->status,
                         (int) e->action, e->memory_peak, e->cpu_usec);
                 serialize_put_text(f, e->evidence);
+                fprintf(f, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t", e->replaces, e->successor, e->jobs);
+                serialize_put_text(f, e->capture ?: "");
                 fputc('\n', f);
         }
 }
@@ -80,7 +94,16 @@ void worker_serialize(const Worker *w, FILE *f) {
         fprintf(f, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%d\t%d\t%d\t", due, w->last_watchdog_mono,
                 w->idle_since_mono, (int) w->obsolete, (int) w->exec_failed, w->exec_errno);
         serialize_put_text(f, w->exec_step ?: "");
-        fputc('\n', f);
+        fprintf(f, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64
+                   "\t%d\t",
+                w->jobs, w->max_jobs, w->replaces, w->successor, w->busy_used, w->busy_since_mono,
+                w->recycle_due_mono, (int) w->frozen);
+        serialize_put_text(f, w->recycle_why);
+        fputc('\t', f);
+        serialize_put_text(f, w->cause_detail);
+        fputc('\t', f);
+        serialize_put_text(f, w->hang_capture ?: "");
+        fprintf(f, "\t%" PRIu64 "\t%d\n", w->memory_high_events, (int) w->reload_pending);
 }
 
 /* The pool from its "pool" line and its sources: the configuration it ran
@@ -123,6 +146,20 @@ static Pool *pool_restore(PoolHost *h, char **f, int n, char **sources) {
          * are back (pool_start()); stopping, stopped and failed stay so. */
         p->state = state == POOL_STOPPED || state == POOL_FAILED || state == POOL_STOPPING
                            ? (PoolState) state : POOL_STARTING;
+        if (n >= 19) {
+                p->n_recycled = (unsigned) strtoul(f[11], NULL, 10);
+                p->n_protocol_violations = (unsigned) strtoul(f[12], NULL, 10);
+                p->n_job_timeouts = (unsigned) strtoul(f[13], NULL, 10);
+                p->n_failures = (unsigned) strtoul(f[14], NULL, 10);
+                p->n_unsuccessful = (unsigned) strtoul(f[15], NULL, 10);
+                serialize_unescape(f[16]);
+                snprintf(p->state_reason, sizeof p->state_reason, "%s", f[16]);
+                serialize_unescape(f[17]);
+                snprintf(p->failure, sizeof p->failure, "%s", f[17]);
+                serialize_unescape(f[18]);
+                if (f[18][0])
+                        p->last_hang_capture = strdup(f[18]);
+        }
         return p;
 }
 
@@ -171,11 +208,35 @@ static void worker_restore(Pool *p, char **f, int n, uint64_t rolling_id, unsign
                 return;
         }
         (*n_adopted)++;
+        if (w && n >= 33) {
+                w->jobs = strtoull(f[20], NULL, 10);
+                w->max_jobs = strtoull(f[21], NULL, 10);
+                w->replaces = strtoull(f[22], NULL, 10);
+                w->successor = strtoull(f[23], NULL, 10);
+                w->busy_used = strtoull(f[24], NULL, 10);
+                w->busy_since_mono = strtoull(f[25], NULL, 10);
+                w->recycle_due_mono = strtoull(f[26], NULL, 10);
+                w->frozen = atoi(f[27]);
+                serialize_unescape(f[28]);
+                snprintf(w->recycle_why, sizeof w->recycle_why, "%s", f[28]);
+                serialize_unescape(f[29]);
+                snprintf(w->cause_detail, sizeof w->cause_detail, "%s", f[29]);
+                serialize_unescape(f[30]);
+                if (f[30][0])
+                        w->hang_capture = strdup(f[30]);
+                w->memory_high_events = strtoull(f[31], NULL, 10);
+                if (atoi(f[32]) && !w->reload_pending) {
+                        w->reload_pending = true;
+                        p->n_reload_pending++;
+                }
+        }
+        if (w)
+                worker_resume(w);
         if (w && w->id == rolling_id)
                 p->rolling_worker = w;
 }
 
-static void exit_restore(Pool *p, char **f) {
+static void exit_restore(Pool *p, char **f, int n) {
         ExitRecord e = {
                 .worker_id = strtoull(f[1], NULL, 10),
                 .pid = (pid_t) atoi(f[2]),
@@ -193,12 +254,20 @@ static void exit_restore(Pool *p, char **f) {
 
         serialize_unescape(f[13]);
         snprintf(e.evidence, sizeof e.evidence, "%s", f[13]);
+        if (n >= 18) {
+                e.replaces = strtoull(f[14], NULL, 10);
+                e.successor = strtoull(f[15], NULL, 10);
+                e.jobs = strtoull(f[16], NULL, 10);
+                serialize_unescape(f[17]);
+                if (f[17][0])
+                        e.capture = strdup(f[17]);
+        }
         pool_history_append(p, &e);
 }
 
 Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_adopted, unsigned *n_lost) {
         _cleanup_(strv_freep) char **sources = NULL;
-        char *pool_fields[16], *f[24];
+        char *pool_fields[24], *f[40];
         uint64_t rolling_id = 0, now = 0;
         int n_pool = 0;
         Pool *p = NULL;
@@ -206,7 +275,7 @@ Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_ad
 
         if (n_lines == 0)
                 return NULL;
-        n_pool = serialize_split(lines[0], pool_fields, 16);
+        n_pool = serialize_split(lines[0], pool_fields, 24);
         if (n_pool < 7 || !streq(pool_fields[0], "pool"))
                 return NULL;
         rolling_id = n_pool >= 11 ? strtoull(pool_fields[10], NULL, 10) : 0;
@@ -226,7 +295,7 @@ Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_ad
         p = pool_restore(h, pool_fields, n_pool, sources);   /* NULL: its workers are closed below */
 
         for (; k < n_lines; k++) {
-                int n = serialize_split(lines[k], f, 24);
+                int n = serialize_split(lines[k], f, 40);
 
                 if (streq(f[0], "worker") && n >= 13)
                         worker_restore(p, f, n, rolling_id, n_adopted, n_lost);
@@ -234,9 +303,10 @@ Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_ad
                         uint64_t due = strtoull(f[2], NULL, 10);
 
                         (void) pool_restore_pending(p, (unsigned) strtoul(f[1], NULL, 10),
-                                                    due > now ? due - now : 0);
+                                                    due > now ? due - now : 0,
+                                                    n >= 4 ? strtoull(f[3], NULL, 10) : 0);
                 } else if (streq(f[0], "exit") && n >= 14 && p)
-                        exit_restore(p, f);
+                        exit_restore(p, f, n);
         }
         h->deserializing = false;
         return p;

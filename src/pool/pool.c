@@ -10,6 +10,7 @@
 #include "../shared/parse-util.h"
 #include "../shared/log.h"
 #include "../shared/strv.h"
+#include "command.h"
 #include "pool.h"
 
 static const char *const pool_state_names[_POOL_STATE_MAX] = {
@@ -50,6 +51,8 @@ static int pool_alloc_rings(Pool *p) {
                 if (!h)
                         return -ENOMEM;
                 /* keep the newest records */
+                for (unsigned k = 0; p->history_n > hist && k < p->history_n - hist; k++)
+                        free(((ExitRecord *) pool_history_get(p, k))->capture);
                 for (unsigned k = p->history_n > hist ? p->history_n - hist : 0, j = 0;
                      k < p->history_n; k++, j++)
                         h[j] = *pool_history_get(p, k);
@@ -95,6 +98,7 @@ int pool_new(PoolHost *h, PoolConfig *config, Pool **ret) {
          * unsupervised workers; end them, and free the names. */
         if (!h->deserializing) {
                 r = cgroup_reap_children(p->cgroup_fd, ".worker", &stale);
+                (void) cgroup_reap_children(p->cgroup_fd, POOL_COMMAND_LEAF_SUFFIX, NULL);
                 if (r < 0)
                         log_warning_errno(r, "Pool %s: cannot remove every stale worker cgroup: %m", p->name);
                 if (stale > 0)
@@ -187,6 +191,11 @@ Pool *pool_free(Pool *p) {
                         log_warning_errno(r, "Pool %s: cannot remove its cgroup: %m", p->name);
         } else
                 safe_close(p->cgroup_fd);
+        pool_commands_free(p);
+        sd_event_source_disable_unref(p->reload_timer);
+        for (unsigned k = 0; k < p->history_n; k++)
+                free(((ExitRecord *) pool_history_get(p, k))->capture);
+        free(p->last_hang_capture);
         pool_config_free(p->config);
         pool_sandbox_free(p);
         free(p->history);
@@ -217,14 +226,33 @@ void pool_log_event(const Pool *p, const Worker *w, int level, const char *messa
         va_end(ap);
 }
 
+/* A state change, with why (may be NULL: nothing to say); the reason stays
+ * until the next change (StateReason, STATUS=). */
+_printf_(3, 4)
+static void pool_set_state_why(Pool *p, PoolState s, const char *format, ...) {
+        char why[sizeof p->state_reason] = "", f[sizeof why + 32];
+        va_list ap;
+
+        if (format) {
+                va_start(ap, format);
+                (void) vsnprintf(why, sizeof why, format, ap);
+                va_end(ap);
+        }
+        if (p->state == s && streq(why, p->state_reason))
+                return;
+        snprintf(f, sizeof f, "WORKERPOOL_STATE_REASON=%s", why);
+        pool_log_event(p, NULL, s == POOL_FAILED ? LOG_ERR : s == POOL_DEGRADED ? LOG_WARNING : LOG_INFO,
+                       MESSAGE_ID_POOL_STATE, why[0] ? (char *const[]) { f, NULL } : NULL, "Pool %s: %s -> %s%s%s.",
+                       p->name, pool_state_to_string(p->state), pool_state_to_string(s), why[0] ? ": " : "", why);
+        snprintf(p->state_reason, sizeof p->state_reason, "%s", why);
+        p->state = s;
+        POOL_HOOK(p->host, pool_state_changed, p);
+}
+
 static void pool_set_state(Pool *p, PoolState s) {
         if (p->state == s)
                 return;
-        pool_log_event(p, NULL, s == POOL_FAILED ? LOG_ERR : s == POOL_DEGRADED ? LOG_WARNING : LOG_INFO,
-                       MESSAGE_ID_POOL_STATE, NULL, "Pool %s: %s -> %s.", p->name,
-                       pool_state_to_string(p->state), pool_state_to_string(s));
-        p->state = s;
-        POOL_HOOK(p->host, pool_state_changed, p);
+        pool_set_state_why(p, s, NULL);
 }
 
 /* ---- jobs: what a caller asked for, until it is done --------------------- */
@@ -234,6 +262,7 @@ static uint32_t pool_target(const Pool *p);
 static const char *const pool_job_names[_POOL_JOB_MAX] = {
         [POOL_JOB_START] = "start", [POOL_JOB_STOP] = "stop",
         [POOL_JOB_RESTART] = "restart", [POOL_JOB_SCALE] = "scale",
+        [POOL_JOB_RELOAD] = "reload",
 };
 
 const char *pool_job_type_to_string(PoolJobType t) {
@@ -255,6 +284,7 @@ static void pool_job_finish(Pool *p, const char *result, const char *format, ...
         }
         p->job = (PoolJob) { .type = POOL_JOB_NONE };
         p->job_source = sd_event_source_disable_unref(p->job_source);
+        p->reload_timer = sd_event_source_disable_unref(p->reload_timer);
         log_debug("Pool %s: %s job of %s: %s%s%s", p->name, pool_job_type_to_string(job.type), job.requester,
                   result, message[0] ? ": " : "", message);
         POOL_HOOK(p->host, job_done, p, pool_job_type_to_string(job.type), job.requester, result, message);
@@ -280,6 +310,12 @@ static void pool_job_check(Pool *p) {
                 else if (p->state == POOL_STOPPING || p->state == POOL_STOPPED)
                         pool_job_finish(p, "canceled", "the pool is stopping");
                 else if (p->state == POOL_RUNNING && settled && p->n_active >= pool_target(p))
+                        pool_job_finish(p, "done", NULL);
+                break;
+        case POOL_JOB_RELOAD:
+                if (p->state == POOL_FAILED || p->state == POOL_STOPPING || p->state == POOL_STOPPED)
+                        pool_job_finish(p, "canceled", "the pool is %s", pool_state_to_string(p->state));
+                else if (p->n_reload_pending == 0)
                         pool_job_finish(p, "done", NULL);
                 break;
         default:
@@ -309,6 +345,79 @@ void pool_job_begin(Pool *p, PoolJobType type, const char *requester) {
         (void) sd_event_source_set_description(p->job_source, "pool-job");
         (void) sd_event_source_set_priority(p->job_source, POOL_EVENT_PRIORITY_START);
         (void) sd_event_source_set_enabled(p->job_source, SD_EVENT_ONESHOT);
+}
+
+/* The reload job's limit: TimeoutStartSec= for RELOADING=1 ... READY=1. */
+static int on_reload_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
+        Pool *p = userdata;
+        char tb[64];
+        uint64_t first = 0;
+
+        for (Worker *w = p->workers; w; w = w->next)
+                if (w->reload_pending) {
+                        if (!first)
+                                first = w->id;
+                        w->reload_pending = false;
+                }
+        p->n_reload_pending = 0;
+        if (p->job.type == POOL_JOB_RELOAD && first)
+                pool_job_finish(p, "failed", "worker %" PRIu64 " did not say READY=1 within %s after %s", first,
+                                format_timespan(tb, sizeof tb, p->config->timeout_start_usec),
+                                signal_to_string(p->config->reload_signal) ?: "the signal");
+        else
+                pool_job_check(p);
+        return 0;
+}
+
+int pool_reload_workers(Pool *p) {
+        const PoolConfig *c = p->config;
+        unsigned n = 0;
+        int r;
+
+        if (IN_SET(p->state, POOL_STOPPED, POOL_STOPPING, POOL_FAILED))
+                return -ENOTCONN;
+        for (Worker *w = p->workers; w; w = w->next) {
+                if (!worker_is_ready(w))
+                        continue;
+                r = worker_kill(w, c->reload_signal);
+                if (r < 0) {
+                        log_warning_errno(r, "Pool %s: worker %" PRIu64 ": cannot send %s: %m", p->name, w->id,
+                                          signal_to_string(c->reload_signal) ?: "?");
+                        continue;
+                }
+                n++;
+                if (c->type == POOL_TYPE_NOTIFY && !w->reload_pending) {
+                        w->reload_pending = true;
+                        w->reloading = false;
+                        p->n_reload_pending++;
+                }
+        }
+        log_info("Pool %s: %s sent to %u workers%s.", p->name, signal_to_string(c->reload_signal) ?: "?", n,
+                 p->n_reload_pending > 0 ? ", waiting for RELOADING=1 ... READY=1" : "");
+        if (p->n_reload_pending > 0 && p->job.type == POOL_JOB_RELOAD && config_usec_is_set(c->timeout_start_usec)) {
+                p->reload_timer = sd_event_source_disable_unref(p->reload_timer);
+                r = sd_event_add_time_relative(p->host->event, &p->reload_timer, CLOCK_MONOTONIC,
+                                               c->timeout_start_usec, USEC_PER_MSEC, on_reload_timeout, p);
+                if (r >= 0)
+                        (void) sd_event_source_set_description(p->reload_timer, "pool-reload-timeout");
+        }
+        return (int) n;
+}
+
+int pool_freeze(Pool *p, bool freeze) {
+        int r, n = 0;
+
+        for (Worker *w = p->workers; w; w = w->next) {
+                if (!worker_is_active(w))
+                        continue;
+                r = worker_freeze(w, freeze);
+                if (r >= 0)
+                        n++;
+                else
+                        log_warning_errno(r, "Pool %s: cannot %s worker %" PRIu64 ": %m", p->name,
+                                          freeze ? "freeze" : "thaw", w->id);
+        }
+        return n;
 }
 
 /* A worker the job was waiting for died before it was ready. */
@@ -353,8 +462,17 @@ void pool_update_state(Pool *p) {
 
         switch (p->state) {
         case POOL_STOPPING:
-                if (p->n_workers == 0 && p->n_pending == 0)
-                        pool_set_state(p, POOL_STOPPED);
+                if (p->n_workers == 0 && p->n_pending == 0 && !p->stop_post_running) {
+                        /* ExecStopPost= once the last worker is gone. */
+                        if (!p->stop_post_done) {
+                                p->stop_post_done = true;
+                                if (pool_run_stop_post(p) > 0) {
+                                        p->stop_post_running = true;
+                                        return;
+                                }
+                        }
+                        pool_set_state_why(p, POOL_STOPPED, "%s", p->state_reason[0] ? p->state_reason : "");
+                }
                 pool_job_check(p);
                 return;
         case POOL_STOPPED:
@@ -365,9 +483,16 @@ void pool_update_state(Pool *p) {
                 break;
         }
 
-        if (p->n_wanted > 0 && p->n_retired >= p->n_wanted && p->n_active == 0) {
-                log_info("Pool %s: every worker retired, stopping the pool.", p->name);
-                pool_stop(p);
+        /* Ended: every worker has terminated and none is due to come back
+         * (retired, not restarted by Restart=): the pool stops, and says why. */
+        target = pool_target(p);
+        if (p->n_wanted > 0 && target == 0 && p->n_active == 0 && p->n_pending == 0 && !p->rolling_worker &&
+            !p->start_pre_running && !pool_start_retry_pending(p)) {
+                char why[sizeof p->state_reason];
+
+                snprintf(why, sizeof why, "every worker has ended: %u retired, %u not restarted", p->n_retired,
+                         p->n_vacant);
+                pool_stop_why(p, why);
                 return;
         }
         /* Degraded means below target for a reason: a failure (a vacant
@@ -375,7 +500,6 @@ void pool_update_state(Pool *p) {
          * that is only coming up, or growing, is not: it stays starting (or
          * running) until it is there, and a degraded one stays degraded
          * until it is whole again. */
-        target = pool_target(p);
         if (p->n_vacant > 0 || p->n_pending > 0 || pool_start_retry_pending(p))
                 pool_set_state(p, POOL_DEGRADED);
         else if (p->n_ready >= target)
@@ -428,14 +552,36 @@ static bool pool_start_retry_pending(const Pool *p) {
                enabled != SD_EVENT_OFF;
 }
 
-/* One new worker; on failure the pool retries (pool_start_failed()). */
-static int pool_spawn(Pool *p, unsigned streak) {
+/* The exit record of worker id, if the ring still has it. */
+static ExitRecord *pool_history_find(Pool *p, uint64_t id) {
+        for (unsigned k = p->history_n; k > 0; k--) {
+                ExitRecord *rec = (ExitRecord *) pool_history_get(p, k - 1);
+
+                if (rec->worker_id == id)
+                        return rec;
+        }
+        return NULL;
+}
+
+/* One new worker (replacing worker `replaces`, 0: none); on failure the
+ * pool retries (pool_start_failed()). */
+static int pool_spawn(Pool *p, unsigned streak, uint64_t replaces) {
         _cleanup_(closep) int cgroup_fd = -EBADF;
         Worker *w = NULL;
         int r;
 
         r = worker_new(p, streak, &w, &cgroup_fd);
         if (r >= 0) {
+                w->replaces = replaces;
+                if (replaces > 0) {
+                        Worker *old = idmap_get(&p->host->workers, replaces);
+                        ExitRecord *rec = pool_history_find(p, replaces);
+
+                        if (old)
+                                old->successor = w->id;
+                        if (rec && rec->successor == 0)
+                                rec->successor = w->id;
+                }
                 r = worker_start(w, cgroup_fd);
                 if (r < 0)
                         worker_free(w);
@@ -461,17 +607,20 @@ static void pool_reconcile(Pool *p) {
         uint32_t target = pool_target(p);
         unsigned have = p->n_active + p->n_pending;
 
-        if (p->state == POOL_STOPPING || p->state == POOL_STOPPED)
+        if (p->state == POOL_STOPPING || p->state == POOL_STOPPED || p->start_pre_running)
                 return;
 
         while (have > target && p->pending) {
                 pending_free(p->pending);
                 have--;
         }
-        for (WorkerState pass = WORKER_STARTING; have > target && pass <= WORKER_BUSY; pass++)
+        for (int k = 0; have > target && k < 4; k++)
                 for (Worker *w = p->workers, *next; w && have > target; w = next) {
+                        static const WorkerState order[4] = { WORKER_STARTING, WORKER_IDLE, WORKER_WAITING,
+                                                              WORKER_BUSY };
+
                         next = w->next;
-                        if (w->state != pass)
+                        if (w->state != order[k])
                                 continue;
                         worker_stop(w, KILL_CAUSE_STOP);
                         have--;
@@ -486,7 +635,7 @@ static void pool_reconcile(Pool *p) {
                         pool_schedule_reconcile(p);
                         break;
                 }
-                if (pool_spawn(p, 0) < 0)
+                if (pool_spawn(p, 0, 0) < 0)
                         break;   /* logged; retried with backoff */
                 have++;
         }
@@ -522,39 +671,115 @@ static bool pool_owns_leaf(const char *name, void *userdata) {
         return false;
 }
 
+static bool pool_owns_command_leaf(const char *name, void *userdata) {
+        return pool_commands_owns_leaf(userdata, name);
+}
+
 void pool_reap_unknown_workers(Pool *p) {
         unsigned n = 0;
 
         (void) cgroup_reap_children_except(p->cgroup_fd, ".worker", pool_owns_leaf, p, &n);
+        /* and commands (ExecStartPre=, ExecStopPost=) nobody runs any more */
+        (void) cgroup_reap_children_except(p->cgroup_fd, POOL_COMMAND_LEAF_SUFFIX, pool_owns_command_leaf, p, NULL);
         if (n > 0)
                 log_warning("Pool %s: ended %u workers nobody knew about.", p->name, n);
 }
 
 int pool_start(Pool *p) {
+        int r;
+
         if (p->state == POOL_STOPPING)
                 return -EBUSY;
         if (p->state == POOL_FAILED)
                 return -EHOSTDOWN;
-        if (p->state == POOL_STOPPED) {
-                p->n_retired = 0;
-                pool_set_state(p, POOL_STARTING);
-        }
         /* Start fills every vacant slot, as it starts a stopped pool (a
          * retired one stays so: ResetFailed or a stop and start refill it). */
         p->n_vacant = 0;
+        if (p->state == POOL_STOPPED) {
+                p->n_retired = 0;
+                p->n_protocol_violations = 0;
+                p->stop_post_done = false;
+                pool_set_state(p, POOL_STARTING);
+                /* ExecStartPre= first: no worker until every command is done. */
+                r = pool_run_start_pre(p);
+                if (r > 0) {
+                        p->start_pre_running = true;
+                        return 0;
+                }
+                if (r < 0) {
+                        pool_start_pre_done(p, r, "ExecStartPre= could not be started");
+                        return 0;
+                }
+        }
         pool_reconcile(p);
         return 0;
 }
 
-void pool_stop(Pool *p) {
+void pool_start_pre_done(Pool *p, int r, const char *why) {
+        p->start_pre_running = false;
+        if (p->state != POOL_STARTING)
+                return;         /* stopped meanwhile */
+        if (r < 0) {
+                pool_fail(p, why ?: "ExecStartPre= failed");
+                /* As systemd: ExecStopPost= runs after a failed start too. */
+                if (!p->stop_post_done) {
+                        p->stop_post_done = true;
+                        if (pool_run_stop_post(p) > 0)
+                                p->stop_post_running = true;
+                }
+                pool_update_state(p);
+                return;
+        }
+        pool_reconcile(p);
+}
+
+void pool_stop_post_done(Pool *p) {
+        p->stop_post_running = false;
+        pool_update_state(p);
+}
+
+void pool_stop_why(Pool *p, const char *why) {
         if (p->state == POOL_STOPPED)
                 return;
-        pool_set_state(p, POOL_STOPPING);
+        p->start_pre_running = false;   /* a stop ends ExecStartPre= (pool_run_stop_post() kills it) */
+        pool_set_state_why(p, POOL_STOPPING, "%s", why ?: "");
         while (p->pending)
                 pending_free(p->pending);
         for (Worker *w = p->workers; w; w = w->next)
                 worker_stop(w, KILL_CAUSE_STOP);
         pool_update_state(p);
+}
+
+void pool_stop(Pool *p) {
+        pool_stop_why(p, NULL);
+}
+
+void pool_fail(Pool *p, const char *why) {
+        const PoolConfig *c = p->config;
+
+        if (p->state == POOL_FAILED)
+                return;         /* once: the first reason stays */
+
+        snprintf(p->failure, sizeof p->failure, "%s", why);
+        p->n_failures++;
+        pool_set_state_why(p, POOL_FAILED, "%s", why);
+        while (p->pending)
+                pending_free(p->pending);
+        /* FailureAction=: the seed's "PoolRunning -> Shutdown: Critical Error". */
+        if (c->failure_action == FAILURE_ACTION_STOP_POOL || c->failure_action == FAILURE_ACTION_EXIT) {
+                log_notice("Pool %s: FailureAction=%s, stopping its workers.", p->name,
+                           failure_action_to_string(c->failure_action));
+                for (Worker *w = p->workers; w; w = w->next)
+                        worker_stop(w, KILL_CAUSE_STOP);
+        }
+        if (c->failure_action == FAILURE_ACTION_EXIT && p->host->ops->failure_exit)
+                p->host->ops->failure_exit(p->host, p);
+}
+
+void pool_replace_worker(Pool *p, Worker *w) {
+        if (IN_SET(p->state, POOL_STOPPING, POOL_STOPPED, POOL_FAILED))
+                return;
+        (void) pool_spawn(p, 0, w->id);         /* a failure is retried by the pool, as for any start */
 }
 
 int pool_scale(Pool *p, uint32_t n) {
@@ -581,6 +806,7 @@ int pool_reset_failed(Pool *p) {
         p->n_vacant = p->n_retired = 0;
         if (p->state == POOL_FAILED)
                 pool_set_state(p, POOL_STARTING);
+        p->n_protocol_violations = 0;
         if (p->state != POOL_STOPPED && p->state != POOL_STOPPING)
                 pool_reconcile(p);
         return 0;
@@ -618,6 +844,9 @@ int pool_reconfigure(Pool *p, PoolConfig *config) {
                         log_info("Pool %s: new limits applied to %u live workers.", p->name,
                                  p->n_active);
         }
+        /* A health check added, changed or removed applies from now. */
+        for (Worker *w = p->workers; w; w = w->next)
+                worker_health_update(w);
         if (exec && (p->state == POOL_RUNNING || p->state == POOL_DEGRADED ||
                      p->state == POOL_STARTING)) {
                 log_info("Pool %s: the command line or its environment changed, rolling restart.",
@@ -782,6 +1011,7 @@ static int on_pending_restart_now(sd_event_source *s, void *userdata) {
         PendingRestart *pr = userdata;
         Pool *p = pr->pool;
         unsigned streak = pr->streak;
+        uint64_t replaces = pr->replaces;
 
         pending_free(pr);
         if (p->state == POOL_STOPPING || p->state == POOL_STOPPED || p->state == POOL_FAILED)
@@ -789,7 +1019,7 @@ static int on_pending_restart_now(sd_event_source *s, void *userdata) {
         if (p->n_active >= pool_target(p))
                 return 0;   /* scaled down meanwhile */
         /* Could not even create it: the pool retries (the slot stays wanted). */
-        (void) pool_spawn(p, streak);
+        (void) pool_spawn(p, streak, replaces);
         pool_update_state(p);
         return 0;
 }
@@ -799,14 +1029,14 @@ static int on_pending_restart(sd_event_source *s, uint64_t usec, void *userdata)
         return on_pending_restart_now(s, userdata);
 }
 
-static int pool_schedule_restart(Pool *p, unsigned streak, usec_t delay) {
+static int pool_schedule_restart(Pool *p, unsigned streak, usec_t delay, uint64_t replaces) {
         PendingRestart *pr;
         int r;
 
         pr = calloc(1, sizeof(*pr));
         if (!pr)
                 return -ENOMEM;
-        *pr = (PendingRestart) { .pool = p, .streak = streak };
+        *pr = (PendingRestart) { .pool = p, .streak = streak, .replaces = replaces };
         /* RestartSec=0: on the next loop turn, without a timer (arming the
          * timerfd for "now" costs more than the rest of a restart in a VM).
          * Otherwise accuracy 1us: RestartSec= means what it says, not +250ms
@@ -834,6 +1064,8 @@ static int pool_schedule_restart(Pool *p, unsigned streak, usec_t delay) {
 ExitRecord *pool_history_append(Pool *p, const ExitRecord *e) {
         ExitRecord *rec = &p->history[p->history_pos];
 
+        if (p->history_n == p->history_size)
+                free(rec->capture);     /* the oldest goes */
         *rec = *e;
         p->history_pos = (p->history_pos + 1) % p->history_size;
         if (p->history_n < p->history_size)
@@ -841,8 +1073,8 @@ ExitRecord *pool_history_append(Pool *p, const ExitRecord *e) {
         return rec;
 }
 
-int pool_restore_pending(Pool *p, unsigned streak, usec_t delay) {
-        return pool_schedule_restart(p, streak, delay);
+int pool_restore_pending(Pool *p, unsigned streak, usec_t delay, uint64_t replaces) {
+        return pool_schedule_restart(p, streak, delay, replaces);
 }
 
 const ExitRecord *pool_history_get(const Pool *p, unsigned k) {
@@ -864,7 +1096,8 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, uint64_t memory_
         PoolConfig *c = p->config;
         ExitVerdict v;
         ExitRecord *rec;
-        char f[5][128], tbuf[64], sbuf[32];
+        char f[7][128], tbuf[64], sbuf[32], why[160];
+        _cleanup_(freep) char *fcapture = NULL;
         bool stopping = p->state == POOL_STOPPING || p->state == POOL_STOPPED ||
                         w->cause == KILL_CAUSE_STOP || w->cause == KILL_CAUSE_STOP_TIMEOUT;
         usec_t now = 0;
@@ -876,6 +1109,8 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, uint64_t memory_
                 .stopping = stopping,
                 .pool_failed = p->state == POOL_FAILED,
                 .was_ready = w->ready_at != 0,
+                .was_busy = w->busy_at_exit,
+                .protocol_violations = p->n_protocol_violations,
                 .now = now,
                 .ready_mono = w->ready_mono,
                 .restart_streak = w->restart_streak,
@@ -897,8 +1132,16 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, uint64_t memory_
                 .action = v.action,
                 .memory_peak = memory_peak,
                 .cpu_usec = cpu_usec,
+                .replaces = w->replaces,
+                .successor = w->successor,
+                .jobs = w->jobs,
+                .capture = w->hang_capture ? strdup(w->hang_capture) : NULL,
         });
         memcpy(rec->evidence, v.evidence, sizeof rec->evidence);
+        if (v.reason == EXIT_REASON_PROTOCOL)
+                p->n_protocol_violations++;
+        if (v.failure)
+                p->n_unsuccessful++;
         POOL_HOOK(p->host, worker_exited, w, rec);
         if (!stopping && rec->reason != EXIT_REASON_STOPPED)
                 pool_job_worker_failed(p, w, rec);
@@ -917,19 +1160,26 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, uint64_t memory_
         else
                 snprintf(f[3], sizeof f[3], "EXIT_STATUS=%s", signal_to_string(i->status) ?: "?");
         snprintf(f[4], sizeof f[4], "WORKERPOOL_EVIDENCE=%.100s", rec->evidence);
+        snprintf(f[5], sizeof f[5], "WORKERPOOL_JOBS=%" PRIu64, rec->jobs);
+        if (rec->replaces > 0)
+                snprintf(f[6], sizeof f[6], "WORKERPOOL_REPLACES=%" PRIu64, rec->replaces);
+        else
+                snprintf(f[6], sizeof f[6], "WORKERPOOL_REPLACES=");
+        if (rec->capture && asprintf(&fcapture, "WORKERPOOL_HANG_CAPTURE=%s", rec->capture) < 0)
+                fcapture = NULL;
         if (rec->action == EXIT_ACTION_RESTART)
                 snprintf(sbuf, sizeof sbuf, "restart in %s", format_timespan(tbuf, sizeof tbuf, v.delay));
         else
                 snprintf(sbuf, sizeof sbuf, "%s", exit_action_to_string(rec->action));
         pool_log_event(p, w, v.failure ? LOG_WARNING : LOG_INFO, MESSAGE_ID_WORKER_EXITED,
-                       (char *const[]) { f[0], f[1], f[2], f[3], f[4], NULL },
+                       (char *const[]) { f[0], f[1], f[2], f[3], f[4], f[5], f[6], fcapture, NULL },
                        "Pool %s: worker %" PRIu64 " (pid %d) exited: %s (%s); action: %s.", p->name,
                        w->id, (int) w->pid, exit_reason_to_string(rec->reason), rec->evidence, sbuf);
 
         switch (rec->action) {
         case EXIT_ACTION_RESTART:
                 p->n_restarts++;
-                if (pool_schedule_restart(p, v.streak, v.delay) < 0) {
+                if (pool_schedule_restart(p, v.streak, v.delay, w->id) < 0) {
                         log_oom();
                         p->n_vacant++;
                 }
@@ -938,15 +1188,21 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, uint64_t memory_
                 p->n_retired++;
                 break;
         case EXIT_ACTION_FAIL_POOL:
-                log_error("Pool %s: start limit hit (%u restarts within %s), no more restarts until reset-failed.",
-                          p->name, pool_start_limit_burst(p),
-                          format_timespan(tbuf, sizeof tbuf, c->start_limit_interval_usec));
-                snprintf(p->failure, sizeof p->failure, "start limit hit (%u restarts within %s)",
-                         pool_start_limit_burst(p), format_timespan(tbuf, sizeof tbuf, c->start_limit_interval_usec));
-                pool_set_state(p, POOL_FAILED);
-                while (p->pending)
-                        pending_free(p->pending);
+                if (v.pool_failure == EXIT_POOL_FAILURE_JOB_TIMEOUT)
+                        snprintf(why, sizeof why, "worker %" PRIu64 " hung in a job (JobTimeoutAction=fail-pool)",
+                                 w->id);
+                else if (v.pool_failure == EXIT_POOL_FAILURE_PROTOCOL_LIMIT)
+                        snprintf(why, sizeof why, "%u protocol violations (ProtocolViolationLimit=%u)",
+                                 p->n_protocol_violations, c->protocol_violation_limit);
+                else
+                        snprintf(why, sizeof why, "start limit hit (%u restarts within %s)",
+                                 pool_start_limit_burst(p),
+                                 format_timespan(tbuf, sizeof tbuf, c->start_limit_interval_usec));
+                log_error("Pool %s: %s, no more restarts until reset-failed.", p->name, why);
+                pool_fail(p, why);
                 break;
+        case EXIT_ACTION_REPLACED:
+                break;          /* its successor runs already */
         case EXIT_ACTION_NONE:
                 if (!stopping && p->state != POOL_FAILED)
                         p->n_vacant++;

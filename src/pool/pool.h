@@ -33,6 +33,7 @@ typedef enum WorkerState {
         WORKER_HUNG,            /* missed its watchdog, being killed */
         WORKER_STOPPING,        /* we asked it to go */
         WORKER_EXITED,          /* main process gone; cgroup being emptied */
+        WORKER_WAITING,         /* busy, but X_WORKERPOOL_WAITING=1: not hung, WaitTimeoutSec= */
         _WORKER_STATE_MAX,
         _WORKER_STATE_INVALID = -EINVAL,
 } WorkerState;
@@ -56,6 +57,7 @@ typedef enum PoolJobType {
         POOL_JOB_STOP,
         POOL_JOB_RESTART,
         POOL_JOB_SCALE,
+        POOL_JOB_RELOAD,        /* ReloadSignal= to every worker; notify ones answer RELOADING=1 .. READY=1 */
         _POOL_JOB_MAX,
 } PoolJobType;
 
@@ -70,6 +72,13 @@ const char *worker_state_to_string(WorkerState s);
 WorkerState worker_state_from_string(const char *s);
 const char *pool_state_to_string(PoolState s);
 
+typedef struct WorkerHealth WorkerHealth;
+typedef struct PoolCommands PoolCommands;
+typedef struct PoolChild PoolChild;
+/* A capture ended: text (NULL on error, then error is -errno and why says
+ * what happened). w may be exiting (state exited) when error is -ESRCH. */
+typedef void (*WorkerCaptureDone)(Worker *w, const char *text, int error, const char *why, void *userdata);
+
 /* One entry of a pool's bounded exit history. */
 struct ExitRecord {
         uint64_t worker_id;
@@ -81,6 +90,10 @@ struct ExitRecord {
         ExitAction action;
         uint64_t memory_peak;                           /* bytes, UINT64_MAX: unknown */
         uint64_t cpu_usec;                              /* UINT64_MAX: unknown */
+        uint64_t replaces;                              /* the worker it replaced, 0: none */
+        uint64_t successor;                             /* the worker that replaced it, 0: none (yet) */
+        uint64_t jobs;                                  /* jobs it did (busy -> idle) */
+        char *capture;                                  /* owned: where it hung (JobTimeoutSec=), or NULL */
         char evidence[256];
 };
 
@@ -105,9 +118,31 @@ struct Worker {
         const char *exec_step;
         int exec_errno;
         char status_text[NOTIFY_STATUS_MAX];
+        char cause_detail[192];         /* why we stopped it (job timeout, recycle, health, protocol) */
+        uint64_t replaces, successor;   /* worker ids, 0: none */
+        uint64_t jobs;                  /* busy -> idle transitions */
+        uint64_t max_jobs;              /* MaxJobs= plus its own jitter, 0: none */
+        usec_t busy_since_mono;         /* when it last entered busy or waiting */
+        usec_t busy_used;               /* busy time of the current job before that (not waiting, not frozen) */
+        usec_t recycle_due_mono;        /* RuntimeMaxSec= (+ extra) from its start, 0: none */
+        uint64_t memory_high_events;    /* memory.events "high" when last read */
+        char recycle_why[160];          /* non-empty: recycle at its next idle moment */
+        bool frozen;                    /* cgroup.freeze 1 (ours: Freeze, or a capture) */
+        bool capture_thaw;              /* the capture froze it: thaw after */
+        bool busy_at_exit;              /* busy or waiting when its main process exited */
+        bool reload_pending;            /* ReloadSignal= sent (Type=notify): until READY=1 */
+        bool reloading;                 /* it said RELOADING=1 */
+        char *hang_capture;             /* owned: the capture of its job timeout */
+        PoolChild *capture;             /* owned: the diagnose program, running */
+        WorkerCaptureDone capture_done;
+        void *capture_userdata;
         sd_event_source *exit_source;   /* owned: pidfd readable */
         sd_event_source *timer_source;  /* owned: start/stop timeout, watchdog */
+        sd_event_source *job_timer;     /* owned: JobTimeoutSec= (busy), WaitTimeoutSec= (waiting) */
+        sd_event_source *recycle_timer; /* owned: RuntimeMaxSec= */
+        sd_event_source *memory_source; /* owned: memory.events watch (MemoryRecycle=high) */
         sd_event_source *cgroup_source; /* owned: cgroup.events watch once exited */
+        WorkerHealth *health;           /* owned: health.c */
 };
 
 typedef struct PendingRestart PendingRestart;
@@ -115,6 +150,7 @@ struct PendingRestart {
         Pool *pool;                     /* not owned */
         PendingRestart *prev, *next;
         unsigned streak;
+        uint64_t replaces;              /* the worker whose exit it is for */
         sd_event_source *timer;         /* owned: a timer, or a defer source for RestartSec=0 */
 };
 
@@ -141,6 +177,18 @@ struct Pool {
         unsigned n_pending;
 
         uint64_t n_restarts;
+        unsigned n_recycled;            /* workers replaced by MaxJobs=, RuntimeMaxSec=, MemoryRecycle= */
+        unsigned n_protocol_violations; /* since the pool last started */
+        unsigned n_job_timeouts;        /* workers found hung (JobTimeoutSec=, WaitTimeoutSec=) */
+        unsigned n_failures;            /* times it entered failed */
+        unsigned n_unsuccessful;        /* exits that were not a success (--exit-when-done) */
+        unsigned n_reload_pending;      /* workers with reload_pending */
+        char state_reason[200];         /* why it is in its state, "" if nothing to say */
+        char *last_hang_capture;        /* owned: the newest job timeout capture, or NULL */
+        bool start_pre_running;         /* ExecStartPre= commands: no workers until done */
+        bool stop_post_running;         /* ExecStopPost= commands: not stopped until done */
+        bool stop_post_done;            /* ran for this stop */
+        sd_event_source *reload_timer;  /* owned: the reload job's TimeoutStartSec= */
         RateLimit start_limit;          /* StartLimitBurst= in StartLimitIntervalSec= */
 
         ExitRecord *history;            /* owned ring */
@@ -159,6 +207,7 @@ struct Pool {
         sd_event_source *start_retry_source; /* owned: next try after a worker could not be created */
         usec_t start_retry_delay;       /* its backoff, 0: starts work */
         bool autoscaling;               /* in pool_autoscale(): no re-entry */
+        PoolCommands *commands;         /* owned: command.c (ExecStartPre=, ExecStopPost=) */
 };
 
 /* A pool with its cgroup NAME.pool/ (created, or taken over after a
@@ -170,6 +219,8 @@ int pool_start(Pool *p);
 /* End worker cgroups of this pool that no Worker stands for. */
 void pool_reap_unknown_workers(Pool *p);
 void pool_stop(Pool *p);
+/* The same, with why in the state changes (StateReason) up to stopped. */
+void pool_stop_why(Pool *p, const char *why);
 /* Apply a new config: limits to live cgroups, size by Scale. */
 int pool_reconfigure(Pool *p, PoolConfig *config);          /* takes config on success */
 int pool_scale(Pool *p, uint32_t n);
@@ -178,6 +229,17 @@ int pool_scale_internal(Pool *p, uint32_t n);
 /* Scaling=dynamic|ondemand: resize from the busy/idle counts (autoscale.c). */
 void pool_autoscale(Pool *p);
 int pool_reset_failed(Pool *p);
+/* ReloadSignal= to every ready worker; begin a reload job first. Returns how
+ * many got it, -ENOTCONN if the pool is not running. */
+int pool_reload_workers(Pool *p);
+/* cgroup.freeze of every live worker; returns how many. */
+int pool_freeze(Pool *p, bool freeze);
+/* The pool enters failed (start limit, JobTimeoutAction=fail-pool, protocol
+ * violations): why goes into the log, StateReason and the job's message;
+ * FailureAction= is applied. */
+void pool_fail(Pool *p, const char *why);
+/* Start a replacement for w now (recycling): it replaces w. */
+void pool_replace_worker(Pool *p, Worker *w);
 /* A job for what a caller just asked (call it after the request was
  * accepted); a job before it is canceled. PoolHooks.job_done says when it
  * ends: "done", "failed" (with why) or "canceled". */
@@ -205,7 +267,7 @@ void pool_log_event(const Pool *p, const Worker *w, int level, const char *messa
                     const char *format, ...) _printf_(6, 7);
 ExitRecord *pool_history_append(Pool *p, const ExitRecord *e);
 /* After a re-exec: a restart that was pending in the previous image. */
-int pool_restore_pending(Pool *p, unsigned streak, usec_t delay);
+int pool_restore_pending(Pool *p, unsigned streak, usec_t delay, uint64_t replaces);
 /* Iterate history from oldest to newest: k in 0..history_n-1. */
 const ExitRecord *pool_history_get(const Pool *p, unsigned k);
 
@@ -242,6 +304,9 @@ typedef struct WorkerSnapshot {
 int worker_new(Pool *p, unsigned restart_streak, Worker **ret, int *ret_cgroup_fd);
 /* Take over a running worker after a re-exec (takes s->pidfd in any case). */
 int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret);
+/* After a re-exec, once its own fields are back: its job, recycle and
+ * memory watches, its health checks. */
+void worker_resume(Worker *w);
 Worker *worker_free(Worker *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Worker *, worker_free);
 /* No fd on the leaf is kept for the worker's life (one fd per worker is the
@@ -257,6 +322,15 @@ int worker_start(Worker *w, int cgroup_fd);
 void worker_enter(Worker *w, WorkerState state);
 void worker_stop(Worker *w, KillCause cause);
 int worker_kill(Worker *w, int sig);
+/* cgroup.freeze; the job and recycle timers wait while frozen. */
+int worker_freeze(Worker *w, bool freeze);
+/* Where it is now, per thread (the diagnose program): frozen for the
+ * capture (if not already), thawed after. -EBUSY if one is running. */
+int worker_capture(Worker *w, WorkerCaptureDone done, void *userdata);
+/* Kill a running capture; its caller hears -ESRCH with why. */
+void worker_capture_cancel(Worker *w, const char *why);
+/* The worker's pids in its leaf, up to n (the main one first). */
+size_t worker_pids(const Worker *w, pid_t *pids, size_t n);
 /* An admin's kill: remembered as the cause, so the exit says who sent it. */
 int worker_kill_request(Worker *w, int sig);
 /* Stop this worker and start a replacement right away. */
@@ -267,5 +341,32 @@ void worker_on_notify(Worker *w, const NotifyMessage *msg);
 bool worker_may_notify(const Worker *w, pid_t sender);
 static inline bool worker_is_active(const Worker *w) {
         return w->state == WORKER_STARTING || w->state == WORKER_IDLE ||
-               w->state == WORKER_BUSY || w->state == WORKER_HUNG;
+               w->state == WORKER_BUSY || w->state == WORKER_WAITING || w->state == WORKER_HUNG;
 }
+/* Said READY=1 and doing (or waiting for) work: idle, busy, waiting. */
+static inline bool worker_is_ready(const Worker *w) {
+        return w->state == WORKER_IDLE || w->state == WORKER_BUSY || w->state == WORKER_WAITING;
+}
+static inline bool worker_has_job(const Worker *w) {
+        return w->state == WORKER_BUSY || w->state == WORKER_WAITING;
+}
+
+/* ---- health checks and the pool's commands (health.c, command.c) -------- */
+
+/* After every state change and freeze/thaw: probes run only while the
+ * worker is ready (idle, busy, waiting) and not frozen, one at a time. */
+void worker_health_update(Worker *w);
+void worker_health_free(Worker *w);
+/* Stop a worker for a reason of the pool's own (recycle, unhealthy): its
+ * replacement is started first, then it gets SIGTERM; its exit is
+ * classified by cause, with detail in the evidence. */
+void worker_replace(Worker *w, KillCause cause, const char *detail);
+/* ExecStartPre= / ExecStopPost=: 1 if commands were started (the pool waits
+ * for pool_start_pre_done() / pool_stop_post_done()), 0 if there are none,
+ * -errno if they could not be started. */
+int pool_run_start_pre(Pool *p);
+int pool_run_stop_post(Pool *p);
+void pool_commands_free(Pool *p);
+/* Called back by command.c: r < 0: failed, why says how. */
+void pool_start_pre_done(Pool *p, int r, const char *why);
+void pool_stop_post_done(Pool *p);

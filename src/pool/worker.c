@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include <assert.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <limits.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,13 +17,24 @@
 #include "../shared/log.h"
 #include "../shared/strv.h"
 #include "../spawn/spawn.h"
+#include "../shared/random-util.h"
+#include "child.h"
+#include "exec.h"
+#include "health.h"
 #include "pool.h"
 
 static const char *const worker_state_names[_WORKER_STATE_MAX] = {
         [WORKER_STARTING] = "starting", [WORKER_IDLE] = "idle",
         [WORKER_BUSY] = "busy",         [WORKER_HUNG] = "hung",
         [WORKER_STOPPING] = "stopping", [WORKER_EXITED] = "exited",
+        [WORKER_WAITING] = "waiting",
 };
+
+/* How long a capture of a hung worker may take: the diagnose program's own
+ * deadline is 4 s; past this it is killed and the worker is signalled
+ * without its capture. */
+#define WORKER_CAPTURE_TIMEOUT (5 * USEC_PER_SEC)
+#define WORKER_CAPTURE_MAX 8192
 
 const char *worker_state_to_string(WorkerState s) {
         if (s < 0 || s >= _WORKER_STATE_MAX)
@@ -81,8 +90,7 @@ int worker_kill_cgroup(const Worker *w) {
  * pool's counters: the one place they change. */
 static void worker_count(const Worker *w, int sign) {
         Pool *p = w->pool;
-        bool active = worker_is_active(w), ready = w->state == WORKER_IDLE || w->state == WORKER_BUSY,
-             busy = w->state == WORKER_BUSY;
+        bool active = worker_is_active(w), ready = worker_is_ready(w), busy = worker_has_job(w);
 
         if (sign > 0) {
                 p->n_active += active;
@@ -140,6 +148,8 @@ int worker_new(Pool *p, unsigned restart_streak, Worker **ret, int *ret_cgroup_f
                 .restart_streak = restart_streak,
         };
         snprintf(w->cgroup_name, sizeof w->cgroup_name, "%s-%" PRIu64 ".worker", p->name, w->id);
+        if (p->config->max_jobs > 0)
+                w->max_jobs = p->config->max_jobs + random_u64_range(p->config->max_jobs_jitter + 1);
 
         /* A fresh leaf per incarnation: never reuse a cgroup, never move a
          * process in after the fact. The leaf's fd goes to the caller for
@@ -184,6 +194,14 @@ Worker *worker_free(Worker *w) {
         sd_event_source_disable_unref(w->exit_source);
         sd_event_source_disable_unref(w->timer_source);
         sd_event_source_disable_unref(w->cgroup_source);
+        sd_event_source_disable_unref(w->job_timer);
+        sd_event_source_disable_unref(w->recycle_timer);
+        sd_event_source_disable_unref(w->memory_source);
+        worker_capture_cancel(w, "the worker is gone");
+        worker_health_free(w);
+        if (p && w->reload_pending)
+                p->n_reload_pending--;
+        free(w->hang_capture);
 
         if (p && w->buried)
                 worker_unlink(w, &p->graveyard);
@@ -205,6 +223,48 @@ Worker *worker_free(Worker *w) {
 /* ---- the state machine --------------------------------------------------- */
 
 static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata);
+static int on_job_timer(sd_event_source *s, uint64_t usec, void *userdata);
+static int on_recycle_timer(sd_event_source *s, uint64_t usec, void *userdata);
+
+/* A one-shot CLOCK_MONOTONIC timer at an absolute time (0: off). */
+static int worker_arm_at(Worker *w, sd_event_source **s, usec_t at, sd_event_time_handler_t handler,
+                         const char *description) {
+        int r;
+
+        if (at == 0) {
+                *s = sd_event_source_disable_unref(*s);
+                return 0;
+        }
+        if (*s) {
+                r = sd_event_source_set_time(*s, at);
+                if (r < 0)
+                        return r;
+                return sd_event_source_set_enabled(*s, SD_EVENT_ONESHOT);
+        }
+        r = sd_event_add_time(w->pool->host->event, s, CLOCK_MONOTONIC, at, 1, handler, w);
+        if (r < 0)
+                return r;
+        (void) sd_event_source_set_description(*s, description);
+        return 0;
+}
+
+/* The job's own timer: JobTimeoutSec= counts busy time of the current job
+ * (not waiting, not frozen); WaitTimeoutSec= each wait. */
+static void worker_arm_job_timer(Worker *w) {
+        const PoolConfig *c = w->pool->config;
+        usec_t at = 0;
+
+        if (!w->frozen && w->state == WORKER_BUSY && config_usec_is_set(c->job_timeout_usec))
+                at = w->busy_since_mono + (c->job_timeout_usec > w->busy_used ? c->job_timeout_usec - w->busy_used : 0);
+        else if (!w->frozen && w->state == WORKER_WAITING && config_usec_is_set(c->wait_timeout_usec))
+                at = w->busy_since_mono + c->wait_timeout_usec;
+        (void) worker_arm_at(w, &w->job_timer, at, on_job_timer, "worker-job-timer");
+}
+
+static void worker_arm_recycle_timer(Worker *w) {
+        (void) worker_arm_at(w, &w->recycle_timer, w->frozen ? 0 : w->recycle_due_mono, on_recycle_timer,
+                             "worker-recycle-timer");
+}
 
 static int worker_arm_timer(Worker *w, usec_t usec_from_now) {
         int r;
@@ -242,29 +302,52 @@ static int worker_arm_timer(Worker *w, usec_t usec_from_now) {
  * old is _WORKER_STATE_INVALID at birth (worker_start()). */
 static void worker_on_enter(Worker *w, WorkerState old) {
         const PoolConfig *c = w->pool->config;
+        bool had_job = old == WORKER_BUSY || old == WORKER_WAITING;
+        usec_t now = now_mono(w);
+
+        /* The job: busy time adds up over busy <-> waiting, one job ends at idle. */
+        if (old == WORKER_BUSY && !w->frozen)
+                w->busy_used += now - w->busy_since_mono;
+        if (!had_job && worker_has_job(w))
+                w->busy_used = 0;
+        if (worker_has_job(w))
+                w->busy_since_mono = now;
+        if (had_job && w->state == WORKER_IDLE)
+                w->jobs++;
 
         switch (w->state) {
         case WORKER_STARTING:
                 (void) worker_arm_timer(w, c->timeout_start_usec);
                 break;
         case WORKER_IDLE:
-                w->idle_since_mono = now_mono(w);
+                w->idle_since_mono = now;
                 _fallthrough_;
         case WORKER_BUSY:
+        case WORKER_WAITING:
                 if (old == WORKER_STARTING || old == _WORKER_STATE_INVALID)
                         (void) worker_arm_timer(w, c->watchdog_usec > 0 ? c->watchdog_usec : USEC_INFINITY);
                 break;
         case WORKER_HUNG:
+                /* A job timeout waits for its capture before the signal and
+                 * TimeoutStopSec= (on_hang_captured()). */
+                (void) worker_arm_timer(w, w->cause == KILL_CAUSE_JOB_TIMEOUT && w->cause_signal == 0
+                                                   ? USEC_INFINITY : c->timeout_stop_usec);
+                break;
         case WORKER_STOPPING:
                 (void) worker_arm_timer(w, c->timeout_stop_usec);
                 break;
         case WORKER_EXITED:
                 (void) worker_arm_timer(w, USEC_INFINITY);
+                w->recycle_timer = sd_event_source_disable_unref(w->recycle_timer);
+                w->memory_source = sd_event_source_disable_unref(w->memory_source);
                 break;
         default:
                 break;
         }
+        worker_arm_job_timer(w);
 }
+
+static void worker_recycle_check(Worker *w);
 
 /* Every transition goes through here: which ones are allowed, the counters,
  * the entry effects (worker_on_enter()), the hook. */
@@ -281,7 +364,8 @@ void worker_enter(Worker *w, WorkerState state) {
                 return;
         case WORKER_IDLE:
         case WORKER_BUSY:
-                if (old != WORKER_STARTING && old != WORKER_IDLE && old != WORKER_BUSY)
+        case WORKER_WAITING:
+                if (old != WORKER_STARTING && !worker_is_ready(w))
                         return;   /* a stopping or hung worker does not come back */
                 break;
         case WORKER_HUNG:
@@ -302,6 +386,9 @@ void worker_enter(Worker *w, WorkerState state) {
         log_debug("Pool %s: worker %" PRIu64 " (pid %d): %s -> %s", p->name, w->id,
                   (int) w->pid, worker_state_to_string(old), worker_state_to_string(state));
         POOL_HOOK(p->host, worker_state_changed, w);
+        worker_health_update(w);
+        if (state == WORKER_IDLE)
+                worker_recycle_check(w);        /* may stop it */
 }
 
 static void worker_became_ready(Worker *w) {
@@ -376,6 +463,10 @@ void worker_stop(Worker *w, KillCause cause) {
 
         if (!worker_is_active(w) && !self_stopping)
                 return;
+        /* A frozen worker cannot act on a signal: thaw it first (as systemd
+         * thaws a unit it stops). */
+        if (w->frozen)
+                (void) worker_freeze(w, false);
         w->cause = cause;
         w->cause_signal = sig;
         if (self_stopping)
@@ -404,6 +495,7 @@ static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 break;
         case WORKER_IDLE:
         case WORKER_BUSY:
+        case WORKER_WAITING:
                 log_warning("Pool %s: worker %" PRIu64 " (pid %d) missed its watchdog (%s), aborting it.",
                             w->pool->name, w->id, (int) w->pid,
                             format_timespan(buf, sizeof buf, c->watchdog_usec));
@@ -443,6 +535,345 @@ static int on_worker_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                 break;
         }
         return 0;
+}
+
+/* ---- freezing, captures, the hung job, recycling ------------------------- */
+
+int worker_freeze(Worker *w, bool freeze) {
+        _cleanup_(closep) int cgroup_fd = -EBADF;
+        const PoolConfig *c = w->pool->config;
+        usec_t now = now_mono(w);
+        int r;
+
+        if (!worker_is_active(w))
+                return -ESRCH;
+        if (w->frozen == freeze)
+                return 0;
+        cgroup_fd = worker_open_cgroup(w);
+        if (cgroup_fd < 0)
+                return cgroup_fd;
+        r = cgroup_write(cgroup_fd, "cgroup.freeze", freeze ? "1" : "0");
+        if (r < 0)
+                return r;
+        /* Frozen time is nobody's: the job's busy time and the timers wait. */
+        if (freeze && w->state == WORKER_BUSY)
+                w->busy_used += now - w->busy_since_mono;
+        if (!freeze && worker_has_job(w))
+                w->busy_since_mono = now;
+        w->frozen = freeze;
+        worker_arm_job_timer(w);
+        worker_arm_recycle_timer(w);
+        if (worker_is_ready(w))         /* the watchdog: off while frozen, a full period after */
+                (void) worker_arm_timer(w, !freeze && c->watchdog_usec > 0 ? c->watchdog_usec : USEC_INFINITY);
+        log_debug("Pool %s: worker %" PRIu64 " %s.", w->pool->name, w->id, freeze ? "frozen" : "thawed");
+        POOL_HOOK(w->pool->host, worker_state_changed, w);
+        worker_health_update(w);
+        return 1;
+}
+
+size_t worker_pids(const Worker *w, pid_t *pids, size_t n) {
+        _cleanup_(closep) int cgroup_fd = -EBADF, fd = -EBADF;
+        FILE *f;
+        size_t k = 0;
+        int pid;
+
+        if (n == 0)
+                return 0;
+        if (w->pid > 0 && w->state != WORKER_EXITED)
+                pids[k++] = w->pid;
+        cgroup_fd = worker_open_cgroup(w);
+        if (cgroup_fd < 0)
+                return k;
+        fd = openat(cgroup_fd, "cgroup.procs", O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return k;
+        f = fdopen(TAKE_FD(fd), "re");
+        if (!f)
+                return k;
+        while (k < n && fscanf(f, "%d", &pid) == 1)
+                if (pid > 0 && pid != w->pid)
+                        pids[k++] = pid;
+        fclose(f);
+        return k;
+}
+
+static void on_capture_done(PoolChild *child, const PoolChildResult *res, void *userdata) {
+        Worker *w = userdata;
+        WorkerCaptureDone done = w->capture_done;
+        void *ud = w->capture_userdata;
+        char why[160] = "";
+        bool ok = res->code == CLD_EXITED && res->status == 0 && res->output_size > 0;
+
+        w->capture = pool_child_free(w->capture);
+        w->capture_done = NULL;
+        w->capture_userdata = NULL;
+        if (w->capture_thaw)
+                (void) worker_freeze(w, false);
+        w->capture_thaw = false;
+        if (!ok) {
+                char tb[64];
+
+                if (res->timed_out)
+                        snprintf(why, sizeof why, "the capture took longer than %s",
+                                 format_timespan(tb, sizeof tb, WORKER_CAPTURE_TIMEOUT));
+                else if (res->code == 0)
+                        snprintf(why, sizeof why, "cannot run the diagnose program: %s",
+                                 strerror(res->spawn_errno));
+                else
+                        snprintf(why, sizeof why, "the diagnose program failed (%s %d): %.100s",
+                                 res->code == CLD_EXITED ? "exit status" : "signal", res->status,
+                                 res->output ?: "");
+        }
+        if (done)
+                done(w, ok ? res->output : NULL, ok ? 0 : -EIO, ok ? NULL : why, ud);
+}
+
+int worker_capture(Worker *w, WorkerCaptureDone done, void *userdata) {
+        PoolHost *h = w->pool->host;
+        pid_t pids[8];
+        char max[32], pidstr[ELEMENTSOF(pids)][16];
+        char *argv[6 + ELEMENTSOF(pids) + 1];
+        size_t n, k = 0;
+        bool froze = false;
+        int r;
+
+        if (!worker_is_active(w))
+                return -ESRCH;
+        if (w->capture)
+                return -EBUSY;
+        if (!h->diagnose_path)
+                return -EOPNOTSUPP;
+        n = worker_pids(w, pids, ELEMENTSOF(pids));
+        if (n == 0)
+                return -ESRCH;
+        if (!w->frozen) {
+                r = worker_freeze(w, true);
+                if (r < 0)
+                        return r;
+                froze = true;
+        }
+        snprintf(max, sizeof max, "%d", WORKER_CAPTURE_MAX);
+        argv[k++] = (char *) h->diagnose_path;
+        argv[k++] = (char *) "--max-bytes";
+        argv[k++] = max;
+        argv[k++] = (char *) "--timeout";
+        argv[k++] = (char *) "4";
+        for (size_t i = 0; i < n; i++) {
+                snprintf(pidstr[i], sizeof pidstr[i], "%d", (int) pids[i]);
+                argv[k++] = pidstr[i];
+        }
+        argv[k] = NULL;
+        r = pool_child_spawn(h, &(PoolChildParams) {
+                .argv = argv,
+                .cgroup_fd = -EBADF,
+                .timeout_usec = WORKER_CAPTURE_TIMEOUT,
+                .max_output = WORKER_CAPTURE_MAX + 256,
+                .description = "worker-capture",
+        }, on_capture_done, w, &w->capture);
+        if (r < 0) {
+                if (froze)
+                        (void) worker_freeze(w, false);
+                return r;
+        }
+        w->capture_done = done;
+        w->capture_userdata = userdata;
+        w->capture_thaw = froze;
+        return 0;
+}
+
+/* The capture will not end: kill it and tell its caller (-ESRCH). */
+void worker_capture_cancel(Worker *w, const char *why) {
+        WorkerCaptureDone done = w->capture_done;
+        void *ud = w->capture_userdata;
+
+        if (!w->capture)
+                return;
+        w->capture = pool_child_free(w->capture);
+        w->capture_done = NULL;
+        w->capture_userdata = NULL;
+        w->capture_thaw = false;
+        if (done)
+                done(w, NULL, -ESRCH, why, ud);
+}
+
+/* The capture of a hung job is in: keep it, thaw (done), then
+ * JobTimeoutSignal= and TimeoutStopSec= until cgroup.kill. */
+static void on_hang_captured(Worker *w, const char *text, int error, const char *why, void *userdata) {
+        Pool *p = w->pool;
+        const PoolConfig *c = p->config;
+        char *t = NULL;
+        int r;
+
+        if (text)
+                t = strdup(text);
+        else if (asprintf(&t, "(no capture: %s)\n", why ?: strerror(-error)) < 0)
+                t = NULL;
+        free(w->hang_capture);
+        w->hang_capture = t;
+        if (t) {
+                free(p->last_hang_capture);
+                p->last_hang_capture = strdup(t);
+        }
+        POOL_HOOK(p->host, pool_changed, p);
+        if (w->state != WORKER_HUNG)
+                return;         /* it exited during the capture */
+        w->cause_signal = c->job_timeout_signal;
+        log_warning("Pool %s: worker %" PRIu64 " (pid %d): %s; sending %s.", p->name, w->id, (int) w->pid,
+                    text ? "captured where it hangs" : "no capture", signal_to_string(w->cause_signal) ?: "?");
+        r = worker_kill(w, w->cause_signal);
+        if (r < 0 && r != -ESRCH)
+                log_warning_errno(r, "Pool %s: worker %" PRIu64 ": cannot send %s: %m", p->name, w->id,
+                                  signal_to_string(w->cause_signal) ?: "?");
+        (void) worker_arm_timer(w, c->timeout_stop_usec);
+}
+
+/* Busy longer than JobTimeoutSec= (or waiting longer than WaitTimeoutSec=):
+ * hung. Freeze, capture, thaw, JobTimeoutSignal=, cgroup.kill after
+ * TimeoutStopSec=. */
+static void worker_hang(Worker *w) {
+        Pool *p = w->pool;
+        const PoolConfig *c = p->config;
+        bool waiting = w->state == WORKER_WAITING;
+        char tb[64];
+        int r;
+
+        snprintf(w->cause_detail, sizeof w->cause_detail, "%s longer than %s=%s", waiting ? "waiting" : "busy",
+                 waiting ? "WaitTimeoutSec" : "JobTimeoutSec",
+                 format_timespan(tb, sizeof tb, waiting ? c->wait_timeout_usec : c->job_timeout_usec));
+        p->n_job_timeouts++;
+        pool_log_event(p, w, LOG_WARNING, NULL, NULL, "Pool %s: worker %" PRIu64 " (pid %d) is hung: %s.",
+                       p->name, w->id, (int) w->pid, w->cause_detail);
+        w->cause = KILL_CAUSE_JOB_TIMEOUT;
+        w->cause_signal = 0;            /* not sent yet: the capture comes first */
+        worker_enter(w, WORKER_HUNG);
+        r = worker_capture(w, on_hang_captured, NULL);
+        if (r < 0)
+                on_hang_captured(w, NULL, r, r == -EOPNOTSUPP ? "no diagnose program" : NULL, NULL);
+}
+
+static int on_job_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Worker *w = userdata;
+
+        if (worker_has_job(w) && !w->frozen)
+                worker_hang(w);
+        return 0;
+}
+
+void worker_replace(Worker *w, KillCause cause, const char *detail) {
+        Pool *p = w->pool;
+
+        if (!worker_is_ready(w) && w->state != WORKER_STARTING)
+                return;
+        snprintf(w->cause_detail, sizeof w->cause_detail, "%s", detail ?: "");
+        w->recycle_why[0] = 0;
+        if (cause == KILL_CAUSE_RECYCLE) {
+                p->n_recycled++;
+                pool_log_event(p, w, LOG_INFO, NULL, NULL, "Pool %s: recycling worker %" PRIu64 " (pid %d): %s.",
+                               p->name, w->id, (int) w->pid, w->cause_detail);
+                /* Its replacement first: a recycle never leaves the pool short by more than one. */
+                pool_replace_worker(p, w);
+        } else
+                pool_log_event(p, w, LOG_WARNING, NULL, NULL, "Pool %s: stopping worker %" PRIu64 " (pid %d): %s.",
+                               p->name, w->id, (int) w->pid, w->cause_detail);
+        worker_stop(w, cause);
+}
+
+/* Recycle now if idle, else at its next idle moment. */
+static void worker_recycle_soon(Worker *w, const char *why) {
+        if (!worker_is_active(w) || w->state == WORKER_HUNG)
+                return;
+        if (!w->recycle_why[0])
+                snprintf(w->recycle_why, sizeof w->recycle_why, "%s", why);
+        if (w->state == WORKER_IDLE && !w->frozen)
+                worker_replace(w, KILL_CAUSE_RECYCLE, w->recycle_why);
+}
+
+/* It just became idle: a job ended (MaxJobs=, MemoryRecycle=SIZE), or a
+ * recycle was waiting for this moment. */
+static void worker_recycle_check(Worker *w) {
+        const PoolConfig *c = w->pool->config;
+        char why[160], a[32], b[32];
+        uint64_t cur;
+
+        if (w->state != WORKER_IDLE)
+                return;
+        if (w->max_jobs > 0 && w->jobs >= w->max_jobs && !w->recycle_why[0]) {
+                snprintf(why, sizeof why, "MaxJobs=%" PRIu64 " reached after %" PRIu64 " jobs", c->max_jobs,
+                         w->jobs);
+                worker_recycle_soon(w, why);
+                return;
+        }
+        if (c->memory_recycle != CGROUP_LIMIT_MAX && !w->recycle_why[0] &&
+            (w->pool->host->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY))) {
+                _cleanup_(closep) int cgroup_fd = worker_open_cgroup(w);
+
+                if (cgroup_fd >= 0 && cgroup_read_u64(cgroup_fd, "memory.current", &cur) >= 0 &&
+                    cur >= c->memory_recycle) {
+                        snprintf(why, sizeof why, "memory.current %s reached MemoryRecycle=%s",
+                                 format_bytes(a, sizeof a, cur), format_bytes(b, sizeof b, c->memory_recycle));
+                        worker_recycle_soon(w, why);
+                        return;
+                }
+        }
+        if (w->recycle_why[0] && !w->frozen)
+                worker_replace(w, KILL_CAUSE_RECYCLE, w->recycle_why);
+}
+
+static int on_recycle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Worker *w = userdata;
+        char why[160], tb[64];
+
+        snprintf(why, sizeof why, "RuntimeMaxSec=%s reached",
+                 format_timespan(tb, sizeof tb, w->pool->config->runtime_max_usec));
+        worker_recycle_soon(w, why);
+        return 0;
+}
+
+/* memory.events changed: the leaf went over memory.high again
+ * (MemoryRecycle=high): replace the worker before the OOM killer has to. */
+static int on_memory_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        _cleanup_(closep) int cgroup_fd = -EBADF;
+        Worker *w = userdata;
+        char why[160], b[32];
+        uint64_t high;
+
+        cgroup_fd = worker_open_cgroup(w);
+        if (cgroup_fd < 0 || cgroup_read_key(cgroup_fd, "memory.events", "high", &high) < 0)
+                return 0;
+        if (high <= w->memory_high_events)
+                return 0;
+        w->memory_high_events = high;
+        snprintf(why, sizeof why, "memory.events high rose to %" PRIu64 " (MemoryHigh=%s)", high,
+                 format_bytes(b, sizeof b, w->pool->config->memory_high));
+        worker_recycle_soon(w, why);
+        return 0;
+}
+
+/* Started: the recycling that does not wait for a job's end. */
+static void worker_recycle_setup(Worker *w, int cgroup_fd) {
+        const PoolConfig *c = w->pool->config;
+        PoolHost *h = w->pool->host;
+        _cleanup_(closep) int events_fd = -EBADF;
+        int r;
+
+        if (c->runtime_max_usec != USEC_INFINITY && c->runtime_max_usec > 0) {
+                w->recycle_due_mono = w->started_mono + c->runtime_max_usec +
+                                      random_u64_range(c->runtime_randomized_extra_usec + 1);
+                worker_arm_recycle_timer(w);
+        }
+        if (!c->memory_recycle_high || !(h->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY)))
+                return;
+        (void) cgroup_read_key(cgroup_fd, "memory.events", "high", &w->memory_high_events);
+        events_fd = openat(cgroup_fd, "memory.events", O_RDONLY | O_CLOEXEC);
+        if (events_fd < 0)
+                return;
+        r = sd_event_add_inotify_fd(h->event, &w->memory_source, events_fd, IN_MODIFY, on_memory_event, w);
+        if (r < 0) {
+                log_warning_errno(r, "Pool %s: worker %" PRIu64 ": cannot watch memory.events: %m",
+                                  w->pool->name, w->id);
+                return;
+        }
+        (void) sd_event_source_set_description(w->memory_source, "worker-memory-events");
 }
 
 /* ---- after the exit: the leaf ------------------------------------------- */
@@ -594,6 +1025,12 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         siginfo_t si = {};
         uint64_t peak = UINT64_MAX, cpu = UINT64_MAX;
 
+        /* What it said just before it went counts (as systemd reads the
+         * notify socket before it handles SIGCHLD): READY=1, STOPPING=1,
+         * X_WORKERPOOL_BUSY=0 may still be queued. Before waitid(): the
+         * sender is looked up by its pid, which a zombie still has. */
+        if (p->host->ops->notify_drain)
+                p->host->ops->notify_drain(p->host);
         if (waitid(P_PIDFD, (id_t) w->pidfd, &si, WEXITED | WNOHANG) < 0) {
                 log_warning_errno(-errno, "Pool %s: worker %" PRIu64 ": waitid failed: %m",
                                   p->name, w->id);
@@ -608,6 +1045,14 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
 
         w->exit_source = sd_event_source_disable_unref(w->exit_source);
         w->pidfd = safe_close(w->pidfd);
+        /* A capture in flight ends with it: the record says so. */
+        worker_capture_cancel(w, "the worker exited during the capture");
+        w->busy_at_exit = worker_has_job(w);
+        w->frozen = false;
+        if (w->reload_pending) {        /* a reload does not wait for the dead */
+                w->reload_pending = false;
+                p->n_reload_pending--;
+        }
 
         /* Opened once for the evidence, the counters and the cleanup (which
          * logs if it cannot be opened; -ENOENT: gone, nothing to read). */
@@ -620,6 +1065,7 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         info.exec_errno = w->exec_errno;
         info.cause = w->cause;
         info.cause_signal = w->cause_signal;
+        info.cause_detail = w->cause_detail[0] ? w->cause_detail : NULL;
         info.has_seccomp_filter = pool_config_has_seccomp_filter(p->config);
         worker_collect_evidence(w, cgroup_fd, &info);
 
@@ -638,209 +1084,20 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         return 0;
 }
 
-static int worker_build_env(Worker *w, char ***ret) {
-        Pool *p = w->pool;
-        PoolHost *h = p->host;
-        _cleanup_(strv_freep) char **env = NULL;
-        char buf[256];
-        int r;
-
-        env = strv_copy((char *const[]) { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                                          NULL });
-        if (!env)
-                return -ENOMEM;
-        snprintf(buf, sizeof buf, "WORKERPOOL_POOL=%s", p->name);
-        if ((r = strv_extend(&env, buf)) < 0)
-                return r;
-        snprintf(buf, sizeof buf, "WORKERPOOL_WORKER_ID=%" PRIu64, w->id);
-        if ((r = strv_extend(&env, buf)) < 0)
-                return r;
-        if (p->config->type == POOL_TYPE_NOTIFY && h->notify_path) {
-                char *e = NULL;
-
-                if (asprintf(&e, "NOTIFY_SOCKET=%s", h->notify_path) < 0)
-                        return -ENOMEM;
-                if ((r = strv_consume(&env, e)) < 0)
-                        return r;
-        }
-        if (p->config->watchdog_usec > 0 && p->config->watchdog_usec != USEC_INFINITY) {
-                snprintf(buf, sizeof buf, "WATCHDOG_USEC=%" PRIu64, p->config->watchdog_usec);
-                if ((r = strv_extend(&env, buf)) < 0)
-                        return r;
-        }
-        for (char **e = p->config->environment; e && *e; e++)
-                if ((r = strv_env_set(&env, *e)) < 0)
-                        return r;
-        *ret = TAKE_PTR(env);
-        return 0;
-}
-
-typedef struct Credentials {
-        uid_t uid;
-        gid_t gid;
-        gid_t groups[64];
-        int n_groups;
-        char home[256], user[64], shell[128];
-} Credentials;
-
-/* Resolved in the daemon before the clone: NSS may allocate and block.
- * Without User= (SupplementaryGroups= alone) the worker stays root. */
-static int resolve_credentials(const PoolConfig *c, Credentials *ret) {
-        struct passwd pw, *pwp = NULL;
-        struct group gr, *grp = NULL;
-        const char *user = c->user ?: "0";
-        char buf[4096];
-        char *end;
-        int r;
-
-        *ret = (Credentials) {};
-        errno = 0;
-        unsigned long id = strtoul(user, &end, 10);
-        if (*end == 0 && end != user)
-                r = getpwuid_r((uid_t) id, &pw, buf, sizeof buf, &pwp);
-        else
-                r = getpwnam_r(user, &pw, buf, sizeof buf, &pwp);
-        if (r != 0)
-                return -r;
-        if (!pwp)
-                return -ESRCH;
-        ret->uid = pw.pw_uid;
-        ret->gid = pw.pw_gid;
-        snprintf(ret->home, sizeof ret->home, "%s", pw.pw_dir ?: "/");
-        snprintf(ret->user, sizeof ret->user, "%s", pw.pw_name);
-        snprintf(ret->shell, sizeof ret->shell, "%s", pw.pw_shell ?: "/bin/sh");
-
-        if (c->group) {
-                id = strtoul(c->group, &end, 10);
-                if (*end == 0 && end != c->group)
-                        r = getgrgid_r((gid_t) id, &gr, buf, sizeof buf, &grp);
-                else
-                        r = getgrnam_r(c->group, &gr, buf, sizeof buf, &grp);
-                if (r != 0)
-                        return -r;
-                if (!grp)
-                        return -ESRCH;
-                ret->gid = gr.gr_gid;
-        }
-        ret->n_groups = ELEMENTSOF(ret->groups);
-        if (getgrouplist(ret->user, ret->gid, ret->groups, &ret->n_groups) < 0)
-                ret->n_groups = 0;
-
-        /* SupplementaryGroups=: added to the user's own groups. */
-        for (char **g = c->supplementary_groups; g && *g; g++) {
-                gid_t gid;
-                bool dup = false;
-
-                id = strtoul(*g, &end, 10);
-                if (*end == 0 && end != *g)
-                        gid = (gid_t) id;
-                else {
-                        r = getgrnam_r(*g, &gr, buf, sizeof buf, &grp);
-                        if (r != 0)
-                                return -r;
-                        if (!grp)
-                                return -ESRCH;
-                        gid = gr.gr_gid;
-                }
-                for (int k = 0; k < ret->n_groups; k++)
-                        dup = dup || ret->groups[k] == gid;
-                if (dup)
-                        continue;
-                if ((size_t) ret->n_groups >= ELEMENTSOF(ret->groups))
-                        return -E2BIG;
-                ret->groups[ret->n_groups++] = gid;
-        }
-        return 0;
-}
-
-/* Our own oom_score_adj (systemd's OOMScoreAdjust=), read once. */
-static int daemon_oom_score_adjust(void) {
-        static int cached = INT_MIN;
-        char buf[32];
-
-        if (cached == INT_MIN)
-                cached = read_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, sizeof buf, NULL) >= 0
-                                 ? atoi(buf) : 0;
-        return cached;
-}
-
 int worker_start(Worker *w, int cgroup_fd) {
         Pool *p = w->pool;
         PoolConfig *c = p->config;
-        _cleanup_(strv_freep) char **env = NULL, **argv = NULL;
-        SpawnRlimit rlimits[RLIMIT_NLIMITS];
-        Credentials cred;
-        SpawnParams sp;
+        _cleanup_(pool_exec_done) PoolExec e = {};
         SpawnResult res;
-        char buf[512];
         int r;
 
-        r = worker_build_env(w, &env);
+        /* Environment, $VAR expansion, credentials, sandbox (exec.c). */
+        r = pool_exec_prepare(p, w, c->exec_start, NULL, &e);
         if (r < 0)
-                return r;
+                return log_error_errno(r, "Pool %s: %s, not starting a worker: %m", p->name, e.failed);
+        e.params.cgroup_fd = cgroup_fd;
 
-        sp = (SpawnParams) {
-                .reset_oom_score_adjust = daemon_oom_score_adjust() != 0,
-                .argv = c->exec_start,
-                .working_directory = c->working_directory,
-                .working_directory_missing_ok = c->working_directory_missing_ok,
-                .cgroup_fd = -EBADF,            /* below */
-                .stdin_fd = -EBADF,
-                .umask = c->umask,
-                .rlimits = rlimits,
-                .capability_bounding_set = c->capability_bounding_set,
-                .ambient_capabilities = c->ambient_capabilities,
-                .no_new_privileges = c->no_new_privileges,
-                .private_tmp = c->private_tmp,
-        };
-        for (int k = 0; k < RLIMIT_NLIMITS; k++)
-                if (c->rlimits_set & (UINT32_C(1) << k))
-                        rlimits[sp.n_rlimits++] = (SpawnRlimit) { .resource = k, .limit = c->rlimits[k] };
-        /* The daemon's own soft limit is raised; a worker gets the kernel's
-         * default back, as systemd gives services, unless LimitNOFILE= says. */
-        if (!(c->rlimits_set & (UINT32_C(1) << RLIMIT_NOFILE)))
-                rlimits[sp.n_rlimits++] = (SpawnRlimit) { .resource = RLIMIT_NOFILE,
-                                                          .limit = p->host->worker_nofile };
-        /* Built once for the pool (pool_sandbox_prepare()); never started without it. */
-        r = pool_sandbox_filter(p, &sp.seccomp_filter);
-        if (r < 0)
-                return log_error_errno(r, "Pool %s: no system call filter, not starting a worker: %m",
-                                       p->name);
-        if (c->user || c->supplementary_groups) {
-                r = resolve_credentials(c, &cred);
-                if (r < 0)
-                        return log_error_errno(r, "Pool %s: cannot resolve User=%s or its groups: %m",
-                                               p->name, c->user ?: "root");
-                sp.set_credentials = true;
-                sp.uid = cred.uid;
-                sp.gid = cred.gid;
-                sp.groups = cred.groups;
-                sp.n_groups = (size_t) cred.n_groups;
-        }
-        if (c->user) {
-                snprintf(buf, sizeof buf, "HOME=%s", cred.home);
-                if ((r = strv_env_set(&env, buf)) < 0)
-                        return r;
-                snprintf(buf, sizeof buf, "USER=%s", cred.user);
-                if ((r = strv_env_set(&env, buf)) < 0)
-                        return r;
-                snprintf(buf, sizeof buf, "LOGNAME=%s", cred.user);
-                if ((r = strv_env_set(&env, buf)) < 0)
-                        return r;
-                snprintf(buf, sizeof buf, "SHELL=%s", cred.shell);
-                if ((r = strv_env_set(&env, buf)) < 0)
-                        return r;
-        }
-        sp.envp = env;
-        /* $VAR, ${VAR} and $$ in ExecStart=, from the worker's own environment. */
-        r = exec_expand_env(c->exec_start, env, &argv);
-        if (r < 0)
-                return r;
-        sp.argv = argv;
-
-        sp.cgroup_fd = cgroup_fd;
-
-        r = p->host->ops->spawn(p->host, &sp, &res);
+        r = p->host->ops->spawn(p->host, &e.params, &res);
         if (r < 0)
                 return r;
 
@@ -869,8 +1126,17 @@ int worker_start(Worker *w, int cgroup_fd) {
         if (w->exec_failed)
                 return 0;   /* the exit handler reports it */
 
-        pool_log_event(p, w, LOG_INFO, MESSAGE_ID_WORKER_STARTED, NULL,
-                       "Pool %s: worker %" PRIu64 " started (pid %d).", p->name, w->id, (int) w->pid);
+        worker_recycle_setup(w, cgroup_fd);
+        if (w->replaces > 0) {
+                char f[64];
+
+                snprintf(f, sizeof f, "WORKERPOOL_REPLACES=%" PRIu64, w->replaces);
+                pool_log_event(p, w, LOG_INFO, MESSAGE_ID_WORKER_STARTED, (char *const[]) { f, NULL },
+                               "Pool %s: worker %" PRIu64 " started (pid %d), replacing worker %" PRIu64 ".",
+                               p->name, w->id, (int) w->pid, w->replaces);
+        } else
+                pool_log_event(p, w, LOG_INFO, MESSAGE_ID_WORKER_STARTED, NULL,
+                               "Pool %s: worker %" PRIu64 " started (pid %d).", p->name, w->id, (int) w->pid);
         POOL_HOOK(p->host, worker_started, w);
 
         if (c->type == POOL_TYPE_SIMPLE)
@@ -884,8 +1150,9 @@ bool worker_may_notify(const Worker *w, pid_t sender) {
         switch (w->pool->config->notify_access) {
         case NOTIFY_ACCESS_ALL:
                 return true;
+        case NOTIFY_ACCESS_EXEC:        /* and the health check running in its leaf */
+                return sender == w->pid || (sender > 0 && sender == worker_health_probe_pid(w));
         case NOTIFY_ACCESS_MAIN:
-        case NOTIFY_ACCESS_EXEC:        /* no commands of the pool's own run in the leaf yet */
         default:
                 return sender == w->pid;
         }
@@ -897,24 +1164,52 @@ void worker_on_notify(Worker *w, const NotifyMessage *msg) {
         if (msg->has_status)
                 memcpy(w->status_text, msg->status, sizeof w->status_text);
 
+        /* The protocol: no job before READY=1. */
+        if ((msg->busy == 1 || msg->waiting == 1) && w->state == WORKER_STARTING && c->type == POOL_TYPE_NOTIFY) {
+                snprintf(w->cause_detail, sizeof w->cause_detail, "%s before READY=1",
+                         msg->busy == 1 ? "X_WORKERPOOL_BUSY=1" : "X_WORKERPOOL_WAITING=1");
+                pool_log_event(w->pool, w, LOG_WARNING, NULL, NULL,
+                               "Pool %s: worker %" PRIu64 " (pid %d) broke the protocol: %s, stopping it.",
+                               w->pool->name, w->id, (int) w->pid, w->cause_detail);
+                worker_stop(w, KILL_CAUSE_PROTOCOL);
+                return;
+        }
         if (msg->ready && w->state == WORKER_STARTING && c->type == POOL_TYPE_NOTIFY) {
                 pool_log_event(w->pool, w, LOG_INFO, MESSAGE_ID_WORKER_READY, NULL,
                                "Pool %s: worker %" PRIu64 " (pid %d) is ready.", w->pool->name, w->id,
                                (int) w->pid);
                 worker_became_ready(w);
         }
-        if (msg->watchdog && (w->state == WORKER_IDLE || w->state == WORKER_BUSY) &&
-            c->watchdog_usec > 0) {
+        /* Type=notify-reload's protocol: RELOADING=1 ... READY=1. */
+        if (msg->reloading && worker_is_ready(w))
+                w->reloading = true;
+        if (msg->ready && w->reloading && worker_is_ready(w)) {
+                w->reloading = false;
+                if (w->reload_pending) {
+                        w->reload_pending = false;
+                        w->pool->n_reload_pending--;
+                        log_info("Pool %s: worker %" PRIu64 " (pid %d) reloaded.", w->pool->name, w->id,
+                                 (int) w->pid);
+                        pool_update_state(w->pool);
+                }
+        }
+        if (msg->watchdog && worker_is_ready(w) && c->watchdog_usec > 0 && !w->frozen) {
                 w->last_watchdog_mono = now_mono(w);
                 (void) worker_arm_timer(w, c->watchdog_usec);
         }
-        if (msg->watchdog_trigger && (w->state == WORKER_IDLE || w->state == WORKER_BUSY))
+        if (msg->watchdog_trigger && worker_is_ready(w))
                 worker_stop(w, KILL_CAUSE_WATCHDOG_TRIGGER);
         if (msg->busy == 1 && w->state == WORKER_IDLE) {
                 worker_enter(w, WORKER_BUSY);
                 pool_autoscale(w->pool);
-        } else if (msg->busy == 0 && w->state == WORKER_BUSY) {
-                worker_enter(w, WORKER_IDLE);
+        }
+        if (msg->waiting == 1 && (w->state == WORKER_IDLE || w->state == WORKER_BUSY)) {
+                worker_enter(w, WORKER_WAITING);
+                pool_autoscale(w->pool);
+        } else if (msg->waiting == 0 && w->state == WORKER_WAITING && msg->busy != 0)
+                worker_enter(w, WORKER_BUSY);
+        if (msg->busy == 0 && worker_has_job(w)) {
+                worker_enter(w, WORKER_IDLE);   /* one job done; may recycle it */
                 pool_autoscale(w->pool);
         }
         if (msg->stopping && worker_is_active(w))
@@ -1000,6 +1295,7 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
                 break;
         case WORKER_IDLE:
         case WORKER_BUSY:
+        case WORKER_WAITING:
                 worker_enter(w, s->state);
                 timeout = c->watchdog_usec > 0 ? c->watchdog_usec : USEC_INFINITY;
                 break;
@@ -1019,4 +1315,31 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
                 w->idle_since_mono = s->idle_since_mono;   /* worker_enter() set it to now */
         *ret = TAKE_PTR(w);
         return 0;
+}
+
+void worker_resume(Worker *w) {
+        _cleanup_(closep) int cgroup_fd = -EBADF;
+
+        if (w->state == WORKER_EXITED)
+                return;
+        /* A capture does not survive a re-exec: thaw, and go on without it. */
+        if (w->state == WORKER_HUNG && w->cause == KILL_CAUSE_JOB_TIMEOUT && w->cause_signal == 0) {
+                if (w->frozen)
+                        (void) worker_freeze(w, false);
+                on_hang_captured(w, NULL, -ESRCH, "the capture was lost in a re-exec", NULL);
+                return;
+        }
+        worker_arm_job_timer(w);
+        worker_arm_recycle_timer(w);
+        cgroup_fd = worker_open_cgroup(w);
+        if (cgroup_fd >= 0 && w->pool->config->memory_recycle_high && !w->memory_source) {
+                uint64_t seen = w->memory_high_events;
+
+                usec_t due = w->recycle_due_mono;
+                worker_recycle_setup(w, cgroup_fd);     /* re-reads the count: keep the one we had */
+                w->memory_high_events = seen;
+                w->recycle_due_mono = due;
+                worker_arm_recycle_timer(w);
+        }
+        worker_health_update(w);
 }

@@ -30,6 +30,7 @@ static const char *const step_names[_SPAWN_STEP_MAX] = {
         [SPAWN_STEP_OOM_SCORE_ADJUST] = "oom-score-adjust",
         [SPAWN_STEP_FILE_DESCRIPTORS] = "file-descriptors",
         [SPAWN_STEP_PRIVATE_TMP] = "private-tmp",
+        [SPAWN_STEP_NAMESPACE] = "setns",
 };
 
 const char *spawn_step_to_string(SpawnStep s) {
@@ -188,6 +189,8 @@ static int child_private_tmp(void) {
 static _Noreturn void child_run(const SpawnChild *c) {
         const SpawnParams *p = c->params;
         int null_fd = c->null_fd, stdin_src = p->stdin_fd >= 0 ? p->stdin_fd : null_fd;
+        int stdout_fd = p->stdout_fd > STDERR_FILENO ? p->stdout_fd : -EBADF;
+        int ns_fd = p->mount_ns_fd > STDERR_FILENO ? p->mount_ns_fd : -EBADF;
         struct sigaction sa = { .sa_handler = SIG_DFL };
         sigset_t all;
 
@@ -197,7 +200,8 @@ static _Noreturn void child_run(const SpawnChild *c) {
          * bound), so a spawn costs the same however many workers we hold.
          * Nothing before this line may open or close an fd. */
         if (c->shared_files &&
-            syscall(SYS_close_range, (unsigned) MAX(stdin_src, STDERR_FILENO) + 1, ~0U,
+            syscall(SYS_close_range,
+                    (unsigned) MAX(MAX(stdin_src, STDERR_FILENO), MAX(stdout_fd, ns_fd)) + 1, ~0U,
                     CLOSE_RANGE_UNSHARE) < 0)
                 child_fail(c, SPAWN_STEP_FILE_DESCRIPTORS, errno);
 
@@ -211,6 +215,9 @@ static _Noreturn void child_run(const SpawnChild *c) {
 
         if (dup2(stdin_src, STDIN_FILENO) < 0)
                 child_fail(c, SPAWN_STEP_STDIO, errno);
+        if (stdout_fd >= 0 &&
+            (dup2(stdout_fd, STDOUT_FILENO) < 0 || dup2(stdout_fd, STDERR_FILENO) < 0))
+                child_fail(c, SPAWN_STEP_STDIO, errno);
         /* A worker gets stdin, stdout and stderr, nothing else, even an fd
          * someone forgot to mark close-on-exec: mark them all, so that the
          * report pipe (copy path) still works until exec. */
@@ -219,6 +226,13 @@ static _Noreturn void child_run(const SpawnChild *c) {
 
         if (setsid() < 0)
                 child_fail(c, SPAWN_STEP_SETSID, errno);
+
+        /* Another process's mount namespace (a health check joins its
+         * worker's private /tmp): while we still have CAP_SYS_ADMIN, before
+         * chdir so that the directory is looked up in it. Not shared with
+         * the daemon: without CLONE_FS the child has its own root and cwd. */
+        if (ns_fd >= 0 && setns(ns_fd, CLONE_NEWNS) < 0)
+                child_fail(c, SPAWN_STEP_NAMESPACE, errno);
 
         /* PrivateTmp=: before chdir, so that WorkingDirectory= under /tmp
          * means the private one, and while we still have CAP_SYS_ADMIN.
@@ -428,12 +442,13 @@ static int spawn_shared_vm(const SpawnParams *p, int null_fd, SpawnResult *ret) 
                 return -ENOMEM;
 
         args = (struct clone_args) {
-                .flags = CLONE_PIDFD | CLONE_INTO_CGROUP | CLONE_VFORK | CLONE_VM | CLONE_FILES,
+                .flags = CLONE_PIDFD | CLONE_VFORK | CLONE_VM | CLONE_FILES |
+                         (p->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
                 .exit_signal = SIGCHLD,
                 .stack = (uint64_t) (uintptr_t) stack,
                 .stack_size = stack_size,
-                .cgroup = (uint64_t) p->cgroup_fd,
+                .cgroup = p->cgroup_fd >= 0 ? (uint64_t) p->cgroup_fd : 0,
         };
 
         /* No handler of ours may run in the child on our memory: block
@@ -473,10 +488,10 @@ static int spawn_copy_vm(const SpawnParams *p, int null_fd, SpawnResult *ret) {
         report_w = pipefd[1];
 
         args = (struct clone_args) {
-                .flags = CLONE_PIDFD | CLONE_INTO_CGROUP | CLONE_VFORK,
+                .flags = CLONE_PIDFD | CLONE_VFORK | (p->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
                 .exit_signal = SIGCHLD,
-                .cgroup = (uint64_t) p->cgroup_fd,
+                .cgroup = p->cgroup_fd >= 0 ? (uint64_t) p->cgroup_fd : 0,
         };
         /* With CLONE_VFORK we resume only once the child has exec'd or exited,
          * so the report pipe is complete when we read it below. */
@@ -506,7 +521,9 @@ static int spawn_copy_vm(const SpawnParams *p, int null_fd, SpawnResult *ret) {
 int spawn_worker(const SpawnParams *p, SpawnResult *ret) {
         int null_fd, r;
 
-        if (!p->argv || !p->argv[0] || p->cgroup_fd < 0)
+        /* -EBADF says "no cgroup"; another negative value is a caller's
+         * error (a leaf it could not open): never run outside the leaf then. */
+        if (!p->argv || !p->argv[0] || (p->cgroup_fd < 0 && p->cgroup_fd != -EBADF))
                 return -EINVAL;
 
         null_fd = null_fd_get();

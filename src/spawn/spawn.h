@@ -37,6 +37,7 @@ typedef enum SpawnStep {
         SPAWN_STEP_OOM_SCORE_ADJUST,    /* /proc/self/oom_score_adj back to 0 */
         SPAWN_STEP_FILE_DESCRIPTORS,    /* close_range(): unshare the fd table, close all but 0-2 */
         SPAWN_STEP_PRIVATE_TMP,         /* mount namespace, tmpfs on /tmp and /var/tmp: PrivateTmp= */
+        SPAWN_STEP_NAMESPACE,           /* setns(): join a worker's mount namespace (its PrivateTmp=) */
         _SPAWN_STEP_MAX,
 } SpawnStep;
 
@@ -57,8 +58,16 @@ typedef struct SpawnParams {
         char *const *envp;
         const char *working_directory;  /* NULL: "/" */
         bool working_directory_missing_ok;
-        int cgroup_fd;                  /* the worker's fresh leaf cgroup */
+        int cgroup_fd;                  /* the worker's fresh leaf cgroup; -EBADF: the child stays
+                                         * in the caller's cgroup (any other negative value, e.g. an
+                                         * error from opening the leaf, is refused: -EINVAL) */
         int stdin_fd;                   /* -EBADF: /dev/null */
+        /* Both of these are off when 0 (the default of a designated
+         * initializer) or negative; an fd to use must be above 2. */
+        int stdout_fd;                  /* stdout and stderr both go there (a pipe: output capture);
+                                         * off: the caller's own */
+        int mount_ns_fd;                /* setns(fd, CLONE_NEWNS) after setsid, before PrivateTmp= and
+                                         * chdir: join another process's mount namespace (a pidfd) */
         bool reset_oom_score_adjust;    /* the daemon's own (e.g. -500) is not for workers */
         bool set_credentials;
         uid_t uid;

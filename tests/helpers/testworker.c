@@ -100,6 +100,8 @@ static void msleep(long ms) {
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 if (hup_path)
                         handle_hup();
+        if (hup_path)
+                handle_hup();   /* one that came between a check and the sleep */
 }
 
 static volatile int sink;
@@ -220,12 +222,25 @@ int main(int argc, char *argv[]) {
                         sd_notify(0, "STOPPING=1");
                 else if (strncmp(a, "sleep:", 6) == 0)
                         msleep(atol(a + 6));
-                else if (strcmp(a, "pause") == 0)
+                else if (strcmp(a, "pause") == 0) {
+                        sigset_t hup, old;
+
+                        /* SIGHUP only inside sigsuspend(): none is lost between
+                         * the check and the wait. */
+                        sigemptyset(&hup);
+                        sigaddset(&hup, SIGHUP);
+                        sigprocmask(SIG_BLOCK, &hup, &old);
+                        sigdelset(&old, SIGHUP);
                         for (;;) {
-                                pause();
-                                if (hup_path)
+                                if (hup_path && hup_pending) {
+                                        sigprocmask(SIG_SETMASK, &old, NULL);
                                         handle_hup();
+                                        sigprocmask(SIG_BLOCK, &hup, NULL);
+                                        continue;
+                                }
+                                sigsuspend(&old);
                         }
+                }
                 else if (strncmp(a, "watchdog:", 9) == 0)
                         for (;;) {
                                 sd_notify(0, "WATCHDOG=1");

@@ -205,7 +205,7 @@ class Jobs(AdminTest):
         requester, job, result, message = self.job_done(mon)
         self.assertEqual((job, result), ("start", "failed"))
         self.assertIn("exited before it was ready", message)
-        self.assertIn("exit-code", message)
+        self.assertIn("protocol (exit status 1 before READY=1)", message)
         self.assertCleanExit(d)
 
     def test_a_job_done_at_once_still_ends(self):

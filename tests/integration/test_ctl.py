@@ -22,6 +22,7 @@ from wptest import PrivateBus, TESTWORKER, main, reachable_copy, wait_until
 HERE = os.path.dirname(os.path.abspath(__file__))
 COMPLETION = os.environ.get("WORKERPOOLCTL_COMPLETION",
                             os.path.join(HERE, "..", "..", "shell-completion", "bash", "workerpoolctl"))
+MANPAGE = os.path.join(HERE, "..", "..", "man", "workerpoolctl.1")
 SLEEP = "/bin/sleep infinity"
 # the environment of the pager tests: none of the caller's pager settings
 PAGER_VARS = ("SYSTEMD_PAGER", "PAGER", "LESS", "SYSTEMD_LESS", "SYSTEMD_PAGERSECURE", "SUDO_UID", "NO_COLOR",
@@ -293,6 +294,27 @@ class Help(CtlTest):
         for word in ("show", "is-active", "is-failed", "--no-pager", "--no-block", "--value", "--property",
                      "--json[=short|pretty|off]", "--output", "--quiet"):
             self.assertIn(word, h.stdout)
+        # issue #14's verbs, and what reload means with and without a pool
+        for line in ("  reload POOL...  ", "  freeze WORKER|POOL...  ", "  thaw WORKER|POOL...  ",
+                     "  diagnose WORKER  ", "  daemon-reload  ", "  status [POOL|WORKER...]  ",
+                     "-o --output=json|json-pretty|short|verbose"):
+            self.assertIn(line, h.stdout)
+        self.assertRegex(h.stdout, r"\n  reload +Without a pool: the same as daemon-reload\n")
+        self.assertEqual(subprocess.run([WORKERPOOLCTL, "-o", "help"], capture_output=True, text=True,
+                                        timeout=10).stdout.split(), ["short", "verbose", "json", "json-pretty"])
+        # every verb of the help has its entry in the man page, which mandoc finds clean
+        verbs = re.findall(r"^  ([a-z][a-z-]+)(?= )", h.stdout.split("Options:")[0], re.M)
+        self.assertIn("diagnose", verbs)
+        with open(MANPAGE) as f:
+            man = f.read()
+        for verb in verbs:
+            self.assertRegex(man, rf"\n\.It Cm {verb}\b", f"{verb}: not in workerpoolctl(1)")
+        for word in ("ExecReload=", "daemon-reload", "Fl o Cm verbose", "CHAIN", "LastHangCapture", "waiting",
+                     "job-timeout", "PoolInactive", "StateReason", "(frozen)"):
+            self.assertIn(word, man)
+        if shutil.which("mandoc"):
+            lint = subprocess.run(["mandoc", "-Tlint", "-W", "warning", MANPAGE], capture_output=True, text=True)
+            self.assertEqual((lint.returncode, lint.stdout + lint.stderr), (0, ""))
 
 
 class Errors(CtlTest):
@@ -405,6 +427,33 @@ class Completion(CtlTest):
         self.assertEqual(sorted(self.complete(self.readline_words(line), line)), ["web", "worker-b"])
         self.assertCleanExit(d)
 
+    def test_completion_of_the_job_verbs(self):
+        ctl, bus = WORKERPOOLCTL, "--bus=" + self.bus.address
+        # the verbs of issue #14, and their options' values, without a daemon
+        self.assertEqual(self.complete([ctl, "d"]), ["diagnose", "daemon-reload"])
+        self.assertEqual(self.complete([ctl, "fr"]), ["freeze"])
+        self.assertEqual(self.complete([ctl, "th"]), ["thaw"])
+        self.assertEqual(self.complete([ctl, "rel"]), ["reload"])
+        for reason in ("protocol", "job-timeout", "recycled", "unhealthy"):
+            self.assertIn(f"--reason={reason}", self.complete([ctl, "events", "--reason="]))
+        self.assertEqual(self.complete([ctl, "--state=w"]), ["--state=waiting"])
+        self.assertEqual(self.complete([ctl, "-o", "v"]), ["verbose"])
+
+        d = self.start_bus_daemon({"web": pool(SLEEP, Workers=2), "worker-b": pool(SLEEP, Workers=1)})
+        self.wait_active("web", 2)
+        self.wait_active("worker-b", 1)
+        ids = sorted(str(w[0]) for w in self.list_workers())
+        # reload: pools; freeze, thaw, status, show: pools and worker ids (as kill);
+        # diagnose: worker ids, one
+        self.assertEqual(sorted(self.complete([ctl, bus, "reload", ""])), ["web", "worker-b"])
+        for verb in ("freeze", "thaw", "status", "show", "kill"):
+            self.assertEqual(sorted(self.complete([ctl, bus, verb, ""])), sorted(["web", "worker-b"] + ids),
+                             verb)
+        self.assertEqual(sorted(self.complete([ctl, bus, "diagnose", ""])), ids)
+        self.assertEqual(self.complete([ctl, bus, "diagnose", ids[0], ""]), [])
+        self.assertEqual(self.complete([ctl, bus, "daemon-reload", ""]), [])
+        self.assertCleanExit(d)
+
 
 class Jobs(CtlTest):
     def timed(self, *args):
@@ -459,12 +508,13 @@ class Jobs(CtlTest):
         self.assertEqual((self.prop("nt", "State"), self.prop("slow", "State")), ("stopped", "stopped"))
         self.assertEqual(d.worker_cgroups("slow") + d.worker_cgroups("nt"), [])
 
-        # a worker that exits before READY=1: the job failed, and why
+        # a worker that exits before READY=1 (a protocol violation): the job
+        # failed, and why
         self.ok("stop", "bad")
         p = self.ctl("start", "bad")
         self.assertEqual(p.returncode, 1, p.stderr)
         self.assertRegex(p.stderr, r"^Job for pool bad failed: worker \d+ exited before it was ready: "
-                                   r"exit-code \(.*1.*\)\.\n")
+                                   r"protocol \(.*1.*\)\.\n")
         self.assertIn('See "workerpoolctl status bad"', p.stderr)
 
         # replaced by a later call: canceled
@@ -510,19 +560,21 @@ class Events(CtlTest):
         self.ok("scale", "w", 1)
         wait_until(lambda: len(live_json) == 4 and len(live_text) == 5, what="3 live exits")
 
-        # JSON: every live line as the same exit in the history
+        # JSON: every live line as the same exit in the history (but the
+        # successor: it starts after the exit the line tells)
         history = {e["id"]: e for e in json.loads(self.ok("events", "--json"))}
         for line in live_json:
             e = json.loads(line)
-            self.assertEqual(e, history[e["id"]])
+            e.pop("successor", None)
+            self.assertEqual(e, {k: v for k, v in history[e["id"]].items() if k != "successor"})
             for k in ("started_at_usec", "exited_at_usec", "cpu_usec"):
                 self.assertIsNotNone(e[k], k)
         # text: the columns of every line where the header says
         header = live_text[0]
         cols = {name: header.index(name) for name in ("TIME", "POOL", "WORKER", "PID", "REASON", "ACTION",
-                                                      "EVIDENCE")}
+                                                      "CHAIN", "EVIDENCE")}
         for line in live_text[1:]:
-            for name in ("POOL", "REASON", "ACTION", "EVIDENCE"):      # left-aligned
+            for name in ("POOL", "REASON", "ACTION", "CHAIN", "EVIDENCE"):      # left-aligned
                 self.assertEqual(line[cols[name] - 2:cols[name]], "  ", f"{name}: {line!r}\n{header!r}")
                 self.assertNotEqual(line[cols[name]], " ", f"{name}: {line!r}\n{header!r}")
             for name in ("WORKER", "PID"):                              # numbers, right-aligned

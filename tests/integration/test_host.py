@@ -104,10 +104,12 @@ class Classify(DaemonTest):
 
     def test_success(self):
         # a success that Restart= does not restart: the worker is done, its
-        # slot retires (and with every slot retired the pool stops)
+        # slot retires (and with every slot retired the pool ends: stopped,
+        # and the state change says why)
         d, _ = self.run_one("exit:0", "success")
         self.assertIn("action: retire", d.log_text())
-        self.assertIn("every worker retired", d.log_text())
+        self.assertRegex(d.log_text(), r"Pool c: stopping -> stopped: every worker has ended: 1 retired, "
+                                       r"0 not restarted\.")
 
     def test_exit_code(self):
         self.run_one("exit:3", "exit-code")
@@ -121,9 +123,19 @@ class Classify(DaemonTest):
     def test_signal_fpe(self):
         self.run_one("fpe", "signal")
 
-    def test_exit_before_ready_is_a_start_failure(self):
-        d, m = self.run_one("exit:3", "exit-code", Type="notify")
-        self.assertRegex(d.log_text(), r"exited: exit-code \(exit status 3, before READY=1\)")
+    def test_exit_before_ready_is_a_protocol_violation(self):
+        # any exit of its own before READY=1, whatever the status (systemd's
+        # Result=protocol); a crash keeps its own reason
+        d, m = self.run_one("exit:3", "protocol", Type="notify")
+        self.assertRegex(d.log_text(), r"exited: protocol \(exit status 3 before READY=1\)")
+
+    def test_exit_0_before_ready_is_one_too(self):
+        d, m = self.run_one("exit:0", "protocol", Type="notify")
+        self.assertRegex(d.log_text(), r"exited: protocol \(exit status 0 before READY=1\)")
+
+    def test_a_crash_before_ready_keeps_its_reason(self):
+        d, m = self.run_one("segv", "segfault", Type="notify")
+        self.assertRegex(d.log_text(), r"exited: segfault \(.*, before READY=1\)")
 
     def test_success_exit_status(self):
         self.run_one("exit:42", "success", SuccessExitStatus="42")
@@ -132,7 +144,7 @@ class Classify(DaemonTest):
         d = self.start({"c": pool(f"{TESTWORKER} sleep:100 exit:75", Workers=2,
                                   RestartPreventExitStatus="75")})
         d.wait_log(r"exited: exit-code \(exit status 75\); action: retire", count=2)
-        d.wait_log(r"every worker retired, stopping the pool")
+        d.wait_log(r"running -> stopping: every worker has ended: 2 retired, 0 not restarted")
         self.assertCleanExit(d)
 
 

@@ -8,6 +8,8 @@ import os
 import re
 import signal
 
+from test_bus import pool
+from test_jobs import JobTest
 from wptest import DaemonTest, TESTWORKER, main, wait_until
 
 SLEEP = "/bin/sleep"
@@ -104,6 +106,60 @@ class Limits(DaemonTest):
         self.assertEqual(near, ["killed"] * n)
         self.assertEqual(hog, ["oom-kill"] * n)
         self.assertCleanExit(d)
+
+
+class MemoryRecycling(JobTest):
+    """MemoryRecycle= (issue #14): a worker that grows with its jobs is
+    replaced at an idle moment, before the OOM killer has to act. Needs the
+    memory controller: the VM."""
+
+    def setUp(self):
+        super().setUp()
+        from wptest import cgroup2_mount
+        if "memory" not in read(os.path.join(cgroup2_mount(), "cgroup.controllers")).split():
+            self.skipTest("no memory controller here: run me in the VM (tests/vm/vm-run)")
+
+    def leaker(self, jobs):
+        """A Type=notify worker whose every job keeps 1 MiB more (jobs:N:MS
+        and leak:KB:MS both loop, so the steps are spelt out)."""
+        return self.script("leaker.sh", "#!/bin/sh\nexec %s ready $(i=0; while [ $i -lt %d ]; do "
+                           "echo busy:1 alloc:1 sleep:20 busy:0 sleep:20; i=$((i+1)); done) pause\n"
+                           % (TESTWORKER, jobs))
+
+    def test_memory_high_recycles_10_times_before_any_oom_kill(self):
+        # 80 jobs of 1 MiB: past MemoryMax=60M (an oom-kill) unless recycled at memory.high
+        d = self.start_bus_daemon({"mh": pool(self.leaker(80), Type="notify", MemoryRecycle="high")
+                                   + "[Resources]\nMemoryHigh=20M\nMemoryMax=60M\nMemorySwapMax=0\n"})
+        evs = self.wait_event("mh", "", count=10, timeout=240)[:10]
+        print("\n  memory.high recycles:", [(e["id"], e["reason"], e["jobs"], e["memory_peak"] // MIB)
+                                           for e in evs])
+        self.assertEqual([e["reason"] for e in evs], ["recycled"] * 10, evs)
+        for e in evs:
+            self.assertEqual(e["action"], "replaced", e)
+            self.assertRegex(e["evidence"], r"memory\.high|MemoryHigh=", e)
+            self.assertGreaterEqual(e["jobs"], 10, "recycled before it reached memory.high")
+            self.assertLess(e["memory_peak"], 60 * MIB, e)
+        for old, new in zip(evs, evs[1:]):
+            self.assertEqual(old["successor"], new["id"])
+        self.assertEqual(self.events("mh", "oom-kill"), [])
+        self.assertEqual(self.pget("mh", "State"), "running")
+        self.assertCleanExit(d)
+
+    def test_memory_recycle_size_waits_for_the_idle_moment(self):
+        """MemoryRecycle=10M: over it in the middle of a 1.5 s job, the
+        worker is replaced when the job ends, not before; a small one is not."""
+        d = self.start_bus_daemon({
+            "ms": pool(f"{TESTWORKER} ready busy:1 alloc:16 sleep:1500 busy:0 pause", Type="notify",
+                       MemoryRecycle="10M"),
+            "small": pool(f"{TESTWORKER} ready jobs:0:50", Type="notify", MemoryRecycle="10M"),
+        })
+        e = self.wait_event("ms", "recycled", timeout=60)[0]
+        self.assertIn("MemoryRecycle=", e["evidence"])
+        self.assertEqual((e["action"], e["jobs"]), ("replaced", 1))
+        self.assertGreater(e["exited_at"] - e["started_at"], 1_500_000, "recycled in the middle of its job")
+        self.assertEqual(self.events("small"), [])
+        self.assertCleanExit(d)
+
 
 if __name__ == "__main__":
     main()

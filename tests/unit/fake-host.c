@@ -50,11 +50,16 @@ static int fake_spawn(PoolHost *h, const SpawnParams *sp, SpawnResult *ret) {
         return 0;
 }
 
+static void fake_failure_exit(PoolHost *h, Pool *p) {
+        fake.n_failure_exit++;
+}
+
 static const PoolHostOps fake_ops = {
         .next_worker_id = fake_next_worker_id,
         .fault_evidence = fake_fault_evidence,
         .pools_changed = fake_pools_changed,
         .spawn = fake_spawn,
+        .failure_exit = fake_failure_exit,
 };
 
 static void hook_started(void *u, Worker *w) {
@@ -70,10 +75,19 @@ static void hook_exited(void *u, Worker *w, const ExitRecord *r) {
         fake.last_exit = *r;
 }
 
+static void hook_job_done(void *u, Pool *p, const char *job, const char *requester, const char *result,
+                          const char *message) {
+        fake.n_jobs_done++;
+        snprintf(fake.job_done_job, sizeof fake.job_done_job, "%s", job ?: "");
+        snprintf(fake.job_done_result, sizeof fake.job_done_result, "%s", result ?: "");
+        snprintf(fake.job_done_message, sizeof fake.job_done_message, "%s", message ?: "");
+}
+
 static const PoolHooks fake_hooks = {
         .worker_started = hook_started,
         .worker_ready = hook_ready,
         .worker_exited = hook_exited,
+        .job_done = hook_job_done,
 };
 
 void fake_setup(void) {

@@ -21,6 +21,11 @@ typedef struct FakeHost {
         unsigned n_spawned, n_started, n_ready, n_exited, n_pools_changed;
         ExitRecord last_exit;
         Pool *pool;                     /* the one pool of a test */
+        /* FailureAction=exit: ops->failure_exit() calls */
+        unsigned n_failure_exit;
+        /* PoolHooks.job_done: how many, and the last one's words */
+        unsigned n_jobs_done;
+        char job_done_job[16], job_done_result[16], job_done_message[320];
 } FakeHost;
 
 extern FakeHost fake;

@@ -520,6 +520,9 @@ Test(classify, decide_job_reasons) {
         v = decide_row(&(Row) { "", hung, RESTART_ALWAYS }, &rl);
         cr_assert_eq(v.action, EXIT_ACTION_FAIL_POOL);
         cr_assert_eq(v.pool_failure, EXIT_POOL_FAILURE_JOB_TIMEOUT);
+        /* a second one in the pool that failed already: nothing more */
+        v = decide_row(&(Row) { "", hung, RESTART_ALWAYS, .pool_failed = true }, &rl);
+        cr_assert_eq(v.action, EXIT_ACTION_NONE);
         cfg->job_timeout_action = JOB_TIMEOUT_ACTION_RESTART;
 
         /* ProtocolViolationLimit=3: the third fails the pool. */
@@ -531,6 +534,10 @@ Test(classify, decide_job_reasons) {
         v = decide_row(&r, &rl);
         cr_assert_eq(v.action, EXIT_ACTION_FAIL_POOL, "the third");
         cr_assert_eq(v.pool_failure, EXIT_POOL_FAILURE_PROTOCOL_LIMIT);
+        r.violations = 5;
+        r.pool_failed = true;
+        cr_assert_eq(decide_row(&r, &rl).action, EXIT_ACTION_NONE, "once failed, no second failure");
+        r.pool_failed = false;
         /* the start limit names itself */
         cfg->protocol_violation_limit = UINT_MAX;
         r = (Row) { "", KILLED(SIGSEGV), RESTART_ON_FAILURE };

@@ -1701,3 +1701,144 @@ Test(config, set_property_and_dup) {
         pool_config_free(c);
         pool_config_free(d);
 }
+
+/* ---- health checks and the pool's commands ------------------------------- */
+
+Test(config, health_and_commands_defaults) {
+        _cleanup_(freep) char *path = write_pool("h", "");
+        _cleanup_(pool_config_freep) PoolConfig *c = load_ok("h");
+
+        cr_assert_null(c->exec_health_check);
+        cr_assert_eq(c->health_check_interval_usec, 30 * SEC);
+        cr_assert_eq(c->health_check_timeout_usec, 30 * SEC);
+        cr_assert_eq(c->health_check_retries, 3);
+        cr_assert_eq(c->exec_start_pre.n, 0);
+        cr_assert_null(c->exec_start_pre.commands);
+        cr_assert_eq(c->exec_stop_post.n, 0);
+}
+
+Test(config, health_and_commands_keys) {
+        _cleanup_(freep) char *path = write_pool("h",
+                "ExecHealthCheck=/bin/sh -c 'curl -f http://localhost:%%d/' \"a b\"\n"
+                "HealthCheckIntervalSec=5s\n"
+                "HealthCheckTimeoutSec=1min 30s\n"
+                "HealthCheckRetries=1000\n"
+                "ExecStartPre=/bin/echo one %n\n"
+                "ExecStartPre=-/bin/false\n"
+                "ExecStartPre=echo three\n"
+                "ExecStopPost=-/bin/true\n");
+        _cleanup_(pool_config_freep) PoolConfig *c = load_ok("h");
+
+        cr_assert_eq(strv_length(c->exec_health_check), 4);
+        cr_assert_str_eq(c->exec_health_check[2], "curl -f http://localhost:%d/");
+        cr_assert_str_eq(c->exec_health_check[3], "a b");
+        cr_assert_eq(c->health_check_interval_usec, 5 * SEC);
+        cr_assert_eq(c->health_check_timeout_usec, 90 * SEC);
+        cr_assert_eq(c->health_check_retries, 1000);
+        cr_assert_eq(c->exec_start_pre.n, 3);
+        cr_assert_str_eq(c->exec_start_pre.commands[0].argv[2], "h", "%%n is the pool name");
+        cr_assert_not(c->exec_start_pre.commands[0].ignore_failure);
+        cr_assert_str_eq(c->exec_start_pre.commands[1].argv[0], "/bin/false");
+        cr_assert(c->exec_start_pre.commands[1].ignore_failure);
+        cr_assert_eq(c->exec_start_pre.commands[2].argv[0][0], '/', "looked up in the search path");
+        cr_assert_eq(c->exec_stop_post.n, 1);
+        cr_assert(c->exec_stop_post.commands[0].ignore_failure);
+}
+
+Test(config, health_timeout_zero_is_none) {
+        _cleanup_(freep) char *path = write_pool("h", "HealthCheckTimeoutSec=0\n");
+        _cleanup_(pool_config_freep) PoolConfig *c = load_ok("h");
+
+        cr_assert_eq(c->health_check_timeout_usec, USEC_INFINITY);
+}
+
+Test(config, commands_accumulate_and_reset) {
+        _cleanup_(freep) char *path = write_pool("h",
+                "ExecStartPre=/bin/echo a\nExecStartPre=/bin/echo b\nExecHealthCheck=/bin/true\n");
+        write_file_free(etc, "h.pool.d/x.conf",
+                        "[Pool]\nExecStartPre=\nExecStartPre=/bin/echo c\nExecHealthCheck=\n"
+                        "ExecHealthCheck=/bin/false\nHealthCheckRetries=\n");
+        _cleanup_(pool_config_freep) PoolConfig *c = load_ok("h");
+
+        cr_assert_eq(c->exec_start_pre.n, 1, "an empty assignment resets the list");
+        cr_assert_str_eq(c->exec_start_pre.commands[0].argv[1], "c");
+        cr_assert_str_eq(c->exec_health_check[0], "/bin/false");
+        cr_assert_eq(c->health_check_retries, 3);
+}
+
+Test(config, health_and_commands_errors_file_line) {
+        _cleanup_(freep) char *path = write_pool("h",
+                "HealthCheckIntervalSec=0\n"                    /* 3 */
+                "HealthCheckIntervalSec=infinity\n"             /* 4 */
+                "HealthCheckIntervalSec=often\n"                /* 5 */
+                "HealthCheckTimeoutSec=soon\n"                  /* 6 */
+                "HealthCheckRetries=0\n"                        /* 7 */
+                "HealthCheckRetries=1001\n"                     /* 8 */
+                "HealthCheckRetries=three\n"                    /* 9 */
+                "ExecHealthCheck=relative/probe\n"              /* 10 */
+                "ExecHealthCheck=/bin/true\n"                   /* 11 */
+                "ExecHealthCheck=/bin/false\n"                  /* 12 */
+                "ExecStartPre=@/bin/true x\n"                   /* 13 */
+                "ExecStopPost=/bin/echo \"open\n"               /* 14 */
+                "ExecStartPre=--/bin/true\n"                    /* 15 */
+                "ExecStopPost=-\n");                            /* 16 */
+        _cleanup_(strv_freep) char **errors = load_bad("h");
+
+        cr_assert_eq(strv_length(errors), 13, "%zu: %s", strv_length(errors), joined(errors));
+        assert_error(errors, "%s:3: Invalid HealthCheckIntervalSec= value '0': expected a time span above 0 and "
+                             "below infinity, like 30s", path);
+        assert_error(errors, "%s:4: Invalid HealthCheckIntervalSec= value 'infinity': expected a time span above 0 "
+                             "and below infinity, like 30s", path);
+        assert_error(errors, "%s:5: Invalid HealthCheckIntervalSec= value 'often': expected a time span like 5s, "
+                             "100ms, 1min 30s or infinity", path);
+        assert_error_contains(errors, ":6: Invalid HealthCheckTimeoutSec= value 'soon'", NULL);
+        assert_error(errors, "%s:7: Invalid HealthCheckRetries= value '0': must be between 1 and 1000", path);
+        assert_error(errors, "%s:8: Invalid HealthCheckRetries= value '1001': must be between 1 and 1000", path);
+        assert_error(errors, "%s:9: Invalid HealthCheckRetries= value 'three': expected an unsigned integer", path);
+        assert_error_contains(errors, ":10: Invalid ExecHealthCheck= value 'relative/probe'", "absolute");
+        assert_error(errors, "%s:12: ExecHealthCheck= may be given only once (an empty ExecHealthCheck= first "
+                             "resets it)", path);
+        assert_error_contains(errors, ":13: Invalid ExecStartPre= value '@/bin/true x'", "prefix");
+        assert_error(errors, "%s:14: Invalid ExecStopPost= value '/bin/echo \"open': unterminated double quote",
+                     path);
+        assert_error_contains(errors, ":15: Invalid ExecStartPre= value '--/bin/true'", "prefix");
+        assert_error_contains(errors, ":16: Invalid ExecStopPost= value '-'", NULL);
+}
+
+Test(config, at_most_32_commands) {
+        char body[4096] = "";
+        _cleanup_(freep) char *path = NULL;
+        _cleanup_(strv_freep) char **errors = NULL;
+
+        for (int i = 0; i < 33; i++)
+                strcat(body, "ExecStopPost=/bin/true\n");
+        path = write_pool("h", body);
+        errors = load_bad("h");
+        cr_assert_eq(strv_length(errors), 1, "%s", joined(errors));
+        assert_error(errors, "%s:35: Too many ExecStopPost= commands: at most 32 (an empty ExecStopPost= resets "
+                             "the list)", path);
+}
+
+Test(config, commands_dup_and_set_property) {
+        _cleanup_(freep) char *path = write_pool("h", "ExecStartPre=-/bin/echo a\nExecHealthCheck=/bin/true\n");
+        _cleanup_(pool_config_freep) PoolConfig *c = load_ok("h"), *n = NULL;
+        char *err = NULL;
+
+        cr_assert_eq(pool_config_dup(c, &n), 0);
+        cr_assert(exec_command_list_equal(&c->exec_start_pre, &n->exec_start_pre));
+        cr_assert_neq(n->exec_start_pre.commands, c->exec_start_pre.commands);
+        cr_assert_neq(n->exec_start_pre.commands[0].argv, c->exec_start_pre.commands[0].argv);
+        cr_assert(n->exec_start_pre.commands[0].ignore_failure);
+        cr_assert(strv_equal(n->exec_health_check, c->exec_health_check));
+        cr_assert_neq(n->exec_health_check, c->exec_health_check);
+
+        /* over the bus: an assignment adds a command, as in a file */
+        cr_assert_eq(pool_config_set_property(n, NULL, "ExecStartPre", "/bin/echo b", &err), 0, "%s", err);
+        cr_assert_eq(n->exec_start_pre.n, 2);
+        cr_assert_not(exec_command_list_equal(&c->exec_start_pre, &n->exec_start_pre));
+        cr_assert_eq(pool_config_set_property(n, NULL, "HealthCheckRetries", "0", &err), -EINVAL);
+        cr_assert_str_eq(err, "Invalid HealthCheckRetries= value '0': must be between 1 and 1000");
+        free(err);
+        cr_assert_str_eq(pool_config_property_section("ExecHealthCheck"), "Pool");
+        cr_assert_str_eq(pool_config_property_section("ExecStopPost"), "Pool");
+}

@@ -234,3 +234,103 @@ ParameterizedTest(SpawnMode *mode, spawn, bad_cgroup, .fini = teardown_leaf) {
         cr_assert_lt(spawn_worker(&p, &res), 0);
         close(devnull);
 }
+
+ParameterizedTestParameters(spawn, stdout_to_a_pipe) {
+        return spawn_modes();
+}
+
+/* stdout_fd: stdout and stderr both go there (output capture); the
+ * default 0 leaves them the caller's. */
+ParameterizedTest(SpawnMode *mode, spawn, stdout_to_a_pipe, .fini = teardown_leaf) {
+        char *argv[] = { "/bin/sh", "-c", "echo out; echo err >&2", NULL };
+        char *envp[] = { NULL };
+        SpawnParams p = { .argv = argv, .envp = envp, .stdin_fd = -EBADF };
+        SpawnResult res = {};
+        char buf[64] = "";
+        int out[2];
+        ssize_t n;
+
+        set_mode(*mode);
+        p.cgroup_fd = leaf_fd;
+        cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+        cr_assert_gt(out[1], 2);
+        p.stdout_fd = out[1];
+        cr_assert_eq(spawn_worker(&p, &res), 0);
+        cr_assert_eq(res.failed_step, SPAWN_STEP_NONE);
+        close(out[1]);
+        reap(&res);
+        n = read(out[0], buf, sizeof buf - 1);
+        close(out[0]);
+        cr_assert_eq(n, 8);
+        cr_assert_str_eq(buf, "out\nerr\n");
+}
+
+ParameterizedTestParameters(spawn, no_cgroup_stays_in_ours) {
+        return spawn_modes();
+}
+
+/* cgroup_fd -EBADF: no CLONE_INTO_CGROUP, the child is in our cgroup. */
+ParameterizedTest(SpawnMode *mode, spawn, no_cgroup_stays_in_ours, .fini = teardown_leaf) {
+        char *argv[] = { "/bin/true", NULL };
+        char *envp[] = { NULL };
+        SpawnParams p = { .argv = argv, .envp = envp, .cgroup_fd = -EBADF, .stdin_fd = -EBADF };
+        SpawnResult res = {};
+        char *ours = NULL, *its = NULL;
+
+        set_mode(*mode);
+        cr_assert_eq(spawn_worker(&p, &res), 0);
+        cr_assert_eq(cgroup_pid_get_path(res.pid, &its), 0);
+        cr_assert_eq(cgroup_pid_get_path(0, &ours), 0);
+        cr_assert_str_eq(its, ours);
+        reap(&res);
+        free(ours);
+        free(its);
+}
+
+ParameterizedTestParameters(spawn, join_a_mount_namespace) {
+        return spawn_modes();
+}
+
+/* mount_ns_fd: the child joins another process's mount namespace (a
+ * health check, its worker's PrivateTmp=): it sees that one's /tmp. */
+ParameterizedTest(SpawnMode *mode, spawn, join_a_mount_namespace, .fini = teardown_leaf) {
+        char *worker[] = { "/bin/sh", "-c", "echo mine >/tmp/wp-unit-spawn-ns; exec sleep 30", NULL };
+        char *probe[] = { "/bin/cat", "/tmp/wp-unit-spawn-ns", NULL };
+        char *envp[] = { NULL };
+        SpawnParams p = { .argv = worker, .envp = envp, .stdin_fd = -EBADF, .private_tmp = true };
+        SpawnResult w = {}, res = {};
+        char buf[64] = "";
+        int out[2];
+        siginfo_t si;
+
+        set_mode(*mode);
+        p.cgroup_fd = leaf_fd;
+        cr_assert_eq(spawn_worker(&p, &w), 0);
+        cr_assert_eq(w.failed_step, SPAWN_STEP_NONE, "%s", spawn_step_to_string(w.failed_step));
+        usleep(200 * 1000);     /* it writes its marker */
+
+        cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+        p = (SpawnParams) { .argv = probe, .envp = envp, .stdin_fd = -EBADF, .cgroup_fd = leaf_fd,
+                            .stdout_fd = out[1], .mount_ns_fd = w.pidfd };
+        cr_assert_eq(spawn_worker(&p, &res), 0);
+        cr_assert_eq(res.failed_step, SPAWN_STEP_NONE, "%s: %s", spawn_step_to_string(res.failed_step),
+                     strerror(res.failed_errno));
+        close(out[1]);
+        si = reap(&res);
+        cr_assert_eq(si.si_status, 0);
+        cr_assert_gt(read(out[0], buf, sizeof buf - 1), 0);
+        close(out[0]);
+        cr_assert_str_eq(buf, "mine\n");
+        cr_assert_neq(access("/tmp/wp-unit-spawn-ns", F_OK), 0, "written into our /tmp");
+
+        /* a namespace fd that is not one: the step is named */
+        p.mount_ns_fd = leaf_fd;
+        p.stdout_fd = 0;
+        cr_assert_eq(spawn_worker(&p, &res), 0);
+        cr_assert_eq(res.failed_step, SPAWN_STEP_NAMESPACE);
+        cr_assert_str_eq(spawn_step_to_string(res.failed_step), "setns");
+        reap(&res);
+
+        (void) pidfd_send_signal_wrapper(w.pidfd, SIGKILL);
+        reap(&w);
+}

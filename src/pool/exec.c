@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+#include <fcntl.h>
+#include <grp.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../config/exec-split.h"
+#include "../shared/fd-util.h"
+#include "../shared/strv.h"
+#include "exec.h"
+#include "pool.h"
+
+/* The environment every process of the pool gets; with w, the worker's. */
+static int pool_build_env(const Pool *p, const Worker *w, char ***ret) {
+        PoolHost *h = p->host;
+        _cleanup_(strv_freep) char **env = NULL;
+        char buf[256];
+        int r;
+
+        env = strv_copy((char *const[]) { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                          NULL });
+        if (!env)
+                return -ENOMEM;
+        snprintf(buf, sizeof buf, "WORKERPOOL_POOL=%s", p->name);
+        if ((r = strv_extend(&env, buf)) < 0)
+                return r;
+        if (w) {
+                snprintf(buf, sizeof buf, "WORKERPOOL_WORKER_ID=%" PRIu64, w->id);
+                if ((r = strv_extend(&env, buf)) < 0)
+                        return r;
+        }
+        if (w && p->config->type == POOL_TYPE_NOTIFY && h->notify_path) {
+                char *e = NULL;
+
+                if (asprintf(&e, "NOTIFY_SOCKET=%s", h->notify_path) < 0)
+                        return -ENOMEM;
+                if ((r = strv_consume(&env, e)) < 0)
+                        return r;
+        }
+        if (w && p->config->watchdog_usec > 0 && p->config->watchdog_usec != USEC_INFINITY) {
+                snprintf(buf, sizeof buf, "WATCHDOG_USEC=%" PRIu64, p->config->watchdog_usec);
+                if ((r = strv_extend(&env, buf)) < 0)
+                        return r;
+        }
+        for (char **e = p->config->environment; e && *e; e++)
+                if ((r = strv_env_set(&env, *e)) < 0)
+                        return r;
+        *ret = TAKE_PTR(env);
+        return 0;
+}
+
+typedef struct Credentials {
+        uid_t uid;
+        gid_t gid;
+        gid_t groups[64];
+        int n_groups;
+        char home[256], user[64], shell[128];
+} Credentials;
+
+/* Resolved in the daemon before the clone: NSS may allocate and block.
+ * Without User= (SupplementaryGroups= alone) the process stays root. */
+static int resolve_credentials(const PoolConfig *c, Credentials *ret) {
+        struct passwd pw, *pwp = NULL;
+        struct group gr, *grp = NULL;
+        const char *user = c->user ?: "0";
+        char buf[4096];
+        char *end;
+        int r;
+
+        *ret = (Credentials) {};
+        errno = 0;
+        unsigned long id = strtoul(user, &end, 10);
+        if (*end == 0 && end != user)
+                r = getpwuid_r((uid_t) id, &pw, buf, sizeof buf, &pwp);
+        else
+                r = getpwnam_r(user, &pw, buf, sizeof buf, &pwp);
+        if (r != 0)
+                return -r;
+        if (!pwp)
+                return -ESRCH;
+        ret->uid = pw.pw_uid;
+        ret->gid = pw.pw_gid;
+        snprintf(ret->home, sizeof ret->home, "%s", pw.pw_dir ?: "/");
+        snprintf(ret->user, sizeof ret->user, "%s", pw.pw_name);
+        snprintf(ret->shell, sizeof ret->shell, "%s", pw.pw_shell ?: "/bin/sh");
+
+        if (c->group) {
+                id = strtoul(c->group, &end, 10);
+                if (*end == 0 && end != c->group)
+                        r = getgrgid_r((gid_t) id, &gr, buf, sizeof buf, &grp);
+                else
+                        r = getgrnam_r(c->group, &gr, buf, sizeof buf, &grp);
+                if (r != 0)
+                        return -r;
+                if (!grp)
+                        return -ESRCH;
+                ret->gid = gr.gr_gid;
+        }
+        ret->n_groups = ELEMENTSOF(ret->groups);
+        if (getgrouplist(ret->user, ret->gid, ret->groups, &ret->n_groups) < 0)
+                ret->n_groups = 0;
+
+        /* SupplementaryGroups=: added to the user's own groups. */
+        for (char **g = c->supplementary_groups; g && *g; g++) {
+                gid_t gid;
+                bool dup = false;
+
+                id = strtoul(*g, &end, 10);
+                if (*end == 0 && end != *g)
+                        gid = (gid_t) id;
+                else {
+                        r = getgrnam_r(*g, &gr, buf, sizeof buf, &grp);
+                        if (r != 0)
+                                return -r;
+                        if (!grp)
+                                return -ESRCH;
+                        gid = gr.gr_gid;
+                }
+                for (int k = 0; k < ret->n_groups; k++)
+                        dup = dup || ret->groups[k] == gid;
+                if (dup)
+                        continue;
+                if ((size_t) ret->n_groups >= ELEMENTSOF(ret->groups))
+                        return -E2BIG;
+                ret->groups[ret->n_groups++] = gid;
+        }
+        return 0;
+}
+
+/* Our own oom_score_adj (systemd's OOMScoreAdjust=), read once. */
+static int daemon_oom_score_adjust(void) {
+        static int cached = INT_MIN;
+        char buf[32];
+
+        if (cached == INT_MIN)
+                cached = read_file_at(AT_FDCWD, "/proc/self/oom_score_adj", buf, sizeof buf, NULL) >= 0
+                                 ? atoi(buf) : 0;
+        return cached;
+}
+
+static int env_set_user(char ***env, const Credentials *cred) {
+        const char *keys[] = { "HOME", "USER", "LOGNAME", "SHELL" };
+        const char *values[] = { cred->home, cred->user, cred->user, cred->shell };
+        char buf[512];
+        int r;
+
+        for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                snprintf(buf, sizeof buf, "%s=%s", keys[i], values[i]);
+                if ((r = strv_env_set(env, buf)) < 0)
+                        return r;
+        }
+        return 0;
+}
+
+void pool_exec_done(PoolExec *e) {
+        e->env = strv_free(e->env);
+        e->argv = strv_free(e->argv);
+}
+
+int pool_exec_prepare(const Pool *p, const Worker *w, char *const *argv, char *const *extra_env, PoolExec *ret) {
+        const PoolConfig *c = p->config;
+        SpawnParams *sp = &ret->params;
+        Credentials cred;
+        int r;
+
+        *ret = (PoolExec) {};
+        ret->failed = "cannot build the environment";
+        r = pool_build_env(p, w, &ret->env);
+        if (r < 0)
+                return r;
+
+        *sp = (SpawnParams) {
+                .reset_oom_score_adjust = daemon_oom_score_adjust() != 0,
+                .working_directory = c->working_directory,
+                .working_directory_missing_ok = c->working_directory_missing_ok,
+                .cgroup_fd = -EBADF,            /* the caller's */
+                .stdin_fd = -EBADF,
+                .umask = c->umask,
+                .rlimits = ret->rlimits,
+                .capability_bounding_set = c->capability_bounding_set,
+                .ambient_capabilities = c->ambient_capabilities,
+                .no_new_privileges = c->no_new_privileges,
+                .private_tmp = c->private_tmp,
+        };
+        for (int k = 0; k < RLIMIT_NLIMITS; k++)
+                if (c->rlimits_set & (UINT32_C(1) << k))
+                        ret->rlimits[sp->n_rlimits++] = (SpawnRlimit) { .resource = k, .limit = c->rlimits[k] };
+        /* The daemon's own soft limit is raised; a process of the pool gets
+         * the kernel's default back, as systemd gives services, unless
+         * LimitNOFILE= says. */
+        if (!(c->rlimits_set & (UINT32_C(1) << RLIMIT_NOFILE)))
+                ret->rlimits[sp->n_rlimits++] = (SpawnRlimit) { .resource = RLIMIT_NOFILE,
+                                                                .limit = p->host->worker_nofile };
+        /* Built once for the pool (pool_sandbox_prepare()); never started without it. */
+        ret->failed = "no system call filter";
+        r = pool_sandbox_filter(p, &sp->seccomp_filter);
+        if (r < 0)
+                return r;
+        if (c->user || c->supplementary_groups) {
+                ret->failed = "cannot resolve User= or its groups";
+                r = resolve_credentials(c, &cred);
+                if (r < 0)
+                        return r;
+                sp->set_credentials = true;
+                sp->uid = cred.uid;
+                sp->gid = cred.gid;
+                memcpy(ret->groups, cred.groups, sizeof ret->groups);
+                sp->groups = ret->groups;
+                sp->n_groups = (size_t) cred.n_groups;
+        }
+        ret->failed = "cannot build the environment";
+        if (c->user && (r = env_set_user(&ret->env, &cred)) < 0)
+                return r;
+        for (char *const *e = extra_env; e && *e; e++)
+                if ((r = strv_env_set(&ret->env, *e)) < 0)
+                        return r;
+        sp->envp = ret->env;
+        /* $VAR, ${VAR} and $$, from the process's own environment. */
+        ret->failed = "cannot expand the command line";
+        r = exec_expand_env(argv, ret->env, &ret->argv);
+        if (r < 0)
+                return r;
+        sp->argv = ret->argv;
+        ret->failed = NULL;
+        return 0;
+}
