@@ -700,6 +700,9 @@ int pool_start(Pool *p) {
                 p->n_protocol_violations = 0;
                 p->stop_post_done = false;
                 pool_set_state(p, POOL_STARTING);
+                if ((p->config->memory_recycle != CGROUP_LIMIT_MAX || p->config->memory_recycle_high) &&
+                    !(p->host->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY)))
+                        log_warning("Pool %s: MemoryRecycle= is not enforced: no memory controller.", p->name);
                 /* ExecStartPre= first: no worker until every command is done. */
                 r = pool_run_start_pre(p);
                 if (r > 0) {

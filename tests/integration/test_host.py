@@ -4,6 +4,7 @@
 under this machine's cgroup2 mount (no controllers needed)."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -187,6 +188,16 @@ class Config(DaemonTest):
         d.wait_log(r"noexec\.pool.*ExecStart")
         for p in ("unknown", "badval", "noexec"):
             self.assertEqual(d.worker_cgroups(p), [])
+        self.assertCleanExit(d)
+
+    def test_memory_recycle_without_the_controller_says_so(self):
+        d = self.start({"r": pool(f"{SLEEP} infinity", MemoryRecycle="100M")})
+        d.wait_workers("r", 1)
+        missing = re.search(r"cgroup controllers not available in .*: (.*)\. Running", d.log_text())
+        if missing and "memory" in missing.group(1).split(", "):
+            d.wait_log(r"Pool r: MemoryRecycle= is not enforced: no memory controller\.")
+        else:
+            self.assertNotIn("MemoryRecycle= is not enforced", d.log_text())
         self.assertCleanExit(d)
 
     def test_reload(self):
