@@ -137,7 +137,12 @@ class HealthChecks(HealthTest):
         self.assertCleanExit(d)
 
     def test_probe_sees_the_workers_private_tmp(self):
-        d = self.start_bus({"t": pool(f"{TESTWORKER} write:/tmp/marker:inside-%n pause", "[Sandbox]",
+        # the worker's /tmp is a fresh one: its program must not live under
+        # /tmp (a build tree may: a clone in /tmp)
+        worker = os.path.join(self.out, "testworker")
+        shutil.copy(TESTWORKER, worker)
+        os.chmod(worker, 0o755)
+        d = self.start_bus({"t": pool(f"{worker} write:/tmp/marker:inside-%n pause", "[Sandbox]",
                                       "PrivateTmp=yes", ExecHealthCheck=f"/bin/cp /tmp/marker {self.out}/marker",
                                       HealthCheckIntervalSec="100ms")})
         d.wait_workers("t", 1)

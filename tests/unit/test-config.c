@@ -1706,6 +1706,7 @@ Test(config, set_property_and_dup) {
 
 Test(config, health_and_commands_defaults) {
         _cleanup_(freep) char *path = write_pool("h", "");
+        (void) path;   /* kept for its cleanup: the file goes with the test */
         _cleanup_(pool_config_freep) PoolConfig *c = load_ok("h");
 
         cr_assert_null(c->exec_health_check);
@@ -1727,6 +1728,7 @@ Test(config, health_and_commands_keys) {
                 "ExecStartPre=-/bin/false\n"
                 "ExecStartPre=echo three\n"
                 "ExecStopPost=-/bin/true\n");
+        (void) path;   /* kept for its cleanup: the file goes with the test */
         _cleanup_(pool_config_freep) PoolConfig *c = load_ok("h");
 
         cr_assert_eq(strv_length(c->exec_health_check), 4);
@@ -1747,6 +1749,7 @@ Test(config, health_and_commands_keys) {
 
 Test(config, health_timeout_zero_is_none) {
         _cleanup_(freep) char *path = write_pool("h", "HealthCheckTimeoutSec=0\n");
+        (void) path;   /* kept for its cleanup: the file goes with the test */
         _cleanup_(pool_config_freep) PoolConfig *c = load_ok("h");
 
         cr_assert_eq(c->health_check_timeout_usec, USEC_INFINITY);
@@ -1755,6 +1758,7 @@ Test(config, health_timeout_zero_is_none) {
 Test(config, commands_accumulate_and_reset) {
         _cleanup_(freep) char *path = write_pool("h",
                 "ExecStartPre=/bin/echo a\nExecStartPre=/bin/echo b\nExecHealthCheck=/bin/true\n");
+        (void) path;   /* kept for its cleanup: the file goes with the test */
         write_file_free(etc, "h.pool.d/x.conf",
                         "[Pool]\nExecStartPre=\nExecStartPre=/bin/echo c\nExecHealthCheck=\n"
                         "ExecHealthCheck=/bin/false\nHealthCheckRetries=\n");
@@ -1821,6 +1825,7 @@ Test(config, at_most_32_commands) {
 
 Test(config, commands_dup_and_set_property) {
         _cleanup_(freep) char *path = write_pool("h", "ExecStartPre=-/bin/echo a\nExecHealthCheck=/bin/true\n");
+        (void) path;   /* kept for its cleanup: the file goes with the test */
         _cleanup_(pool_config_freep) PoolConfig *c = load_ok("h"), *n = NULL;
         char *err = NULL;
 
