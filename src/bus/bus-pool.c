@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../config/dropin.h"
+#include "../pool/listen.h"
 #include "../shared/parse-util.h"
 #include "../shared/fd-util.h"
 #include "../shared/log.h"
@@ -79,6 +80,8 @@ POOL_GETTER(property_get_tasks_max, "t", p->config->tasks_max)
 POOL_GETTER(property_get_user, "s", p->config->user ?: "")
 POOL_GETTER(property_get_fragment_path, "s", p->config->path ?: "")
 POOL_GETTER(property_get_state_reason, "s", p->state_reason)
+POOL_GETTER(property_get_fd_name, "s", p->config->fd_name ?: p->name)
+POOL_GETTER(property_get_n_listening, "u", (uint32_t) p->n_listen_fds)
 POOL_GETTER(property_get_last_hang_capture, "s", p->last_hang_capture ?: "")
 POOL_GETTER(property_get_job_timeout_usec, "t", (uint64_t) (config_usec_is_set(p->config->job_timeout_usec)
                                                                    ? p->config->job_timeout_usec : 0))
@@ -117,6 +120,27 @@ static int property_get_health_check(sd_bus *bus, const char *path, const char *
         if (!s)
                 return -ENOMEM;
         return sd_bus_message_append(reply, "s", s);
+}
+
+/* systemd's Socket.Listen: (type, address) of every [Socket] Listen*=. */
+static int property_get_listen(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Pool *p = userdata;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(ss)");
+        for (size_t i = 0; r >= 0 && i < p->config->n_listen; i++) {
+                const ListenSpec *l = &p->config->listen[i];
+                _cleanup_(freep) char *s = listen_spec_to_string(l);
+
+                r = sd_bus_message_append(reply, "(ss)",
+                                          l->type == SOCK_STREAM ? "Stream" : l->type == SOCK_DGRAM ? "Datagram"
+                                                                                                   : "SequentialPacket",
+                                          s ?: "");
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        return r;
 }
 
 static int property_get_dropins(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -690,6 +714,9 @@ const sd_bus_vtable bus_pool_vtable[] = {
         RO("FailureAction", "s", property_get_failure_action, CHANGES),
         RO("ReloadSignal", "s", property_get_reload_signal, CHANGES),
         RO("HealthCheck", "s", property_get_health_check, CHANGES),
+        RO("Listen", "a(ss)", property_get_listen, CHANGES),
+        RO("FileDescriptorName", "s", property_get_fd_name, CHANGES),
+        RO("NListening", "u", property_get_n_listening, CHANGES),
         RO("MinWorkers", "u", property_get_min_workers, CHANGES),
         RO("MaxWorkers", "u", property_get_max_workers, CHANGES),
         RO("Type", "s", property_get_type, CHANGES),

@@ -152,3 +152,23 @@ int config_parse_syscall_errno(ConfigParser *p, const ConfigItem *item, const ch
                                       void *data, const void *def);
 int config_parse_syscall_archs(ConfigParser *p, const ConfigItem *item, const char *value,
                                       void *data, const void *def);
+
+/* [Socket] (config-socket.c) */
+/* One Listen*= address as systemd.socket(5) writes it: a port ("8080":
+ * [::]:8080, or 0.0.0.0:8080 where the kernel has no IPv6), "IPv4:PORT",
+ * "[IPv6]:PORT" (optionally "%INTERFACE" after the port), an absolute path
+ * or "@name" (AF_UNIX, abstract); SOCK_SEQPACKET only for AF_UNIX. Sets
+ * *ret with ->address NULL (the caller keeps the text); or -EINVAL and a
+ * static reason in *ret_why. */
+int listen_address_parse(const char *s, int type, ListenSpec *ret, const char **ret_why);
+void listen_spec_list_free(ListenSpec **l, size_t *n);          /* empties it */
+int listen_spec_list_copy(const ListenSpec *l, size_t n, ListenSpec **ret, size_t *ret_n);
+int config_parse_listen(ConfigParser *p, const ConfigItem *item, const char *value,
+                        void *data, const void *def);
+int config_parse_fd_name(ConfigParser *p, const ConfigItem *item, const char *value,
+                         void *data, const void *def);
+int config_parse_bind_ipv6_only(ConfigParser *p, const ConfigItem *item, const char *value,
+                                void *data, const void *def);
+/* An octal file mode up to 07777 (SocketMode=). */
+int config_parse_mode(ConfigParser *p, const ConfigItem *item, const char *value,
+                      void *data, const void *def);

@@ -360,6 +360,7 @@ static const ConfigItem pool_items[] = {
         { "Pool", "RuntimeRandomizedExtraSec", config_parse_sec,              POOL(runtime_randomized_extra_usec) },
         { "Pool", "MemoryRecycle",            config_parse_memory_recycle,    POOL(memory_recycle) },
         { "Pool", "ReloadSignal",             config_parse_signal,            POOL(reload_signal) },
+        { "Pool", "KillSignal",               config_parse_signal,            POOL(kill_signal) },
         { "Pool", "FailureAction",            config_parse_failure_action,    POOL(failure_action) },
         { "Pool", "ProtocolViolationLimit",   config_parse_unsigned,          POOL(protocol_violation_limit),
           CONFIG_UINT_INFINITY, 1, UINT_MAX },
@@ -372,6 +373,23 @@ static const ConfigItem pool_items[] = {
           0, 1, POOL_HEALTH_CHECK_RETRIES_MAX },
         { "Pool", "ExecStartPre",             config_parse_exec_command_list, POOL(exec_start_pre) },
         { "Pool", "ExecStopPost",             config_parse_exec_command_list, POOL(exec_stop_post) },
+        { "Pool", "RestartParallel",          config_parse_unsigned,          POOL(restart_parallel),
+          0, 1, POOL_WORKERS_MAX },
+
+        { "Socket", "ListenStream",           config_parse_listen,            POOL(listen) },
+        { "Socket", "ListenDatagram",         config_parse_listen,            POOL(listen) },
+        { "Socket", "ListenSequentialPacket", config_parse_listen,            POOL(listen) },
+        { "Socket", "FileDescriptorName",     config_parse_fd_name,           POOL(fd_name) },
+        { "Socket", "Backlog",                config_parse_unsigned,          POOL(backlog), 0, 0, INT_MAX },
+        { "Socket", "BindIPv6Only",           config_parse_bind_ipv6_only,    POOL(bind_ipv6_only) },
+        { "Socket", "FreeBind",               config_parse_bool,              POOL(free_bind) },
+        { "Socket", "ReusePort",              config_parse_bool,              POOL(reuse_port) },
+        { "Socket", "NoDelay",                config_parse_bool,              POOL(no_delay) },
+        { "Socket", "KeepAlive",              config_parse_bool,              POOL(keep_alive) },
+        { "Socket", "SocketUser",             config_parse_user_group,        POOL(socket_user) },
+        { "Socket", "SocketGroup",            config_parse_user_group,        POOL(socket_group) },
+        { "Socket", "SocketMode",             config_parse_mode,              POOL(socket_mode) },
+        { "Socket", "RemoveOnStop",           config_parse_bool,              POOL(remove_on_stop) },
 
         { "Resources", "MemoryMax",           config_parse_memory,            POOL(memory_max), CONFIG_MEMORY_PERCENT },
         { "Resources", "MemoryHigh",          config_parse_memory,            POOL(memory_high), CONFIG_MEMORY_PERCENT },
@@ -800,12 +818,17 @@ static void pool_config_set_defaults(PoolConfig *c, const ManagerConfig *m) {
                 .runtime_max_usec = USEC_INFINITY,
                 .memory_recycle = CGROUP_LIMIT_MAX,
                 .reload_signal = SIGHUP,
+                .kill_signal = SIGTERM,
                 .failure_action = FAILURE_ACTION_NONE,
                 .protocol_violation_limit = UINT_MAX,
                 /* Docker's HEALTHCHECK defaults: every 30s, 30s each, 3 in a row */
                 .health_check_interval_usec = 30 * USEC_PER_SEC,
                 .health_check_timeout_usec = 30 * USEC_PER_SEC,
                 .health_check_retries = 3,
+                .backlog = SOMAXCONN,
+                .bind_ipv6_only = BIND_IPV6_ONLY_DEFAULT,
+                .socket_mode = 0666,
+                .restart_parallel = 1,
                 .memory_max = CGROUP_LIMIT_MAX,
                 .memory_high = CGROUP_LIMIT_MAX,
                 .memory_swap_max = CGROUP_LIMIT_MAX,
@@ -834,6 +857,10 @@ PoolConfig *pool_config_free(PoolConfig *c) {
         strv_free(c->exec_health_check);
         exec_command_list_free(&c->exec_start_pre);
         exec_command_list_free(&c->exec_stop_post);
+        listen_spec_list_free(&c->listen, &c->n_listen);
+        free(c->fd_name);
+        free(c->socket_user);
+        free(c->socket_group);
         free(c);
         return NULL;
 }
@@ -1379,6 +1406,9 @@ int pool_config_dup(const PoolConfig *c, PoolConfig **ret) {
         n->dropins = n->exec_start = n->environment = n->supplementary_groups = n->sources = NULL;
         n->exec_health_check = NULL;
         n->exec_start_pre = n->exec_stop_post = (ExecCommandList) {};
+        n->listen = NULL;
+        n->n_listen = 0;
+        n->fd_name = n->socket_user = n->socket_group = NULL;
 
         if (strdup_ptr(c->name, &n->name) < 0 ||
             strdup_ptr(c->path, &n->path) < 0 ||
@@ -1393,7 +1423,11 @@ int pool_config_dup(const PoolConfig *c, PoolConfig **ret) {
             strv_copy_ptr(c->supplementary_groups, &n->supplementary_groups) < 0 ||
             strv_copy_ptr(c->exec_health_check, &n->exec_health_check) < 0 ||
             exec_command_list_copy(&c->exec_start_pre, &n->exec_start_pre) < 0 ||
-            exec_command_list_copy(&c->exec_stop_post, &n->exec_stop_post) < 0)
+            exec_command_list_copy(&c->exec_stop_post, &n->exec_stop_post) < 0 ||
+            listen_spec_list_copy(c->listen, c->n_listen, &n->listen, &n->n_listen) < 0 ||
+            strdup_ptr(c->fd_name, &n->fd_name) < 0 ||
+            strdup_ptr(c->socket_user, &n->socket_user) < 0 ||
+            strdup_ptr(c->socket_group, &n->socket_group) < 0)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(n);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "../shared/macro.h"
@@ -85,6 +86,31 @@ void exec_command_list_free(ExecCommandList *l);        /* empties it */
 int exec_command_list_copy(const ExecCommandList *l, ExecCommandList *ret);
 bool exec_command_list_equal(const ExecCommandList *a, const ExecCommandList *b);
 
+/* BindIPv6Only= (systemd.socket(5)). */
+typedef enum BindIPv6Only {
+        BIND_IPV6_ONLY_DEFAULT,         /* the kernel's net.ipv6.bindv6only */
+        BIND_IPV6_ONLY_BOTH,            /* IPV6_V6ONLY off: v4 and v6 */
+        BIND_IPV6_ONLY_IPV6_ONLY,       /* IPV6_V6ONLY on */
+        _BIND_IPV6_ONLY_MAX,
+        _BIND_IPV6_ONLY_INVALID = -EINVAL,
+} BindIPv6Only;
+
+/* One ListenStream=/ListenDatagram=/ListenSequentialPacket= of [Socket],
+ * parsed (the socket is opened by the pool: src/pool/listen.c). */
+typedef struct ListenSpec {
+        int type;                       /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+        char *address;                  /* owned: as written: "8080", "127.0.0.1:80", "[::1]:80",
+                                         * "/run/app.sock", "@abstract" */
+        struct sockaddr_storage sockaddr; /* parsed; a bare port is [::]:PORT (v4 too, as systemd) */
+        socklen_t sockaddr_len;
+} ListenSpec;
+
+/* The same socket: type and address (AF_INET6: with the scope); the text as
+ * written does not count ("8080" is "[::]:8080"). */
+bool listen_spec_equal(const ListenSpec *a, const ListenSpec *b);
+const char *bind_ipv6_only_to_string(BindIPv6Only b);
+BindIPv6Only bind_ipv6_only_from_string(const char *s);   /* the names only, not booleans */
+
 /* A set of exit statuses (0..255) and signals (1..64), for SuccessExitStatus=
  * and RestartPreventExitStatus=. */
 typedef struct ExitStatusSet {
@@ -114,6 +140,7 @@ static inline bool exit_status_set_is_empty(const ExitStatusSet *s) {
 #define POOL_START_LIMIT_BURST_MAX 1000000u             /* StartLimitBurst= */
 #define POOL_EXIT_HISTORY_MAX 4096u                     /* ExitHistory=: exit records kept per pool */
 #define POOL_PROTOCOL_VIOLATION_LIMIT_MAX 1000000u      /* ProtocolViolationLimit= */
+#define POOL_LISTEN_MAX 64u                             /* Listen*= per pool */
 #define POOL_HEALTH_CHECK_RETRIES_MAX 1000u             /* HealthCheckRetries= */
 #define POOL_EXEC_COMMANDS_MAX 32u                      /* ExecStartPre=, ExecStopPost=: commands each */
 
@@ -189,6 +216,8 @@ typedef struct PoolConfig {
         uint64_t memory_recycle;        /* MemoryRecycle=SIZE, CGROUP_LIMIT_MAX: none */
         bool memory_recycle_high;       /* MemoryRecycle=high: on the leaf's memory.high events */
         int reload_signal;              /* ReloadSignal=, default SIGHUP */
+        int kill_signal;                /* KillSignal=: how we stop a worker, default SIGTERM
+                                         * (lighttpd drains on SIGINT) */
         FailureAction failure_action;   /* FailureAction=, default none */
         unsigned protocol_violation_limit; /* ProtocolViolationLimit=, UINT_MAX (infinity): none */
 
@@ -200,6 +229,20 @@ typedef struct PoolConfig {
         unsigned health_check_retries;  /* HealthCheckRetries=, failures in a row, 1..1000, default 3 */
         ExecCommandList exec_start_pre; /* ExecStartPre=: before the pool's first worker */
         ExecCommandList exec_stop_post; /* ExecStopPost=: after its last worker is gone */
+
+        /* [Socket]: systemd.socket(5) names and meanings; the pool opens these
+         * once and passes them to every worker as fds 3.. ($LISTEN_FDS) */
+        ListenSpec *listen;             /* owned array, in the order given */
+        size_t n_listen;                /* at most POOL_LISTEN_MAX */
+        char *fd_name;                  /* FileDescriptorName=, NULL: the pool's name */
+        unsigned backlog;               /* Backlog=, default SOMAXCONN */
+        BindIPv6Only bind_ipv6_only;    /* BindIPv6Only= */
+        bool free_bind, reuse_port, no_delay, keep_alive; /* FreeBind= ReusePort= NoDelay= KeepAlive= */
+        char *socket_user, *socket_group; /* SocketUser=, SocketGroup= (AF_UNIX), NULL: root */
+        mode_t socket_mode;             /* SocketMode=, default 0666 */
+        bool remove_on_stop;            /* RemoveOnStop= (AF_UNIX paths) */
+        unsigned restart_parallel;      /* RestartParallel= ([Pool]): workers replaced at once by a
+                                         * rolling restart, default 1 */
 
         /* [Resources]: applied to every worker's own cgroup */
         uint64_t memory_max;            /* bytes, CGROUP_LIMIT_MAX = infinity (default) */
@@ -272,6 +315,11 @@ int config_load_pool_from_sources(const char *name, char **sources, const Manage
  * applied to live cgroups ([Resources]). */
 bool pool_config_exec_changed(const PoolConfig *a, const PoolConfig *b);
 bool pool_config_resources_changed(const PoolConfig *a, const PoolConfig *b);
+/* Whether the options of the sockets differ (Backlog=, BindIPv6Only=,
+ * FreeBind=, ReusePort=, NoDelay=, KeepAlive=, SocketUser=, SocketGroup=,
+ * SocketMode=): sockets to open again; not FileDescriptorName= nor
+ * RemoveOnStop=, nor the Listen*= set itself (listen_spec_equal()). */
+bool pool_config_socket_options_changed(const PoolConfig *a, const PoolConfig *b);
 /* Whether a worker of this pool runs under a seccomp filter
  * (SystemCallFilter= or SystemCallArchitectures=). */
 bool pool_config_has_seccomp_filter(const PoolConfig *c);

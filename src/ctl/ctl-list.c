@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* list-pools, list-workers: a Manager method's array as a table or JSON. */
+/* list-pools, list-workers: a Manager method's array as a table or JSON;
+ * list-sockets: the Listen property of every pool, as systemctl list-sockets. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -8,6 +9,7 @@
 
 #include "../bus/bus-util.h"
 #include "../shared/string-util.h"
+#include "../shared/strv.h"
 #include "ctl.h"
 
 /* ---- listings ------------------------------------------------------------ */
@@ -162,4 +164,104 @@ int verb_list(sd_bus *bus, char **args, int n) {
         if (streq(args[0], "list-pools"))
                 return list_print(bus, &pools, NULL);
         return list_print(bus, &workers, "ss", arg_pool, arg_state);
+}
+
+/* ---- list-sockets ------------------------------------------------------------ */
+
+/* The sockets of the pool at path: one row (or JSON object) each. */
+static int socket_rows(sd_bus *bus, const char *pool, const char *path, Table *t, FILE *j, bool *first) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_(freep) char *fdname = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        const char *type, *address;
+        int r;
+
+        r = sd_bus_get_property(bus, BUS_NAME, path, BUS_POOL_INTERFACE, "Listen", &e, &reply, "a(ss)");
+        if (r >= 0)
+                r = sd_bus_get_property_string(bus, BUS_NAME, path, BUS_POOL_INTERFACE, "FileDescriptorName", &e,
+                                               &fdname);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(ss)", &type, &address)) > 0) {
+                if (j) {
+                        fprintf(j, "%s{", *first ? "" : ",");
+                        json_kv_str(j, "listen", address, false);
+                        json_kv_str(j, "type", type, true);
+                        json_kv_str(j, "pool", pool, true);
+                        json_kv_str(j, "fdname", fdname, true);
+                        fputc('}', j);
+                } else {
+                        (void) table_add(t, address, NULL);
+                        (void) table_add(t, type, NULL);
+                        (void) table_add(t, pool, NULL);
+                        (void) table_add(t, fdname, NULL);
+                }
+                *first = false;
+        }
+        if (r < 0) {
+                char what[128];
+
+                snprintf(what, sizeof what, "get the sockets of pool %.64s", pool);
+                r = fail(&e, r, what);
+                sd_bus_error_free(&e);
+                return r;
+        }
+        return EXIT_OK;
+}
+
+static const TableColumn socket_columns[] = {
+        { "LISTEN" }, { "TYPE" }, { "POOL" }, { "FDNAME" },
+};
+
+static int name_compare(const void *a, const void *b) {
+        return strcmp(*(char *const *) a, *(char *const *) b);
+}
+
+/* list-sockets [POOL...]: every [Socket] Listen*= of the pools sorted by
+ * name (or of these, in the order given), each pool's in the order of its
+ * file. */
+int verb_list_sockets(sd_bus *bus, char **args, int n) {
+        _cleanup_(strv_freep) char **names = NULL;
+        _cleanup_(table_freep) Table *t = NULL;
+        bool first = true;
+        FILE *j = NULL;
+        JsonDoc doc;
+        int ret = EXIT_OK, r;
+
+        if (n > 1)
+                names = strv_copy(args + 1);
+        else {
+                r = list_pool_names(bus, &names);
+                if (r < 0)
+                        return -r;
+                if (names)
+                        qsort(names, strv_length(names), sizeof(char *), name_compare);
+        }
+        t = table_new(socket_columns, ELEMENTSOF(socket_columns));
+        if (!t || (n > 1 && !names))
+                return EXIT_FAIL;
+        if (arg_json != JSON_OFF) {
+                j = json_begin(&doc);
+                fputc('[', j);
+        }
+        for (size_t i = 0; names && names[i]; i++) {
+                _cleanup_(freep) char *path = NULL;
+
+                r = pool_path(bus, names[i], &path);
+                if (r >= 0)
+                        r = socket_rows(bus, names[i], path, t, j, &first);
+                else
+                        r = -r;
+                if (r != EXIT_OK && ret == EXIT_OK)
+                        ret = r;
+        }
+        if (j) {
+                fputc(']', j);
+                json_end(&doc, arg_json);
+                return ret;
+        }
+        table_print(t, stdout, arg_legend);
+        if (arg_legend)
+                printf("\n%zu sockets listed.\n", table_rows(t));
+        return ret;
 }

@@ -161,6 +161,41 @@ static int show_unprintable(sd_bus_message *m, const char *name, ShowOut *o) {
         return sd_bus_message_skip(m, NULL);
 }
 
+/* Listen a(ss) (type, address), as systemctl shows a socket's: a line
+ * "Listen=ADDRESS (TYPE)" each; in JSON objects with both. */
+static int show_listen(sd_bus_message *m, const char *name, ShowOut *o) {
+        const char *type, *address;
+        bool any = false;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "(ss)");
+        while (r >= 0 && (r = sd_bus_message_read(m, "(ss)", &type, &address)) > 0) {
+                if (o->json) {
+                        if (!any)
+                                show_key(o, name);
+                        fprintf(o->json, "%s{", any ? "," : "[");
+                        json_kv_str(o->json, "type", type, false);
+                        json_kv_str(o->json, "address", address, true);
+                        fputc('}', o->json);
+                } else {
+                        show_key(o, name);
+                        printf("%s (%s)\n", address, type);
+                }
+                any = true;
+        }
+        if (r < 0)
+                return r;
+        if (o->json && (any || o->show_empty)) {
+                if (!any)
+                        show_key(o, name);
+                fputs(any ? "]" : "[]", o->json);
+        } else if (!o->json && !any && o->show_empty) {
+                show_key(o, name);
+                putchar('\n');
+        }
+        return sd_bus_message_exit_container(m);
+}
+
 /* One property at the variant; its type decides the format, as for systemctl
  * show: strings as they are (one with a newline "[unprintable]"), booleans
  * yes/no, numbers by name, arrays space-separated with shell quoting. */
@@ -267,7 +302,9 @@ static int show_property(sd_bus_message *m, const char *name, ShowOut *o) {
                         r = show_unprintable(m, name, o);
                 break;
         case 'a':
-                if (streq(contents, "s") || streq(contents, "o") || streq(contents, "(ss)")) {
+                if (streq(contents, "(ss)") && streq(name, "Listen"))
+                        r = show_listen(m, name, o);
+                else if (streq(contents, "s") || streq(contents, "o") || streq(contents, "(ss)")) {
                         /* arrays of strings; of (name, text) pairs (ConfigSources): the names in text,
                          * the pairs in JSON */
                         bool pairs = contents[0] == '(', any = false;
@@ -447,8 +484,10 @@ int verb_cat(sd_bus *bus, char **args, int n) {
 typedef struct PoolStatus {
         const char *name, *description, *state, *type, *restart, *cgroup, *fragment;
         const char *state_reason, *last_hang, *job_timeout_action, *failure_action, *health_check;
+        const char *fd_name;
         char **exec_start, **dropins;
-        uint32_t workers, active, ready, busy, retired, min, max, pending;
+        char **listen;                  /* Listen a(ss): type, address, type, address... */
+        uint32_t workers, active, ready, busy, retired, min, max, pending, n_listening;
         uint32_t recycled, protocol_violations, job_timeouts, failures;
         uint64_t restarts, memory_max, memory_high, swap_max, cpu_quota, cpu_weight, tasks_max;
         uint64_t memory_current, memory_peak, cpu_nsec, tasks_current;
@@ -459,12 +498,14 @@ typedef struct PoolStatus {
 static void pool_status_done(PoolStatus *s) {
         strv_free(s->exec_start);
         strv_free(s->dropins);
+        strv_free(s->listen);
 }
 
 /* A property GetAll may carry, and where it goes: basic types as
- * sd_bus_message_read() writes them, "as" a strv, "(dddt)" (pressure) the
- * three averages into double[3]. A property that is not there (an older
- * daemon) leaves its field as it was. */
+ * sd_bus_message_read() writes them, "as" a strv, "a(ss)" a strv of the
+ * pairs one after the other, "(dddt)" (pressure) the three averages into
+ * double[3]. A property that is not there (an older daemon) leaves its
+ * field as it was. */
 typedef struct PropertyMap {
         const char *name;
         const char *type;
@@ -478,6 +519,22 @@ static int read_property(sd_bus_message *reply, const PropertyMap *p) {
                 r = sd_bus_message_enter_container(reply, 'v', "as");
                 if (r >= 0)
                         r = sd_bus_message_read_strv(reply, p->ptr);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                return r;
+        }
+        if (streq(p->type, "a(ss)")) {
+                char ***l = p->ptr;
+                const char *a, *b;
+
+                r = sd_bus_message_enter_container(reply, 'v', "a(ss)");
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+                while (r >= 0 && (r = sd_bus_message_read(reply, "(ss)", &a, &b)) > 0)
+                        if (strv_extend(l, a) < 0 || strv_extend(l, b) < 0)
+                                return -ENOMEM;
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
                 if (r >= 0)
                         r = sd_bus_message_exit_container(reply);
                 return r;
@@ -529,6 +586,8 @@ static int read_pool_properties(sd_bus_message *reply, PoolStatus *s) {
                 { "FragmentPath", "s", &s->fragment }, { "StateReason", "s", &s->state_reason },
                 { "LastHangCapture", "s", &s->last_hang }, { "JobTimeoutAction", "s", &s->job_timeout_action },
                 { "FailureAction", "s", &s->failure_action }, { "HealthCheck", "s", &s->health_check },
+                { "FileDescriptorName", "s", &s->fd_name }, { "NListening", "u", &s->n_listening },
+                { "Listen", "a(ss)", &s->listen },
                 { "Workers", "u", &s->workers }, { "ActiveWorkers", "u", &s->active },
                 { "ReadyWorkers", "u", &s->ready }, { "BusyWorkers", "u", &s->busy },
                 { "Retired", "u", &s->retired }, { "MinWorkers", "u", &s->min }, { "MaxWorkers", "u", &s->max },
@@ -731,6 +790,16 @@ static void print_pool_status_json(FILE *j, const PoolStatus *s, char **controll
         json_kv_str_or_null(j, "health_check", s->health_check);
         json_kv_str_or_null(j, "last_hang_capture", s->last_hang);
         json_kv_str(j, "control_group", s->cgroup, true);
+        fputs(",\"listen\":[", j);
+        for (char **l = s->listen; l && l[0] && l[1]; l += 2) {
+                fprintf(j, "%s{", l == s->listen ? "" : ",");
+                json_kv_str(j, "type", l[0], false);
+                json_kv_str(j, "address", l[1], true);
+                fputc('}', j);
+        }
+        fputc(']', j);
+        json_kv_str_or_null(j, "file_descriptor_name", s->fd_name);
+        json_kv_u64(j, "listening", s->n_listening, true);
         fputs(",\"exec_start\":[", j);
         for (char **a = s->exec_start; a && *a; a++) {
                 if (a != s->exec_start)
@@ -802,6 +871,9 @@ static void print_pool_status_text(const PoolStatus *s, char **controllers, bool
         if (s->mem_psi[0] >= 0 || s->cpu_psi[0] >= 0)
                 printf("   Pressure: memory %.2f %.2f %.2f, cpu %.2f %.2f %.2f (avg10 avg60 avg300)\n",
                        s->mem_psi[0], s->mem_psi[1], s->mem_psi[2], s->cpu_psi[0], s->cpu_psi[1], s->cpu_psi[2]);
+        /* as systemctl status of a socket: "Listen: [::]:80 (Stream)" */
+        for (char **l = s->listen; l && l[0] && l[1]; l += 2)
+                printf("%s%s (%s)\n", l == s->listen ? "     Listen: " : "             ", l[1], l[0]);
         printf("    Command: %s (Type=%s)\n", cmd ?: "", s->type);
         printf("     Config: %s\n", s->fragment ?: "");
         for (char **d = s->dropins; d && *d; d++)

@@ -93,6 +93,7 @@ int verb_cat(sd_bus *bus, char **args, int n);
 int verb_is_active(sd_bus *bus, char **args, int n);
 /* ctl-list.c */
 int verb_list(sd_bus *bus, char **args, int n);
+int verb_list_sockets(sd_bus *bus, char **args, int n);
 /* ctl-events.c */
 int verb_events(sd_bus *bus, char **args, int n);
 /* ctl-jobs.c */

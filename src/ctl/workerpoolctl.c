@@ -42,6 +42,7 @@ static void help(void) {
                "Query and control workerpoold, the worker pool supervisor.\n\n"
                "Pool commands:\n"
                "  list-pools                   List the pools (the default command)\n"
+               "  list-sockets [POOL...]       List the listening sockets of the pools ([Socket])\n"
                "  status [POOL|WORKER...]      Show pools: state, workers, limits, usage, last exits;\n"
                "                               or workers (by id): state, jobs, hang capture\n"
                "  show [POOL|WORKER...]        Show the properties of pools or workers, or of the manager\n"
@@ -296,6 +297,7 @@ int main(int argc, char *argv[]) {
                 { "cat",          2, -1, true,  verb_cat },
                 { "list-pools",   1, 1,  true,  verb_list },
                 { "list-workers", 1, 1,  true,  verb_list },
+                { "list-sockets", 1, -1, true,  verb_list_sockets },
                 { "is-active",    2, -1, false, verb_is_active },
                 { "is-failed",    2, -1, false, verb_is_active },
                 { "scale",        3, 3,  false, verb_scale },

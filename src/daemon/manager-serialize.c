@@ -42,17 +42,20 @@ static int fd_set_cloexec(int fd, bool cloexec) {
         return fcntl(fd, F_SETFD, flags) < 0 ? -errno : 0;
 }
 
-/* The fds the next image inherits: every live worker's pidfd, the notify
+/* The fds the next image inherits: every live worker's pidfd, every pool's
+ * listening sockets, the notify
  * socket, the fault probe's ring buffer, map and link (it stays attached). */
 static void manager_set_inherit(Manager *m, bool inherit) {
         (void) fd_set_cloexec(m->notify_fd, !inherit);
         (void) fd_set_cloexec(m->runtime_lock_fd, !inherit);
         (void) fd_set_cloexec(m->cgroup_root_fd, !inherit);
         fault_probe_set_inherit(m->fault_probe, inherit);
-        for (Pool *p = m->pools; p; p = p->next)
+        for (Pool *p = m->pools; p; p = p->next) {
+                pool_sockets_set_inherit(p, inherit);
                 for (Worker *w = p->workers; w; w = w->next)
                         if (w->pidfd >= 0)
                                 (void) fd_set_cloexec(w->pidfd, !inherit);
+        }
 }
 
 static int manager_serialize(Manager *m, int *ret_fd) {

@@ -79,10 +79,12 @@ static int on_idle_timer(sd_event_source *s, uint64_t usec, void *userdata) {
 static void pool_idle_timeouts(Pool *p, usec_t now) {
         const PoolConfig *c = p->config;
         usec_t next = USEC_INFINITY;
-        /* At least one: an ondemand pool learns of demand only from its
-         * workers' busy reports, so at 0 it would never grow again (it used
-         * to stop its last idle worker and start a new one at once). */
-        uint32_t keep = MAX(c->min_workers, 1u), stop = 0;
+        /* At least one: an ondemand pool without sockets learns of demand
+         * only from its workers' busy reports, so at 0 it would never grow
+         * again (it used to stop its last idle worker and start a new one
+         * at once). With sockets it hears of a waiting connection itself
+         * (pool_sockets_watch()): down to MinWorkers=, 0 included. */
+        uint32_t keep = p->n_listen_fds > 0 ? c->min_workers : MAX(c->min_workers, 1u), stop = 0;
         int r;
 
         for (Worker *w = p->workers; w; w = w->next) {
@@ -153,7 +155,7 @@ void pool_autoscale(Pool *p) {
                         pool_scale_for(p, want, cause);
                 }
         } else {        /* ondemand */
-                if (spare == 0 && p->n_wanted < pool_config_max_workers(c)) {
+                if (spare == 0 && p->n_wanted < pool_config_max_workers(c) && (p->n_listen_fds == 0 || p->n_busy > 0)) {
                         blocked = pool_growth_blocked(p, buf, sizeof buf);
                         snprintf(cause, sizeof cause, "all %u workers busy", p->n_busy);
                         if (blocked)
@@ -165,6 +167,28 @@ void pool_autoscale(Pool *p) {
                  * timer is armed already (the timer rescans when it fires). */
                 if (idle > 0 && !pool_idle_timer_armed(p))
                         pool_idle_timeouts(p, now);
+                /* PHP-FPM's pm = ondemand: with no idle worker (none
+                 * starting either), a connection waiting on a socket starts
+                 * one. Watched only then: a busy pool's accept() is the
+                 * workers' business. */
+                pool_sockets_watch(p, p->n_listen_fds > 0 && idle + starting + p->n_pending == 0 &&
+                                              p->n_wanted < pool_config_max_workers(c));
         }
         p->autoscaling = false;
+}
+
+void pool_autoscale_connection(Pool *p) {
+        const PoolConfig *c = p->config;
+        const char *blocked;
+        char buf[160];
+
+        if (c->scaling != SCALING_ONDEMAND || p->n_wanted >= pool_config_max_workers(c) ||
+            (p->state != POOL_RUNNING && p->state != POOL_DEGRADED && p->state != POOL_STARTING))
+                return;
+        blocked = pool_growth_blocked(p, buf, sizeof buf);
+        if (blocked) {
+                log_debug("Pool %s: a connection is waiting, but %s.", p->name, blocked);
+                return;
+        }
+        pool_scale_for(p, p->n_wanted + 1, "a connection is waiting and no worker is idle");
 }

@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "../config/exec-split.h"
 #include "../shared/fd-util.h"
@@ -161,6 +164,71 @@ void pool_exec_done(PoolExec *e) {
         e->argv = strv_free(e->argv);
 }
 
+#ifndef PID_FS_MAGIC_NUMBER
+#define PID_FS_MAGIC_NUMBER 0x50494446  /* linux/magic.h, 6.9 */
+#endif
+
+/* Whether this kernel's pidfds have inode ids of their own (pidfs, 6.9):
+ * then LISTEN_PIDFDID tells a worker the variables are meant for it even
+ * across pid reuse. */
+static bool have_pidfs(void) {
+        static int cached = -1;
+
+        if (cached < 0) {
+                struct statfs sfs;
+                int fd = (int) syscall(SYS_pidfd_open, getpid(), 0);
+
+                cached = fd >= 0 && fstatfs(fd, &sfs) >= 0 && sfs.f_type == PID_FS_MAGIC_NUMBER;
+                if (fd >= 0)
+                        (void) close(fd);
+        }
+        return cached;
+}
+
+/* systemd's socket protocol (sd_listen_fds(3)): LISTEN_FDS, LISTEN_FDNAMES,
+ * and LISTEN_PID (and LISTEN_PIDFDID) filled in by the child itself. */
+static int exec_listen_env(const Pool *p, PoolExec *ret) {
+        const PoolConfig *c = p->config;
+        _cleanup_(freep) char *names = NULL;
+        char buf[64];
+        size_t n = 0, k = 0;
+        int r;
+
+        for (size_t i = 0; i < p->n_listen_fds; i++)
+                if (p->listen_fds[i] >= 0)
+                        ret->listen_fds[n++] = p->listen_fds[i];
+        snprintf(buf, sizeof buf, "LISTEN_FDS=%zu", n);
+        if ((r = strv_env_set(&ret->env, buf)) < 0)
+                return r;
+        names = calloc(n, strlen(c->fd_name ?: p->name) + 1);
+        if (!names && n > 0)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                k += (size_t) sprintf(names + k, "%s%s", i > 0 ? ":" : "", c->fd_name ?: p->name);
+        if (n > 0) {
+                _cleanup_(freep) char *e = NULL;
+
+                if (asprintf(&e, "LISTEN_FDNAMES=%s", names) < 0)
+                        return -ENOMEM;
+                if ((r = strv_env_set(&ret->env, e)) < 0)
+                        return r;
+        }
+        /* room for 20 digits, written in the child */
+        if ((r = strv_env_set(&ret->env, "LISTEN_PID=00000000000000000000")) < 0)
+                return r;
+        if (have_pidfs() && (r = strv_env_set(&ret->env, "LISTEN_PIDFDID=00000000000000000000")) < 0)
+                return r;
+        for (char **e = ret->env; *e; e++) {
+                if (strneq(*e, "LISTEN_PID=", 11))
+                        ret->params.listen_pid_env = *e;
+                else if (strneq(*e, "LISTEN_PIDFDID=", 15))
+                        ret->params.listen_pidfdid_env = *e;
+        }
+        ret->params.listen_fds = ret->listen_fds;
+        ret->params.n_listen_fds = n;
+        return 0;
+}
+
 int pool_exec_prepare(const Pool *p, const Worker *w, char *const *argv, char *const *extra_env, PoolExec *ret) {
         const PoolConfig *c = p->config;
         SpawnParams *sp = &ret->params;
@@ -218,6 +286,12 @@ int pool_exec_prepare(const Pool *p, const Worker *w, char *const *argv, char *c
         for (char *const *e = extra_env; e && *e; e++)
                 if ((r = strv_env_set(&ret->env, *e)) < 0)
                         return r;
+        if (w && p->n_listen_fds > 0) {
+                ret->failed = "cannot pass the sockets";
+                r = exec_listen_env(p, ret);
+                if (r < 0)
+                        return r;
+        }
         sp->envp = ret->env;
         /* $VAR, ${VAR} and $$, from the process's own environment. */
         ret->failed = "cannot expand the command line";

@@ -22,6 +22,7 @@ typedef struct PoolExec {
         char **argv;                    /* owned: params.argv, $VAR expanded */
         SpawnRlimit rlimits[RLIMIT_NLIMITS + 1]; /* params.rlimits */
         gid_t groups[64];               /* params.groups */
+        int listen_fds[64];             /* params.listen_fds: the pool's sockets (POOL_LISTEN_MAX) */
         const char *failed;             /* on error: what could not be prepared (static) */
 } PoolExec;
 

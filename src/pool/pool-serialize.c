@@ -17,7 +17,8 @@
  *          <last_watchdog_mono> <idle_since_mono> <obsolete> <exec_failed>
  *          <exec_errno> <exec_step> <jobs> <max_jobs> <replaces> <successor>
  *          <busy_used> <busy_since_mono> <recycle_due_mono> <frozen> <recycle_why>
- *          <cause_detail> <hang_capture> <memory_high_events> <reload_pending>
+ *          <cause_detail> <hang_capture> <memory_high_events> <reload_pending> <rolling_new>
+ *   listen <index> <fd>               (a [Socket] socket, inherited)
  *   pending <streak> <due_mono> <replaces>
  *   exit <id> <pid> <started> <ready> <exited> <reason> <core> <code> <status>
  *        <action> <peak> <cpu> <evidence> <replaces> <successor> <jobs> <capture>
@@ -38,7 +39,7 @@ void pool_serialize(const Pool *p, FILE *f) {
         fprintf(f, "pool\t%s\t%d\t%" PRIu32 "\t%u\t%u\t%" PRIu64 "\t%d\t%" PRIu64 "\t%u\t%" PRIu64,
                 p->name, (int) p->state, p->n_wanted, p->n_retired, p->n_vacant, p->n_restarts,
                 (int) p->remove_when_stopped, p->start_limit.begin, p->start_limit.num,
-                p->rolling_worker ? p->rolling_worker->id : 0);
+                (uint64_t) 0);       /* (was: the rolling worker; now a flag of each worker) */
         fprintf(f, "\t%u\t%u\t%u\t%u\t%u\t", p->n_recycled, p->n_protocol_violations, p->n_job_timeouts,
                 p->n_failures, p->n_unsuccessful);
         serialize_put_text(f, p->state_reason);
@@ -54,6 +55,7 @@ void pool_serialize(const Pool *p, FILE *f) {
                 serialize_put_text(f, src[1]);
                 fputc('\n', f);
         }
+        pool_sockets_serialize(p, f);
         for (Worker *w = p->workers; w; w = w->next)
                 worker_serialize(w, f);
         for (PendingRestart *pr = p->pending; pr; pr = pr->next) {
@@ -103,7 +105,7 @@ void worker_serialize(const Worker *w, FILE *f) {
         serialize_put_text(f, w->cause_detail);
         fputc('\t', f);
         serialize_put_text(f, w->hang_capture ?: "");
-        fprintf(f, "\t%" PRIu64 "\t%d\n", w->memory_high_events, (int) w->reload_pending);
+        fprintf(f, "\t%" PRIu64 "\t%d\t%d\n", w->memory_high_events, (int) w->reload_pending, (int) w->rolling_new);
 }
 
 /* The pool from its "pool" line and its sources: the configuration it ran
@@ -232,8 +234,10 @@ static void worker_restore(Pool *p, char **f, int n, uint64_t rolling_id, unsign
         }
         if (w)
                 worker_resume(w);
-        if (w && w->id == rolling_id)
-                p->rolling_worker = w;
+        if (w && !w->rolling_new && (w->id == rolling_id || (n >= 34 && atoi(f[33])))) {
+                w->rolling_new = true;
+                p->n_rolling_new++;
+        }
 }
 
 static void exit_restore(Pool *p, char **f, int n) {
@@ -307,6 +311,14 @@ Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_ad
                                                     n >= 4 ? strtoull(f[3], NULL, 10) : 0);
                 } else if (streq(f[0], "exit") && n >= 14 && p)
                         exit_restore(p, f, n);
+                else if (streq(f[0], "listen") && n >= 3) {
+                        int fd = atoi(f[2]);
+
+                        if (p)
+                                pool_sockets_adopt(p, (size_t) strtoul(f[1], NULL, 10), fd);
+                        else
+                                safe_close(fd);
+                }
         }
         h->deserializing = false;
         return p;
@@ -316,6 +328,7 @@ void pool_deserialize_resume(Pool *p) {
         /* Every worker is back: leaves nobody stands for end, and the pool
          * goes on from where it was. */
         pool_reap_unknown_workers(p);
+        (void) pool_sockets_resume(p);
         if (p->state == POOL_STARTING)
                 (void) pool_start(p);
         else

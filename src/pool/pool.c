@@ -192,6 +192,7 @@ Pool *pool_free(Pool *p) {
         } else
                 safe_close(p->cgroup_fd);
         pool_commands_free(p);
+        pool_sockets_close(p, !h->abandon_workers);
         sd_event_source_disable_unref(p->reload_timer);
         for (unsigned k = 0; k < p->history_n; k++)
                 free(((ExitRecord *) pool_history_get(p, k))->capture);
@@ -295,7 +296,7 @@ static void pool_job_finish(Pool *p, const char *result, const char *format, ...
  * and none stopping (a rolling restart finished). */
 static void pool_job_check(Pool *p) {
         bool settled = p->n_workers == p->n_active && p->n_ready == p->n_active && !p->rolling &&
-                       !p->rolling_worker;
+                       p->n_rolling_new == 0;
 
         switch (p->job.type) {
         case POOL_JOB_STOP:
@@ -448,7 +449,7 @@ static uint32_t pool_target(const Pool *p) {
         unsigned gone = p->n_retired + p->n_vacant;
 
         /* During a rolling restart one extra worker is on its way up. */
-        return (p->n_wanted > gone ? p->n_wanted - gone : 0) + (p->rolling_worker ? 1 : 0);
+        return (p->n_wanted > gone ? p->n_wanted - gone : 0) + p->n_rolling_new;
 }
 
 static bool pool_start_retry_pending(const Pool *p);
@@ -471,6 +472,7 @@ void pool_update_state(Pool *p) {
                                         return;
                                 }
                         }
+                        pool_sockets_close(p, true);
                         pool_set_state_why(p, POOL_STOPPED, "%s", p->state_reason[0] ? p->state_reason : "");
                 }
                 pool_job_check(p);
@@ -486,7 +488,7 @@ void pool_update_state(Pool *p) {
         /* Ended: every worker has terminated and none is due to come back
          * (retired, not restarted by Restart=): the pool stops, and says why. */
         target = pool_target(p);
-        if (p->n_wanted > 0 && target == 0 && p->n_active == 0 && p->n_pending == 0 && !p->rolling_worker &&
+        if (p->n_wanted > 0 && target == 0 && p->n_active == 0 && p->n_pending == 0 && p->n_rolling_new == 0 &&
             !p->start_pre_running && !pool_start_retry_pending(p)) {
                 char why[sizeof p->state_reason];
 
@@ -700,6 +702,9 @@ int pool_start(Pool *p) {
                 p->n_protocol_violations = 0;
                 p->stop_post_done = false;
                 pool_set_state(p, POOL_STARTING);
+                /* The sockets first, as a socket unit before its service. */
+                if (pool_sockets_open(p) < 0)
+                        return 0;       /* failed, and said why (the job says it too) */
                 if ((p->config->memory_recycle != CGROUP_LIMIT_MAX || p->config->memory_recycle_high) &&
                     !(p->host->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY)))
                         log_warning("Pool %s: MemoryRecycle= is not enforced: no memory controller.", p->name);
@@ -715,6 +720,7 @@ int pool_start(Pool *p) {
                 }
         }
         pool_reconcile(p);
+        pool_autoscale(p);
         return 0;
 }
 
@@ -822,6 +828,18 @@ int pool_reconfigure(Pool *p, PoolConfig *config) {
         CgroupLimits limits;
         int r, ret = 0;
 
+        /* Sockets first: if a new one cannot be opened, nothing changes. */
+        r = pool_sockets_reconfigure(p, p->config, config);
+        if (r < 0) {
+                pool_config_free(config);
+                return r;
+        }
+        /* Workers hold the old set: a changed set needs new workers. */
+        if (p->n_listen_fds > 0 && p->config->n_listen != config->n_listen)
+                exec = true;
+        for (size_t i = 0; !exec && i < config->n_listen && p->n_listen_fds > 0; i++)
+                exec = !listen_spec_equal(&p->config->listen[i], &config->listen[i]);
+
         pool_config_free(p->config);
         p->config = config;
         (void) pool_alloc_rings(p);
@@ -864,17 +882,21 @@ int pool_reconfigure(Pool *p, PoolConfig *config) {
 static void pool_rolling_schedule(Pool *p);
 
 void pool_on_worker_ready(Pool *p, Worker *w) {
-        if (w == p->rolling_worker) {
+        if (w->rolling_new) {
                 Worker *old = NULL;
 
-                /* The new one is up: retire one old worker, idle ones first. */
+                /* The new one is up: retire one old worker, idle ones first;
+                 * the new one replaces it. */
                 for (Worker *o = p->workers; o; o = o->next)
                         if (o->obsolete && worker_is_active(o) &&
-                            (!old || (old->state == WORKER_BUSY && o->state != WORKER_BUSY)))
+                            (!old || (worker_has_job(old) && !worker_has_job(o))))
                                 old = o;
-                p->rolling_worker = NULL;
+                w->rolling_new = false;
+                p->n_rolling_new--;
                 if (old) {
                         old->obsolete = false;
+                        old->successor = w->id;
+                        w->replaces = old->id;
                         worker_stop(old, KILL_CAUSE_STOP);
                 }
                 pool_rolling_schedule(p);
@@ -884,49 +906,61 @@ void pool_on_worker_ready(Pool *p, Worker *w) {
 }
 
 void pool_rolling_abort(Pool *p) {
-        p->rolling_worker = NULL;
+        p->n_rolling_new = 0;
         p->rolling = false;
         for (Worker *o = p->workers; o; o = o->next)
-                o->obsolete = false;
+                o->obsolete = o->rolling_new = false;
 }
 
-/* One step of a rolling restart: start one new worker while an old one is
- * left; the old one stops once the new one is ready. */
+/* One step of a rolling restart: start new workers, RestartParallel= at a
+ * time, while old ones are left; an old one stops once a new one is ready
+ * (pool_on_worker_ready()): capacity never drops below N - RestartParallel=
+ * ready, never below N - 1 by default. */
 void pool_rolling_step(Pool *p) {
-        _cleanup_(closep) int cgroup_fd = -EBADF;
-        Worker *w = NULL;
-        bool left = false;
+        unsigned left = 0, parallel = MAX(p->config->restart_parallel, 1u);
         int r;
 
-        if (p->rolling_worker || p->state == POOL_STOPPING || p->state == POOL_STOPPED ||
-            p->state == POOL_FAILED) {
-                if (!p->rolling_worker)
+        if (p->state == POOL_STOPPING || p->state == POOL_STOPPED || p->state == POOL_FAILED) {
+                if (p->n_rolling_new == 0)
                         pool_rolling_abort(p);
                 return;
         }
         for (Worker *o = p->workers; o; o = o->next)
                 if (o->obsolete && worker_is_active(o))
-                        left = true;
-        if (!left) {
-                if (p->rolling)
+                        left++;
+        if (left == 0) {
+                if (p->rolling && p->n_rolling_new == 0)
                         log_info("Pool %s: rolling restart done.", p->name);
-                p->rolling = false;
+                if (p->n_rolling_new == 0)
+                        p->rolling = false;
                 pool_update_state(p);
                 return;
         }
-        r = worker_new(p, 0, &w, &cgroup_fd);
-        if (r < 0) {
-                log_error_errno(r, "Pool %s: rolling restart: cannot create a worker: %m", p->name);
-                pool_rolling_abort(p);
-                return;
-        }
-        p->rolling_worker = w;
-        r = worker_start(w, cgroup_fd);
-        if (r < 0) {
-                log_error_errno(r, "Pool %s: rolling restart: cannot start a worker: %m", p->name);
-                p->rolling_worker = NULL;
-                worker_free(w);
-                pool_rolling_abort(p);
+        while (p->n_rolling_new < parallel) {
+                left = 0;
+                for (Worker *o = p->workers; o; o = o->next)
+                        if (o->obsolete && worker_is_active(o))
+                                left++;
+                if (p->n_rolling_new >= left)
+                        break;
+                _cleanup_(closep) int cgroup_fd = -EBADF;
+                Worker *w = NULL;
+
+                r = worker_new(p, 0, &w, &cgroup_fd);
+                if (r < 0) {
+                        log_error_errno(r, "Pool %s: rolling restart: cannot create a worker: %m", p->name);
+                        pool_rolling_abort(p);
+                        return;
+                }
+                w->rolling_new = true;
+                p->n_rolling_new++;
+                r = worker_start(w, cgroup_fd);
+                if (r < 0) {
+                        log_error_errno(r, "Pool %s: rolling restart: cannot start a worker: %m", p->name);
+                        worker_free(w);         /* (takes itself out of n_rolling_new) */
+                        pool_rolling_abort(p);
+                        return;
+                }
         }
 }
 
@@ -935,7 +969,7 @@ void pool_rolling_resume(Pool *p) {
 
         for (Worker *o = p->workers; o; o = o->next)
                 left = left || (o->obsolete && worker_is_active(o));
-        if (left && !p->rolling_worker)
+        if (left && p->n_rolling_new == 0)
                 pool_rolling_schedule(p);
 }
 
@@ -968,7 +1002,7 @@ int pool_restart(Pool *p) {
                 return pool_start(p);
         if (p->state == POOL_FAILED)
                 return -EHOSTDOWN;
-        if (p->rolling_worker)
+        if (p->n_rolling_new > 0)
                 return -EBUSY;
         for (Worker *w = p->workers; w; w = w->next)
                 if (worker_is_active(w)) {
@@ -1148,7 +1182,7 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, uint64_t memory_
         POOL_HOOK(p->host, worker_exited, w, rec);
         if (!stopping && rec->reason != EXIT_REASON_STOPPED)
                 pool_job_worker_failed(p, w, rec);
-        if (w == p->rolling_worker) {
+        if (w->rolling_new) {
                 log_warning("Pool %s: the new worker %" PRIu64 " died before it was ready, "
                             "rolling restart abandoned.", p->name, w->id);
                 pool_rolling_abort(p);

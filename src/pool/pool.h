@@ -114,6 +114,7 @@ struct Worker {
         KillCause cause;
         int cause_signal;
         bool obsolete;                  /* to be replaced by a rolling restart */
+        bool rolling_new;               /* started by a rolling restart, not ready yet */
         bool exec_failed;
         const char *exec_step;
         int exec_errno;
@@ -200,7 +201,8 @@ struct Pool {
         PoolJob job;                    /* POOL_JOB_NONE: none */
         sd_event_source *job_source;    /* owned: the job's first check, after the reply */
         char failure[160];              /* why it failed (state failed) */
-        Worker *rolling_worker;         /* not owned: the new worker of a rolling restart */
+        unsigned n_rolling_new;         /* new workers of a rolling restart not ready yet
+                                         * (Worker.rolling_new; at most RestartParallel=) */
         sd_event_source *rolling_source; /* owned: next rolling restart step */
         sd_event_source *reconcile_source; /* owned: the next batch of worker starts */
         sd_event_source *idle_timer;    /* owned: Scaling=ondemand idle timeouts */
@@ -208,6 +210,11 @@ struct Pool {
         usec_t start_retry_delay;       /* its backoff, 0: starts work */
         bool autoscaling;               /* in pool_autoscale(): no re-entry */
         PoolCommands *commands;         /* owned: command.c (ExecStartPre=, ExecStopPost=) */
+        int *listen_fds;                /* owned: the [Socket] sockets, in config->listen order
+                                         * (pool-sockets.c); -EBADF: could not be restored */
+        size_t n_listen_fds;            /* 0: none open */
+        sd_event_source **watch_sources; /* owned: Scaling=ondemand watches the sockets */
+        size_t n_watch;
 };
 
 /* A pool with its cgroup NAME.pool/ (created, or taken over after a
@@ -222,7 +229,7 @@ void pool_stop(Pool *p);
 /* The same, with why in the state changes (StateReason) up to stopped. */
 void pool_stop_why(Pool *p, const char *why);
 /* Apply a new config: limits to live cgroups, size by Scale. */
-int pool_reconfigure(Pool *p, PoolConfig *config);          /* takes config on success */
+int pool_reconfigure(Pool *p, PoolConfig *config);          /* takes config (frees it on failure) */
 int pool_scale(Pool *p, uint32_t n);
 /* The same without the MinWorkers..MaxWorkers check and log (autoscale.c). */
 int pool_scale_internal(Pool *p, uint32_t n);
@@ -367,6 +374,23 @@ void worker_replace(Worker *w, KillCause cause, const char *detail);
 int pool_run_start_pre(Pool *p);
 int pool_run_stop_post(Pool *p);
 void pool_commands_free(Pool *p);
+
+/* ---- the pool's sockets (pool-sockets.c) ----------------------------------- */
+
+/* Open config->listen (as root); on failure the pool fails with why. */
+int pool_sockets_open(Pool *p);
+/* Close them (remove: AF_UNIX paths with RemoveOnStop=). */
+void pool_sockets_close(Pool *p, bool remove);
+/* A new config: equal sockets are kept, new ones opened before gone ones
+ * close; on failure nothing changes (-errno, logged). */
+int pool_sockets_reconfigure(Pool *p, const PoolConfig *old, const PoolConfig *c);
+void pool_sockets_set_inherit(Pool *p, bool inherit);
+void pool_sockets_serialize(const Pool *p, FILE *f);
+void pool_sockets_adopt(Pool *p, size_t index, int fd);
+int pool_sockets_resume(Pool *p);
+void pool_sockets_watch(Pool *p, bool on);
+/* Scaling=ondemand: a connection waits and no worker is idle (autoscale.c). */
+void pool_autoscale_connection(Pool *p);
 /* Called back by command.c: r < 0: failed, why says how. */
 void pool_start_pre_done(Pool *p, int r, const char *why);
 void pool_stop_post_done(Pool *p);

@@ -201,6 +201,8 @@ Worker *worker_free(Worker *w) {
         worker_health_free(w);
         if (p && w->reload_pending)
                 p->n_reload_pending--;
+        if (p && w->rolling_new && p->n_rolling_new > 0)
+                p->n_rolling_new--;
         free(w->hang_capture);
 
         if (p && w->buried)
@@ -455,7 +457,7 @@ static char *worker_escaped_to(const Worker *w) {
 void worker_stop(Worker *w, KillCause cause) {
         PoolConfig *c = w->pool->config;
         bool watchdog = cause == KILL_CAUSE_WATCHDOG || cause == KILL_CAUSE_WATCHDOG_TRIGGER;
-        int sig = watchdog ? SIGABRT : SIGTERM;
+        int sig = watchdog ? SIGABRT : c->kill_signal;
         /* STOPPING=1 is the worker's own word that it is going: it still
          * gets our SIGTERM (and TimeoutStopSec= from now) when we stop it. */
         bool self_stopping = w->state == WORKER_STOPPING && w->cause == KILL_CAUSE_NONE;

@@ -186,13 +186,65 @@ static int child_private_tmp(void) {
  * allocates, takes a lock or relies on glibc's per-thread state: the
  * credential changes are raw system calls (glibc's set*id wrappers would
  * try to signal the daemon's other threads, if it had any). */
-static _Noreturn void child_run(const SpawnChild *c) {
+/* "KEY=" followed by the decimal v, written into the room the parent left
+ * (at least 20 characters after '='). Async-signal-safe. */
+static void child_fill_env(char *entry, uint64_t v) {
+        char digits[21];
+        size_t n = 0;
+        char *eq = entry ? strchr(entry, '=') : NULL;
+
+        if (!eq)
+                return;
+        do
+                digits[n++] = (char) ('0' + v % 10);
+        while ((v /= 10) > 0 && n < sizeof digits);
+        for (size_t k = 0; k < n; k++)
+                eq[1 + k] = digits[n - 1 - k];
+        eq[1 + n] = '\0';
+}
+
+/* The sockets to fds 3..3+n-1 ($LISTEN_FDS): first every source (and every
+ * fd still needed that sits in that range: the namespace fd, the report
+ * pipe) above all of them, then down into place. dup2() leaves the targets
+ * without close-on-exec. */
+static void child_place_listen_fds(SpawnChild *self, int *ns_fd) {
+        const SpawnParams *p = self->params;
+        int top = 3 + (int) p->n_listen_fds, hi[64];
+
+        for (size_t i = 0; i < p->n_listen_fds; i++)
+                top = MAX(top, p->listen_fds[i] + 1);
+        top = MAX(top, MAX(*ns_fd, self->report_fd) + 1);
+        if (*ns_fd >= 3 && *ns_fd < 3 + (int) p->n_listen_fds &&
+            (*ns_fd = fcntl(*ns_fd, F_DUPFD_CLOEXEC, top)) < 0)
+                child_fail(self, SPAWN_STEP_FILE_DESCRIPTORS, errno);
+        if (self->report_fd >= 3 && self->report_fd < 3 + (int) p->n_listen_fds) {
+                int r = fcntl(self->report_fd, F_DUPFD_CLOEXEC, top);
+
+                if (r < 0)
+                        child_fail(self, SPAWN_STEP_FILE_DESCRIPTORS, errno);
+                self->report_fd = r;
+        }
+        for (size_t i = 0; i < p->n_listen_fds; i++)
+                if ((hi[i] = fcntl(p->listen_fds[i], F_DUPFD_CLOEXEC, top)) < 0)
+                        child_fail(self, SPAWN_STEP_FILE_DESCRIPTORS, errno);
+        for (size_t i = 0; i < p->n_listen_fds; i++)
+                if (dup2(hi[i], 3 + (int) i) < 0)
+                        child_fail(self, SPAWN_STEP_FILE_DESCRIPTORS, errno);
+}
+
+static _Noreturn void child_run(const SpawnChild *orig) {
+        SpawnChild self = *orig;        /* the report fd may move (child_place_listen_fds()) */
+        const SpawnChild *c = &self;
         const SpawnParams *p = c->params;
         int null_fd = c->null_fd, stdin_src = p->stdin_fd >= 0 ? p->stdin_fd : null_fd;
         int stdout_fd = p->stdout_fd > STDERR_FILENO ? p->stdout_fd : -EBADF;
         int ns_fd = p->mount_ns_fd > STDERR_FILENO ? p->mount_ns_fd : -EBADF;
+        int keep = MAX(MAX(stdin_src, STDERR_FILENO), MAX(stdout_fd, ns_fd));
         struct sigaction sa = { .sa_handler = SIG_DFL };
         sigset_t all;
+
+        for (size_t i = 0; i < p->n_listen_fds; i++)
+                keep = MAX(keep, p->listen_fds[i]);
 
         /* Sharing our fd table, the child takes a copy of only the fds up to
          * the one it still needs: the kernel does not even look at the
@@ -200,9 +252,7 @@ static _Noreturn void child_run(const SpawnChild *c) {
          * bound), so a spawn costs the same however many workers we hold.
          * Nothing before this line may open or close an fd. */
         if (c->shared_files &&
-            syscall(SYS_close_range,
-                    (unsigned) MAX(MAX(stdin_src, STDERR_FILENO), MAX(stdout_fd, ns_fd)) + 1, ~0U,
-                    CLOSE_RANGE_UNSHARE) < 0)
+            syscall(SYS_close_range, (unsigned) keep + 1, ~0U, CLOSE_RANGE_UNSHARE) < 0)
                 child_fail(c, SPAWN_STEP_FILE_DESCRIPTORS, errno);
 
         /* The daemon blocks the signals it handles through signalfd: unblock
@@ -218,10 +268,25 @@ static _Noreturn void child_run(const SpawnChild *c) {
         if (stdout_fd >= 0 &&
             (dup2(stdout_fd, STDOUT_FILENO) < 0 || dup2(stdout_fd, STDERR_FILENO) < 0))
                 child_fail(c, SPAWN_STEP_STDIO, errno);
-        /* A worker gets stdin, stdout and stderr, nothing else, even an fd
-         * someone forgot to mark close-on-exec: mark them all, so that the
-         * report pipe (copy path) still works until exec. */
-        if (syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+        if (p->n_listen_fds > 0)
+                child_place_listen_fds(&self, &ns_fd);
+        /* systemd's protocol: LISTEN_PID is the worker's own pid, and
+         * LISTEN_PIDFDID its pidfd's inode id (pidfs), both known only here. */
+        if (p->listen_pid_env)
+                child_fill_env(p->listen_pid_env, (uint64_t) getpid());
+        if (p->listen_pidfdid_env) {
+                struct stat st;
+                int fd = (int) syscall(SYS_pidfd_open, getpid(), 0);
+
+                if (fd < 0 || fstat(fd, &st) < 0)
+                        child_fail(c, SPAWN_STEP_FILE_DESCRIPTORS, errno);
+                child_fill_env(p->listen_pidfdid_env, (uint64_t) st.st_ino);
+                (void) close(fd);
+        }
+        /* A worker gets stdin, stdout and stderr and its sockets, nothing
+         * else, even an fd someone forgot to mark close-on-exec: mark them
+         * all, so that the report pipe (copy path) still works until exec. */
+        if (syscall(SYS_close_range, 3U + (unsigned) p->n_listen_fds, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 child_fail(c, SPAWN_STEP_FILE_DESCRIPTORS, errno);
 
         if (setsid() < 0)

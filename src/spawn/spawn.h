@@ -66,6 +66,15 @@ typedef struct SpawnParams {
          * initializer) or negative; an fd to use must be above 2. */
         int stdout_fd;                  /* stdout and stderr both go there (a pipe: output capture);
                                          * off: the caller's own */
+        /* Sockets passed as fds 3.. in this order ($LISTEN_FDS); the rest
+         * stays closed. listen_pid_env and listen_pidfdid_env, if not NULL,
+         * are strings of envp ("LISTEN_PID=" and room for 20 digits) that
+         * the child completes with its own pid and pidfd inode id, as
+         * systemd does (the parent cannot know them). */
+        const int *listen_fds;
+        size_t n_listen_fds;
+        char *listen_pid_env;
+        char *listen_pidfdid_env;
         int mount_ns_fd;                /* setns(fd, CLONE_NEWNS) after setsid, before PrivateTmp= and
                                          * chdir: join another process's mount namespace (a pidfd) */
         bool reset_oom_score_adjust;    /* the daemon's own (e.g. -500) is not for workers */
