@@ -407,7 +407,7 @@ static int pool_apply_assignments(Pool *p, sd_bus_message *call, const Assignmen
         /* Apply before replying: when the caller has the reply, every live
          * worker's cgroup has the new limits (sd-bus may write the reply to
          * the socket at once). */
-        (void) pool_reconfigure(p, TAKE_PTR(c));
+        (void) pool_reconfigure(p, TAKE_PTR(c), NULL);   /* sockets are not set here */
         if (workers && p->n_wanted != p->config->workers)
                 (void) pool_scale(p, p->config->workers);
         if (workers && call)

@@ -777,6 +777,7 @@ int manager_reload(Manager *m, char ***ret_errors) {
         for (char **n = names; n && *n; n++) {
                 Pool *p = manager_find_pool(m, *n);
                 PoolConfig *c = NULL;
+                char *why = NULL;
 
                 if (!p) {
                         (void) manager_add_pool(m, *n, &errors);
@@ -789,12 +790,19 @@ int manager_reload(Manager *m, char ***ret_errors) {
                 }
                 /* Back in the configuration while it was going away: keep it.
                  * A pool stopped on request stays stopped, as a unit would. */
+                r = pool_reconfigure(p, c, &why);
+                if (r < 0) {
+                        /* Its new sockets did not open: the caller hears why. */
+                        _cleanup_(freep) char *e = NULL;
+
+                        if (asprintf(&e, "Pool %s: %s", p->name, why ?: "cannot apply the new configuration") >= 0)
+                                (void) strv_consume(&errors, TAKE_PTR(e));
+                        why = mfree(why);
+                }
                 if (p->remove_when_stopped) {
                         p->remove_when_stopped = false;
-                        (void) pool_reconfigure(p, c);
                         (void) pool_start(p);
-                } else
-                        (void) pool_reconfigure(p, c);
+                }
         }
         manager_check_finished(m);
         (void) sd_notify(false, "READY=1");

@@ -95,7 +95,7 @@ int pool_sockets_open(Pool *p) {
         return 0;
 }
 
-int pool_sockets_reconfigure(Pool *p, const PoolConfig *old, const PoolConfig *c) {
+int pool_sockets_reconfigure(Pool *p, const PoolConfig *old, const PoolConfig *c, char **ret_error) {
         _cleanup_(freep) char *error = NULL;
         int *fds = NULL;
         size_t n_old = p->n_listen_fds;
@@ -110,6 +110,8 @@ int pool_sockets_reconfigure(Pool *p, const PoolConfig *old, const PoolConfig *c
         if (r < 0) {
                 log_error_errno(r, "Pool %s: %s; keeping the running configuration.", p->name,
                                 error ?: "cannot open its new sockets");
+                if (ret_error)
+                        *ret_error = TAKE_PTR(error);
                 return r;
         }
         /* The new set listens: now the old ones that are gone. */

@@ -821,7 +821,7 @@ int pool_reset_failed(Pool *p) {
         return 0;
 }
 
-int pool_reconfigure(Pool *p, PoolConfig *config) {
+int pool_reconfigure(Pool *p, PoolConfig *config, char **ret_error) {
         bool resources = pool_config_resources_changed(p->config, config);
         bool exec = pool_config_exec_changed(p->config, config);
         uint32_t old_workers = p->config->workers;
@@ -829,7 +829,7 @@ int pool_reconfigure(Pool *p, PoolConfig *config) {
         int r, ret = 0;
 
         /* Sockets first: if a new one cannot be opened, nothing changes. */
-        r = pool_sockets_reconfigure(p, p->config, config);
+        r = pool_sockets_reconfigure(p, p->config, config, ret_error);
         if (r < 0) {
                 pool_config_free(config);
                 return r;

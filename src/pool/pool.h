@@ -229,7 +229,8 @@ void pool_stop(Pool *p);
 /* The same, with why in the state changes (StateReason) up to stopped. */
 void pool_stop_why(Pool *p, const char *why);
 /* Apply a new config: limits to live cgroups, size by Scale. */
-int pool_reconfigure(Pool *p, PoolConfig *config);          /* takes config (frees it on failure) */
+/* Takes config (frees it on failure, with *ret_error, if given, saying why). */
+int pool_reconfigure(Pool *p, PoolConfig *config, char **ret_error);
 int pool_scale(Pool *p, uint32_t n);
 /* The same without the MinWorkers..MaxWorkers check and log (autoscale.c). */
 int pool_scale_internal(Pool *p, uint32_t n);
@@ -383,7 +384,7 @@ int pool_sockets_open(Pool *p);
 void pool_sockets_close(Pool *p, bool remove);
 /* A new config: equal sockets are kept, new ones opened before gone ones
  * close; on failure nothing changes (-errno, logged). */
-int pool_sockets_reconfigure(Pool *p, const PoolConfig *old, const PoolConfig *c);
+int pool_sockets_reconfigure(Pool *p, const PoolConfig *old, const PoolConfig *c, char **ret_error);
 void pool_sockets_set_inherit(Pool *p, bool inherit);
 void pool_sockets_serialize(const Pool *p, FILE *f);
 void pool_sockets_adopt(Pool *p, size_t index, int fd);

@@ -21,7 +21,7 @@ import subprocess
 import tempfile
 import time
 
-from test_bus import BusTest, WORKERPOOLCTL, pool
+from test_bus import BusTest, WORKERPOOLCTL, error_name, pool
 from wptest import WORKERPOOLD, main, wait_until
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -266,7 +266,7 @@ class Lighttpd(SocketTest):
 
 class Gunicorn(SocketTest):
     def test_gunicorn_as_nobody_on_a_privileged_port(self):
-        """gunicorn --bind fd://3 under User=nobody on 127.0.0.1:81: the
+        """gunicorn (taking $LISTEN_FDS) under User=nobody on 127.0.0.1:81: the
         daemon bound the port as root, the worker serves it as nobody."""
         # 81, unless taken on this machine: then another port below 1024
         port = next(p for p in range(81, 1024) if self._free(p))
@@ -398,6 +398,23 @@ class BadInput(SocketTest):
         self.assertRegex(self.pget("nodir", "StateReason"), r"No such file or directory|does not exist")
         self.assertEqual(d.worker_pids("inuse"), {})
         self.assertEqual(self.pget("good", "State"), "running")
+        self.assertEqual(self.curl(f"http://127.0.0.1:{good_port}/index.html"), "hello from lighttpd\n")
+
+        # A reload that adds a port in use: Reload names it, and the pool
+        # keeps its running sockets and workers.
+        workers = self.pids(d, "good")
+        ino = socket_inode(f"/proc/{workers[0]}/fd/3")
+        d.write_pool("good", self.lighttpd_pool([("ListenStream", f"127.0.0.1:{good_port}"),
+                                                 ("ListenStream", f"127.0.0.1:{busy_port}")], Workers=2))
+        p = self.mgr("Reload", check=False)
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        self.assertEqual(error_name(p), "org.workerpoold1.Error.InvalidConfig", p.stderr)
+        m = re.search(rf"Pool good: .*127\.0\.0\.1:{busy_port}.*in use.*", p.stderr)
+        self.assertIsNotNone(m, p.stderr)
+        print(f"  Reload: {m.group(0)}", flush=True)
+        self.assertEqual(self.pget("good", "NListening"), 1)
+        self.assertEqual(self.pids(d, "good"), workers)
+        self.assertEqual(socket_inode(f"/proc/{workers[0]}/fd/3"), ino)
         self.assertEqual(self.curl(f"http://127.0.0.1:{good_port}/index.html"), "hello from lighttpd\n")
         self.assertCleanExit(d)
 
