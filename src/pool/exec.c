@@ -3,7 +3,6 @@
 #include <grp.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +12,9 @@
 
 #include "../config/exec-split.h"
 #include "../shared/fd-util.h"
+#include "../shared/parse-util.h"
 #include "../shared/strv.h"
+#include "../shared/user-util.h"
 #include "exec.h"
 #include "pool.h"
 
@@ -67,61 +68,40 @@ typedef struct Credentials {
 /* Resolved in the daemon before the clone: NSS may allocate and block.
  * Without User= (SupplementaryGroups= alone) the process stays root. */
 static int resolve_credentials(const PoolConfig *c, Credentials *ret) {
-        struct passwd pw, *pwp = NULL;
-        struct group gr, *grp = NULL;
-        const char *user = c->user ?: "0";
-        char buf[4096];
-        char *end;
+        UserEntry u;
         int r;
 
         *ret = (Credentials) {};
-        errno = 0;
-        unsigned long id = strtoul(user, &end, 10);
-        if (*end == 0 && end != user)
-                r = getpwuid_r((uid_t) id, &pw, buf, sizeof buf, &pwp);
-        else
-                r = getpwnam_r(user, &pw, buf, sizeof buf, &pwp);
-        if (r != 0)
-                return -r;
-        if (!pwp)
-                return -ESRCH;
-        ret->uid = pw.pw_uid;
-        ret->gid = pw.pw_gid;
-        snprintf(ret->home, sizeof ret->home, "%s", pw.pw_dir ?: "/");
-        snprintf(ret->user, sizeof ret->user, "%s", pw.pw_name);
-        snprintf(ret->shell, sizeof ret->shell, "%s", pw.pw_shell ?: "/bin/sh");
-
+        r = user_lookup(c->user ?: "0", &u);
+        if (r < 0)
+                return r;
+        ret->uid = u.uid;
+        ret->gid = u.gid;
+        snprintf(ret->home, sizeof ret->home, "%s", u.home);
+        snprintf(ret->user, sizeof ret->user, "%s", u.name);
+        snprintf(ret->shell, sizeof ret->shell, "%s", u.shell);
         if (c->group) {
-                id = strtoul(c->group, &end, 10);
-                if (*end == 0 && end != c->group)
-                        r = getgrgid_r((gid_t) id, &gr, buf, sizeof buf, &grp);
-                else
-                        r = getgrnam_r(c->group, &gr, buf, sizeof buf, &grp);
-                if (r != 0)
-                        return -r;
-                if (!grp)
-                        return -ESRCH;
-                ret->gid = gr.gr_gid;
+                r = group_lookup(c->group, &ret->gid);
+                if (r < 0)
+                        return r;
         }
         ret->n_groups = ELEMENTSOF(ret->groups);
         if (getgrouplist(ret->user, ret->gid, ret->groups, &ret->n_groups) < 0)
                 ret->n_groups = 0;
 
-        /* SupplementaryGroups=: added to the user's own groups. */
+        /* SupplementaryGroups=: added to the user's own groups; a number is
+         * taken as it is. */
         for (char **g = c->supplementary_groups; g && *g; g++) {
+                uint32_t id;
                 gid_t gid;
                 bool dup = false;
 
-                id = strtoul(*g, &end, 10);
-                if (*end == 0 && end != *g)
+                if (parse_uint32(*g, &id) >= 0)
                         gid = (gid_t) id;
                 else {
-                        r = getgrnam_r(*g, &gr, buf, sizeof buf, &grp);
-                        if (r != 0)
-                                return -r;
-                        if (!grp)
-                                return -ESRCH;
-                        gid = gr.gr_gid;
+                        r = group_lookup(*g, &gid);
+                        if (r < 0)
+                                return r;
                 }
                 for (int k = 0; k < ret->n_groups; k++)
                         dup = dup || ret->groups[k] == gid;

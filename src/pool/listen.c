@@ -11,11 +11,9 @@
  * systemd's RUN_WITH_UMASK: the daemon is single-threaded. */
 #include <arpa/inet.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,6 +22,7 @@
 
 #include "../shared/log.h"
 #include "../shared/parse-util.h"
+#include "../shared/user-util.h"
 #include "listen.h"
 
 const char *listen_type_to_key(int type) {
@@ -88,47 +87,28 @@ static int setsockopt_int(int fd, int level, int name, int value) {
         return setsockopt(fd, level, name, &value, sizeof value) < 0 ? -errno : 0;
 }
 
-/* getpwnam_r()/getgrnam_r() and their by-id variants want a buffer; a
- * group with many members needs a large one. */
-#define NSS_BUFFER_MAX (1024u * 1024u)
-
 /* SocketUser=: a name or a uid; its primary group into *ret_gid (unchanged
- * for a uid that has no passwd entry). */
+ * for a uid that has no passwd entry, which systemd takes too). */
 static int resolve_user(const char *user, uid_t *ret_uid, gid_t *ret_gid) {
-        struct passwd pw, *pwp = NULL;
+        UserEntry u;
         uint32_t id;
-        bool numeric = parse_uint32(user, &id) >= 0;
         int r;
 
-        for (size_t size = 4096; size <= NSS_BUFFER_MAX; size *= 2) {
-                _cleanup_(freep) char *buf = malloc(size);
-
-                if (!buf)
-                        return -ENOMEM;
-                r = numeric ? getpwuid_r((uid_t) id, &pw, buf, size, &pwp)
-                            : getpwnam_r(user, &pw, buf, size, &pwp);
-                if (r == ERANGE)
-                        continue;
-                if (r != 0)
-                        return -r;
-                if (pwp) {
-                        *ret_uid = pw.pw_uid;
-                        *ret_gid = pw.pw_gid;
-                        return 0;
-                }
-                if (!numeric || id == (uint32_t) -1)
-                        return -ESRCH;
+        r = user_lookup(user, &u);
+        if (r == -ESRCH && parse_uint32(user, &id) >= 0 && id != (uint32_t) -1) {
                 *ret_uid = (uid_t) id;
                 return 0;
         }
-        return -ERANGE;
+        if (r < 0)
+                return r;
+        *ret_uid = u.uid;
+        *ret_gid = u.gid;
+        return 0;
 }
 
-/* SocketGroup=: a name or a gid. */
+/* SocketGroup=: a name, or a gid taken as it is. */
 static int resolve_group(const char *group, gid_t *ret_gid) {
-        struct group gr, *grp = NULL;
         uint32_t id;
-        int r;
 
         if (parse_uint32(group, &id) >= 0) {
                 if (id == (uint32_t) -1)
@@ -136,22 +116,7 @@ static int resolve_group(const char *group, gid_t *ret_gid) {
                 *ret_gid = (gid_t) id;
                 return 0;
         }
-        for (size_t size = 4096; size <= NSS_BUFFER_MAX; size *= 2) {
-                _cleanup_(freep) char *buf = malloc(size);
-
-                if (!buf)
-                        return -ENOMEM;
-                r = getgrnam_r(group, &gr, buf, size, &grp);
-                if (r == ERANGE)
-                        continue;
-                if (r != 0)
-                        return -r;
-                if (!grp)
-                        return -ESRCH;
-                *ret_gid = gr.gr_gid;
-                return 0;
-        }
-        return -ERANGE;
+        return group_lookup(group, ret_gid);
 }
 
 /* Options set before bind(): systemd's order. */
