@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "config-fixture.h"
 #include "config/config.h"
 #include "shared/macro.h"
 #include "shared/strv.h"
@@ -28,21 +29,13 @@ static char root[PATH_MAX];
 static const char *dirs[2];
 
 static void setup(void) {
-        const char *tmp = getenv("TMPDIR");
-
-        snprintf(root, sizeof root, "%s/test-config-socket-XXXXXX", tmp ? tmp : "/tmp");
-        cr_assert_not_null(mkdtemp(root), "mkdtemp: %m");
+        scratch_dir_make(root, sizeof root, "test-config-socket");
         dirs[0] = root;
         dirs[1] = NULL;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
-}
-
 static void teardown(void) {
-        if (root[0])
-                (void) nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        scratch_dir_remove(root);
 }
 
 TestSuite(socket_config, .init = setup, .fini = teardown);
@@ -61,14 +54,6 @@ static const char *write_socket_pool(const char *body) {
         return path;
 }
 
-static char *joined(char **l) {
-        static char buf[16384];
-        _cleanup_(freep) char *j = strv_join(l, "\n  ");
-
-        snprintf(buf, sizeof buf, "  %s", j ? j : "(null)");
-        return buf;
-}
-
 static PoolConfig *load_ok(const char *body) {
         _cleanup_(strv_freep) char **errors = NULL;
         PoolConfig *c = NULL;
@@ -76,7 +61,7 @@ static PoolConfig *load_ok(const char *body) {
 
         write_socket_pool(body);
         r = config_load_pool("t", dirs, NULL, &c, &errors);
-        cr_assert_eq(r, 0, "config_load_pool() = %d, errors:\n%s", r, joined(errors));
+        cr_assert_eq(r, 0, "config_load_pool() = %d, errors:\n%s", r, errors_joined(errors));
         cr_assert_not_null(c);
         return c;
 }
@@ -92,20 +77,6 @@ static char **load_bad(const char *body) {
         return errors;
 }
 
-/* Exactly this message (printf-formatted) is among errors. */
-static void assert_error(char **errors, const char *format, ...) _printf_(2, 3);
-static void assert_error(char **errors, const char *format, ...) {
-        _cleanup_(freep) char *want = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&want, format, ap);
-        va_end(ap);
-        cr_assert_geq(r, 0);
-        cr_assert_not_null(strv_find(errors, want), "missing error:\n  %s\ngot:\n%s", want, joined(errors));
-}
-
 /* One bad line (line 4): exactly "PATH:4: Invalid KEY= value 'VALUE': WHY". */
 static void assert_bad_line(const char *key, const char *value, const char *why) {
         _cleanup_(freep) char *body = NULL;
@@ -113,7 +84,7 @@ static void assert_bad_line(const char *key, const char *value, const char *why)
 
         cr_assert_geq(asprintf(&body, "%s=%s\n", key, value), 0);
         errors = load_bad(body);
-        cr_assert_eq(strv_length(errors), 1, "%s=%s:\n%s", key, value, joined(errors));
+        cr_assert_eq(strv_length(errors), 1, "%s=%s:\n%s", key, value, errors_joined(errors));
         assert_error(errors, "%s/t.pool:4: Invalid %s= value '%s': %s", root, key, value, why);
 }
 
@@ -295,7 +266,7 @@ Test(socket_config, reset_in_a_dropin) {
         cr_assert_not_null(f);
         fputs("[Socket]\nListenDatagram=\nListenStream=127.0.0.1:8081\n", f);
         cr_assert_eq(fclose(f), 0);
-        cr_assert_eq(config_load_pool("t", dirs, NULL, &c, &errors), 0, "%s", joined(errors));
+        cr_assert_eq(config_load_pool("t", dirs, NULL, &c, &errors), 0, "%s", errors_joined(errors));
         cr_assert_eq(c->n_listen, 1);
         cr_assert_str_eq(c->listen[0].address, "127.0.0.1:8081");
 }
@@ -322,7 +293,7 @@ Test(socket_config, at_most_64) {
         free(b);
         errors = load_bad(body);
         path = write_socket_pool(body);
-        cr_assert_eq(strv_length(errors), 1, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 1, "%s", errors_joined(errors));
         assert_error(errors, "%s:68: Invalid ListenDatagram= value '/run/one-too-many.sock': at most 64 "
                      "sockets per pool (an empty ListenDatagram= resets the list)", path);
 }
@@ -337,7 +308,7 @@ Test(socket_config, the_same_socket_twice) {
                      root);
         assert_error(errors, "%s/t.pool:5: Invalid ListenStream= value '127.0.0.01:80': expected an IPv4 "
                      "address before ':PORT' (host names are not resolved)", root);
-        cr_assert_eq(strv_length(errors), 2, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 2, "%s", errors_joined(errors));
 }
 
 /* ---- defaults and the other keys ------------------------------------------- */
@@ -542,7 +513,7 @@ Test(socket_config, restart_parallel_errors) {
         assert_error(errors, "%s/t.pool:5: Invalid RestartParallel= value '0': must be between 1 and 65536", root);
         assert_error(errors, "%s/t.pool:6: Invalid RestartParallel= value '65537': must be between 1 and 65536", root);
         assert_error(errors, "%s/t.pool:7: Invalid RestartParallel= value 'all': expected an unsigned integer", root);
-        cr_assert_eq(strv_length(errors), 3, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 3, "%s", errors_joined(errors));
 }
 
 Test(socket_config, keys_belong_in_their_section) {
@@ -682,7 +653,7 @@ Test(socket_config, set_property_and_sources) {
         cr_assert_str_eq(pool_config_property_section("ListenStream"), "Socket");
         cr_assert_str_eq(pool_config_property_section("RestartParallel"), "Pool");
 
-        cr_assert_eq(config_load_pool_from_sources("t", c->sources, NULL, &r, &errors), 0, "%s", joined(errors));
+        cr_assert_eq(config_load_pool_from_sources("t", c->sources, NULL, &r, &errors), 0, "%s", errors_joined(errors));
         cr_assert_eq(r->n_listen, 1);
         cr_assert(listen_spec_equal(&r->listen[0], &c->listen[0]));
         cr_assert_eq(r->backlog, 16);

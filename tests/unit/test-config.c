@@ -13,6 +13,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "config-fixture.h"
 #include "config/config.h"
 #include "shared/macro.h"
 #include "shared/strv.h"
@@ -29,10 +30,7 @@ static char etc[PATH_MAX + 16], run[PATH_MAX + 16], lib[PATH_MAX + 16];
 static const char *dirs[4];
 
 static void setup(void) {
-        const char *tmp = getenv("TMPDIR");
-
-        snprintf(root, sizeof root, "%s/test-config-XXXXXX", tmp ? tmp : "/tmp");
-        cr_assert_not_null(mkdtemp(root), "mkdtemp: %m");
+        scratch_dir_make(root, sizeof root, "test-config");
         snprintf(etc, sizeof etc, "%s/etc", root);
         snprintf(run, sizeof run, "%s/run", root);
         snprintf(lib, sizeof lib, "%s/lib", root);
@@ -45,13 +43,8 @@ static void setup(void) {
         dirs[3] = NULL;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-        return remove(path);
-}
-
 static void teardown(void) {
-        if (root[0])
-                (void) nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        scratch_dir_remove(root);
 }
 
 TestSuite(config, .init = setup, .fini = teardown);
@@ -105,34 +98,12 @@ static void symlink_dev_null(const char *dir, const char *rel) {
         cr_assert_eq(symlink("/dev/null", path), 0, "symlink %s: %m", path);
 }
 
-static char *joined(char **l) {
-        static char buf[8192];
-        _cleanup_(freep) char *j = strv_join(l, "\n  ");
-
-        snprintf(buf, sizeof buf, "  %s", j ? j : "(null)");
-        return buf;
-}
-
-/* Assert that errors holds exactly this message (printf-formatted). */
-static void assert_error(char **errors, const char *format, ...) _printf_(2, 3);
-static void assert_error(char **errors, const char *format, ...) {
-        _cleanup_(freep) char *want = NULL;
-        va_list ap;
-        int r;
-
-        va_start(ap, format);
-        r = vasprintf(&want, format, ap);
-        va_end(ap);
-        cr_assert_geq(r, 0);
-        cr_assert_not_null(strv_find(errors, want), "missing error:\n  %s\ngot:\n%s", want, joined(errors));
-}
-
 /* Assert that some error contains all of the given substrings. */
 static void assert_error_contains(char **errors, const char *a, const char *b) {
         for (char **e = errors; e && *e; e++)
                 if (strstr(*e, a) && (!b || strstr(*e, b)))
                         return;
-        cr_assert_fail("no error containing '%s' and '%s' in:\n%s", a, b ? b : "", joined(errors));
+        cr_assert_fail("no error containing '%s' and '%s' in:\n%s", a, b ? b : "", errors_joined(errors));
 }
 
 static PoolConfig *load_ok(const char *name) {
@@ -141,7 +112,7 @@ static PoolConfig *load_ok(const char *name) {
         int r;
 
         r = config_load_pool(name, dirs, NULL, &c, &errors);
-        cr_assert_eq(r, 0, "config_load_pool(%s) = %d (%s), errors:\n%s", name, r, strerror(-r), joined(errors));
+        cr_assert_eq(r, 0, "config_load_pool(%s) = %d (%s), errors:\n%s", name, r, strerror(-r), errors_joined(errors));
         cr_assert_not_null(c);
         cr_assert_null(errors, "errors set on success");
         return c;
@@ -319,7 +290,7 @@ Test(manager, all_keys) {
         ManagerConfig m;
 
         manager_config_init(&m);
-        cr_assert_eq(manager_config_load(&m, path, &errors), 0, "%s", joined(errors));
+        cr_assert_eq(manager_config_load(&m, path, &errors), 0, "%s", errors_joined(errors));
         cr_assert_null(errors);
         cr_assert_eq(m.log_level, LOG_DEBUG);
         cr_assert_eq(m.default_restart_usec, SEC);
@@ -373,7 +344,7 @@ Test(manager, errors_skip_only_bad_lines) {
         ref.default_timeout_start_usec = 5 * SEC;      /* the one valid line */
         cr_assert_eq(manager_config_load(&m, path, &errors), -EINVAL);
         assert_manager_eq(&m, &ref);    /* refused lines not applied, the valid one is */
-        cr_assert_eq(strv_length(errors), 6, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 6, "%s", errors_joined(errors));
         assert_error(errors, "%s:2: Invalid LogLevel= value 'loud': expected emerg, alert, crit, err, "
                              "warning, notice, info, debug or 0..7", path);
         assert_error(errors, "%s:3: Invalid DefaultRestartSec= value 'soon': expected a time span like "
@@ -664,7 +635,7 @@ Test(config, word_list_errors) {
                 "SupplementaryGroups=\"adm\n");                  /* 9 */
         _cleanup_(strv_freep) char **errors = load_bad("w");
 
-        cr_assert_eq(strv_length(errors), 4, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 4, "%s", errors_joined(errors));
         assert_error(errors, "%s:4: Invalid Environment= assignment '1X=y': expected KEY=VALUE with KEY made of "
                      "letters, digits and '_'", path);
         assert_error(errors, "%s:5: Invalid Environment= value 'D=4 'E=5': unterminated single quote", path);
@@ -815,7 +786,7 @@ Test(config, empty_assignment_resets_everything) {
         m.default_exit_history = 17;
 
         r = config_load_pool("z", dirs, &m, &c, &errors);
-        cr_assert_eq(r, 0, "%d:\n%s", r, joined(errors));
+        cr_assert_eq(r, 0, "%d:\n%s", r, errors_joined(errors));
         assert_defaults(c, &m);
         cr_assert_str_eq(c->exec_start[0], "/bin/true");
         cr_assert_eq(strv_length(c->dropins), 1);
@@ -834,7 +805,7 @@ Test(config, bad_value_file_line) {
                 "MemoryMax=lots\n");
         _cleanup_(strv_freep) char **errors = load_bad("web");
 
-        cr_assert_eq(strv_length(errors), 1, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 1, "%s", errors_joined(errors));
         assert_error(errors, "%s:7: Invalid MemoryMax= value 'lots': expected a size like 512M or infinity", path);
 }
 
@@ -848,7 +819,7 @@ Test(config, unknown_key_file_line) {
                 "Workers=4\n");
         _cleanup_(strv_freep) char **errors = load_bad("web");
 
-        cr_assert_eq(strv_length(errors), 3, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 3, "%s", errors_joined(errors));
         assert_error(errors, "%s:3: Unknown key Wrokers= in section [Pool]", path);
         assert_error(errors, "%s:4: Unknown key workers= in section [Pool]", path);
         assert_error(errors, "%s:6: Unknown key Workers= in section [Resources] (it belongs in [Pool])", path);
@@ -858,7 +829,7 @@ Test(config, missing_exec_start) {
         _cleanup_(freep) char *path = write_file(etc, "web.pool", "[Pool]\nWorkers=2\n");
         _cleanup_(strv_freep) char **errors = load_bad("web");
 
-        cr_assert_eq(strv_length(errors), 1, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 1, "%s", errors_joined(errors));
         assert_error(errors, "%s: Missing ExecStart=", path);
 }
 
@@ -876,7 +847,7 @@ Test(config, exec_start_twice) {
         _cleanup_(freep) char *dropin = write_file(etc, "web.pool.d/more.conf", "[Pool]\nExecStart=/bin/echo\n");
         _cleanup_(strv_freep) char **errors = load_bad("web");
 
-        cr_assert_eq(strv_length(errors), 2, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 2, "%s", errors_joined(errors));
         assert_error_contains(errors, path, ":3: ExecStart= may be given only once");
         assert_error_contains(errors, dropin, ":2: ExecStart= may be given only once");
 }
@@ -891,7 +862,7 @@ Test(config, exec_start_bad) {
                 "ExecStart=no-such-program-workerpoold\n");
         _cleanup_(strv_freep) char **errors = load_bad("web");
 
-        cr_assert_eq(strv_length(errors), 5, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 5, "%s", errors_joined(errors));
         assert_error(errors, "%s:2: Invalid ExecStart= value '/bin/echo \"unterminated': unterminated double quote",
                      path);
         assert_error_contains(errors, ":3: Invalid ExecStart= value '/bin/echo %i': unknown specifier", NULL);
@@ -939,7 +910,7 @@ Test(config, bad_values_all_reported) {
                 "User=4294967295\n");                            /* 35 */
         _cleanup_(strv_freep) char **errors = load_bad("bad");
 
-        cr_assert_eq(strv_length(errors), 31, "%zu errors:\n%s", strv_length(errors), joined(errors));
+        cr_assert_eq(strv_length(errors), 31, "%zu errors:\n%s", strv_length(errors), errors_joined(errors));
         /* one line = one error, in order */
         for (unsigned i = 0, line = 3; errors[i]; i++, line++) {
                 char want[PATH_MAX + 32];
@@ -980,7 +951,7 @@ Test(config, bad_value_keeps_previous) {
                 "[Pool]\nExecStart=/bin/true\nMaxWorkers=4\nMaxWorkers=x\nWorkers=3\n");
         _cleanup_(strv_freep) char **errors = load_bad("w");
 
-        cr_assert_eq(strv_length(errors), 1, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 1, "%s", errors_joined(errors));
         assert_error(errors, "%s:4: Invalid MaxWorkers= value 'x': expected an unsigned integer or infinity", path);
 }
 
@@ -989,7 +960,7 @@ Test(config, min_greater_than_max) {
                 "[Pool]\nExecStart=/bin/true\nMinWorkers=8\nMaxWorkers=4\nWorkers=6\n");
         _cleanup_(strv_freep) char **errors = load_bad("w");
 
-        cr_assert_eq(strv_length(errors), 1, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 1, "%s", errors_joined(errors));
         assert_error(errors, "%s:4: MinWorkers=8 is greater than MaxWorkers=4", path);
 }
 
@@ -1058,7 +1029,7 @@ Test(syntax, comments_whitespace_continuations) {
                 "Workers=2\r\n"));
         _cleanup_(pool_config_freep) PoolConfig *c = load_ok("s");
 
-        cr_assert_eq(strv_length(c->exec_start), 4, "%s", joined(c->exec_start));
+        cr_assert_eq(strv_length(c->exec_start), 4, "%s", errors_joined(c->exec_start));
         cr_assert_str_eq(c->exec_start[0], "/bin/echo");
         cr_assert_str_eq(c->exec_start[1], "one");
         cr_assert_str_eq(c->exec_start[2], "two");
@@ -1110,7 +1081,7 @@ Test(syntax, errors) {
                 "  y\n");                       /* 15 */
         _cleanup_(strv_freep) char **errors = load_bad("e");
 
-        cr_assert_eq(strv_length(errors), 7, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 7, "%s", errors_joined(errors));
         assert_error(errors, "%s:1: Assignment Workers= outside of any section", path);
         assert_error(errors, "%s:4: Missing '=' in line 'just some words'", path);
         assert_error(errors, "%s:5: Missing key name before '='", path);
@@ -1168,7 +1139,7 @@ Test(dropin, order_across_dirs) {
         cr_assert_eq(c->workers, 30, "the last drop-in by file name wins");
         cr_assert_eq(c->max_workers, 99);
         cr_assert_str_eq(c->description, "d05");
-        cr_assert_eq(strv_length(c->dropins), 4, "%s", joined(c->dropins));
+        cr_assert_eq(strv_length(c->dropins), 4, "%s", errors_joined(c->dropins));
         cr_assert_str_eq(c->dropins[0], d05);
         cr_assert_str_eq(c->dropins[1], d10);
         cr_assert_str_eq(c->dropins[2], d20);
@@ -1199,7 +1170,7 @@ Test(dropin, masking_empty_and_dev_null) {
 
         cr_assert_eq(c->workers, 1, "masked drop-ins are not applied");
         cr_assert_str_eq(c->description, "c");
-        cr_assert_eq(strv_length(c->dropins), 1, "%s", joined(c->dropins));
+        cr_assert_eq(strv_length(c->dropins), 1, "%s", errors_joined(c->dropins));
         cr_assert_str_eq(c->dropins[0], c_conf);
 }
 
@@ -1216,7 +1187,7 @@ Test(dropin, ignored_entries) {
         cr_assert_eq(mkdir(sub, 0755), 0);
         _cleanup_(pool_config_freep) PoolConfig *c = load_ok("p");
 
-        cr_assert_eq(strv_length(c->dropins), 0, "%s", joined(c->dropins));
+        cr_assert_eq(strv_length(c->dropins), 0, "%s", errors_joined(c->dropins));
 }
 
 Test(dropin, errors_name_the_dropin) {
@@ -1225,7 +1196,7 @@ Test(dropin, errors_name_the_dropin) {
                 "# limits\n[Resources]\nMemoryMax=lots\nMemoryHigh=1G\n");
         _cleanup_(strv_freep) char **errors = load_bad("p");
 
-        cr_assert_eq(strv_length(errors), 2, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 2, "%s", errors_joined(errors));
         cr_assert(strncmp(errors[0], main_path, strlen(main_path)) == 0, "main file errors come first");
         assert_error(errors, "%s:3: Unknown key Workrs= in section [Pool]", main_path);
         assert_error(errors, "%s:3: Invalid MemoryMax= value 'lots': expected a size like 512M or infinity", d);
@@ -1298,7 +1269,7 @@ Test(enumerate, names_sorted_deduplicated) {
         write_file_free(etc, "only-dropins.pool.d/x.conf", "[Pool]\n");
 
         cr_assert_eq(config_enumerate_pools(dirs, &names, NULL), 0);
-        cr_assert_eq(strv_length(names), 4, "%s", joined(names));
+        cr_assert_eq(strv_length(names), 4, "%s", errors_joined(names));
         cr_assert_str_eq(names[0], "Alpha");
         cr_assert_str_eq(names[1], "api");
         cr_assert_str_eq(names[2], "web");
@@ -1321,7 +1292,7 @@ Test(enumerate, masking) {
         }
 
         cr_assert_eq(config_enumerate_pools(dirs, &names, NULL), 0);
-        cr_assert_eq(strv_length(names), 1, "%s", joined(names));
+        cr_assert_eq(strv_length(names), 1, "%s", errors_joined(names));
         cr_assert_str_eq(names[0], "kept");
 }
 
@@ -1537,7 +1508,7 @@ Test(config, line_not_utf8_refused) {
                 "[Pool]\nExecStart=/bin/true\nDescription=bad \xff\xfe here\nWorkers=2\n");
         _cleanup_(strv_freep) char **errors = load_bad("u");
 
-        cr_assert_eq(strv_length(errors), 1, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 1, "%s", errors_joined(errors));
         assert_error(errors, "%s:3: Line is not valid UTF-8", path);
 }
 
@@ -1560,7 +1531,7 @@ Test(config, nul_byte_line_refused_rest_checked) {
 
         assert_error(errors, "%s:3: Line contains a NUL byte", path);
         assert_error(errors, "%s:4: Unknown key Bogus= in section [Pool]", path);
-        cr_assert_eq(strv_length(errors), 2, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 2, "%s", errors_joined(errors));
 }
 
 Test(config, dropin_symlink_loop_is_an_error) {
@@ -1626,7 +1597,7 @@ Test(enumerate, invalid_names_and_unreadable_dirs_reported) {
         cr_assert_str_eq(names[0], "good");
         assert_error_contains(errors, "/bad name.pool: 'bad name' is not a valid pool name", NULL);
         assert_error(errors, "%s: Cannot read the pool directory: Too many levels of symbolic links", loopdir);
-        cr_assert_eq(strv_length(errors), 2, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 2, "%s", errors_joined(errors));
 }
 
 Test(config, sources_reparse_to_the_same_config) {
@@ -1646,7 +1617,7 @@ Test(config, sources_reparse_to_the_same_config) {
         cr_assert_str_eq(a->sources[4], POOL_CONFIG_SET_PROPERTIES_SOURCE);
         /* ...and the files may change on disk: what ran is parsed again. */
         write_file_free(etc, "s.pool", "[Pool]\nMemoryMax=lots\n");
-        cr_assert_eq(config_load_pool_from_sources("s", a->sources, NULL, &b, &errors), 0, "%s", joined(errors));
+        cr_assert_eq(config_load_pool_from_sources("s", a->sources, NULL, &b, &errors), 0, "%s", errors_joined(errors));
         cr_assert_eq(b->workers, 5);
         cr_assert_str_eq(b->description, "one");
         cr_assert_eq(b->memory_max, 64 * MiB);
@@ -1788,7 +1759,7 @@ Test(config, health_and_commands_errors_file_line) {
                 "ExecStopPost=-\n");                            /* 16 */
         _cleanup_(strv_freep) char **errors = load_bad("h");
 
-        cr_assert_eq(strv_length(errors), 13, "%zu: %s", strv_length(errors), joined(errors));
+        cr_assert_eq(strv_length(errors), 13, "%zu: %s", strv_length(errors), errors_joined(errors));
         assert_error(errors, "%s:3: Invalid HealthCheckIntervalSec= value '0': expected a time span above 0 and "
                              "below infinity, like 30s", path);
         assert_error(errors, "%s:4: Invalid HealthCheckIntervalSec= value 'infinity': expected a time span above 0 "
@@ -1818,7 +1789,7 @@ Test(config, at_most_32_commands) {
                 strcat(body, "ExecStopPost=/bin/true\n");
         path = write_pool("h", body);
         errors = load_bad("h");
-        cr_assert_eq(strv_length(errors), 1, "%s", joined(errors));
+        cr_assert_eq(strv_length(errors), 1, "%s", errors_joined(errors));
         assert_error(errors, "%s:35: Too many ExecStopPost= commands: at most 32 (an empty ExecStopPost= resets "
                              "the list)", path);
 }
