@@ -109,6 +109,7 @@ bool pool_config_socket_options_changed(const PoolConfig *a, const PoolConfig *b
                a->reuse_port != b->reuse_port ||
                a->no_delay != b->no_delay ||
                a->keep_alive != b->keep_alive ||
+               a->defer_accept_usec != b->defer_accept_usec ||
                !streq_ptr(a->socket_user, b->socket_user) ||
                !streq_ptr(a->socket_group, b->socket_group) ||
                a->socket_mode != b->socket_mode;

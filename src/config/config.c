@@ -386,6 +386,7 @@ static const ConfigItem pool_items[] = {
         { "Socket", "ReusePort",              config_parse_bool,              POOL(reuse_port) },
         { "Socket", "NoDelay",                config_parse_bool,              POOL(no_delay) },
         { "Socket", "KeepAlive",              config_parse_bool,              POOL(keep_alive) },
+        { "Socket", "DeferAcceptSec",         config_parse_sec,               POOL(defer_accept_usec) },
         { "Socket", "SocketUser",             config_parse_user_group,        POOL(socket_user) },
         { "Socket", "SocketGroup",            config_parse_user_group,        POOL(socket_group) },
         { "Socket", "SocketMode",             config_parse_mode,              POOL(socket_mode) },

@@ -238,6 +238,7 @@ typedef struct PoolConfig {
         unsigned backlog;               /* Backlog=, default SOMAXCONN */
         BindIPv6Only bind_ipv6_only;    /* BindIPv6Only= */
         bool free_bind, reuse_port, no_delay, keep_alive; /* FreeBind= ReusePort= NoDelay= KeepAlive= */
+        usec_t defer_accept_usec;       /* DeferAcceptSec= (TCP_DEFER_ACCEPT), 0: off */
         char *socket_user, *socket_group; /* SocketUser=, SocketGroup= (AF_UNIX), NULL: root */
         mode_t socket_mode;             /* SocketMode=, default 0666 */
         bool remove_on_stop;            /* RemoveOnStop= (AF_UNIX paths) */

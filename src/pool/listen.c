@@ -11,6 +11,7 @@
  * systemd's RUN_WITH_UMASK: the daemon is single-threaded. */
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -151,6 +152,14 @@ static int listen_set_options(int fd, const ListenSpec *s, const PoolConfig *c, 
                 r = setsockopt_int(fd, IPPROTO_TCP, TCP_NODELAY, 1);
                 if (r < 0)
                         return listen_error(ret_error, s, r, "setsockopt(TCP_NODELAY): %s", strerror(-r));
+        }
+        if (c->defer_accept_usec > 0) {
+                /* whole seconds, rounded up, as systemd */
+                usec_t sec = c->defer_accept_usec / USEC_PER_SEC + (c->defer_accept_usec % USEC_PER_SEC > 0);
+
+                r = setsockopt_int(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, (int) MIN(sec, (usec_t) INT_MAX));
+                if (r < 0)
+                        return listen_error(ret_error, s, r, "setsockopt(TCP_DEFER_ACCEPT): %s", strerror(-r));
         }
         if (c->keep_alive) {
                 r = setsockopt_int(fd, SOL_SOCKET, SO_KEEPALIVE, 1);

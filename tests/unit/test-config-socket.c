@@ -323,6 +323,7 @@ static void assert_socket_defaults(const PoolConfig *c) {
         cr_assert_not(c->reuse_port);
         cr_assert_not(c->no_delay);
         cr_assert_not(c->keep_alive);
+        cr_assert_eq(c->defer_accept_usec, 0);
         cr_assert_null(c->socket_user);
         cr_assert_null(c->socket_group);
         cr_assert_eq(c->socket_mode, 0666);
@@ -349,6 +350,7 @@ static const char all_keys[] =
         "ReusePort=true\n"
         "NoDelay=on\n"
         "KeepAlive=1\n"
+        "DeferAcceptSec=1min 5s\n"
         "SocketUser=www-data\n"
         "SocketGroup=33\n"
         "SocketMode=0660\n"
@@ -364,6 +366,7 @@ Test(socket_config, every_key) {
         cr_assert_eq(c->backlog, 128);
         cr_assert_eq(c->bind_ipv6_only, BIND_IPV6_ONLY_IPV6_ONLY);
         cr_assert(c->free_bind && c->reuse_port && c->no_delay && c->keep_alive && c->remove_on_stop);
+        cr_assert_eq(c->defer_accept_usec, 65 * 1000000ULL);
         cr_assert_str_eq(c->socket_user, "www-data");
         cr_assert_str_eq(c->socket_group, "33");
         cr_assert_eq(c->socket_mode, 0660);
@@ -375,7 +378,7 @@ Test(socket_config, empty_resets_to_default) {
         _cleanup_(pool_config_freep) PoolConfig *c = NULL;
 
         cr_assert_geq(asprintf(&body, "%s[Socket]\nListenStream=\nFileDescriptorName=\nBacklog=\nBindIPv6Only=\n"
-                               "FreeBind=\nReusePort=\nNoDelay=\nKeepAlive=\nSocketUser=\nSocketGroup=\n"
+                               "FreeBind=\nReusePort=\nNoDelay=\nKeepAlive=\nDeferAcceptSec=\nSocketUser=\nSocketGroup=\n"
                                "SocketMode=\nRemoveOnStop=\n[Pool]\nRestartParallel=\n", all_keys), 0);
         c = load_ok(body);
         assert_socket_defaults(c);
@@ -494,6 +497,7 @@ Test(socket_config, key_errors) {
         assert_bad_line("ReusePort", "2", "expected a boolean (yes or no)");
         assert_bad_line("NoDelay", "nope", "expected a boolean (yes or no)");
         assert_bad_line("KeepAlive", "always", "expected a boolean (yes or no)");
+        assert_bad_line("DeferAcceptSec", "soon", "expected a time span like 5s, 100ms, 1min 30s or infinity");
         assert_bad_line("RemoveOnStop", "later", "expected a boolean (yes or no)");
         assert_bad_line("SocketUser", "bad:user", "expected a user or group name or a numeric id");
         assert_bad_line("SocketUser", "4294967295", "expected a user or group name or a numeric id");
@@ -590,7 +594,7 @@ Test(socket_config, socket_options_changed) {
         _cleanup_(pool_config_freep) PoolConfig *a = load_ok("ListenStream=8080\n");
         static const char *const changes[] = {
                 "Backlog=1\n", "BindIPv6Only=both\n", "FreeBind=yes\n", "ReusePort=yes\n", "NoDelay=yes\n",
-                "KeepAlive=yes\n", "SocketUser=nobody\n", "SocketGroup=nogroup\n", "SocketMode=0600\n",
+                "KeepAlive=yes\n", "DeferAcceptSec=3\n", "SocketUser=nobody\n", "SocketGroup=nogroup\n", "SocketMode=0600\n",
         };
         static const char *const same[] = {
                 "ListenStream=8080\nListenStream=/run/x\n", "FileDescriptorName=x\n", "RemoveOnStop=yes\n",

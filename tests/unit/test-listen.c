@@ -240,6 +240,7 @@ Test(listen, options_off) {
         cr_assert_eq(sockopt(fd, IPPROTO_TCP, TCP_NODELAY), 0);
         cr_assert_eq(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 0);
         cr_assert_eq(sockopt(fd, IPPROTO_IP, IP_FREEBIND), 0);
+        cr_assert_eq(sockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT), 0);
         listen_close(&s, &config, fd, false);
 }
 
@@ -248,7 +249,9 @@ Test(listen, options_on) {
         int fd;
 
         config.reuse_port = config.no_delay = config.keep_alive = config.free_bind = true;
+        config.defer_accept_usec = 1500 * 1000;         /* 2 s: the kernel rounds it further */
         fd = open_ok(&s);
+        cr_assert_gt(sockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT), 0);
         cr_assert_eq(sockopt(fd, SOL_SOCKET, SO_REUSEPORT), 1);
         cr_assert_eq(sockopt(fd, IPPROTO_TCP, TCP_NODELAY), 1);
         cr_assert_eq(sockopt(fd, SOL_SOCKET, SO_KEEPALIVE), 1);
