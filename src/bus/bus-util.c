@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <inttypes.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -169,4 +170,97 @@ char *format_timestamp(char *buf, size_t n, uint64_t usec) {
         if (!localtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm) == 0)
                 snprintf(buf, n, "@%" PRIu64, usec / USEC_PER_SEC);
         return buf;
+}
+
+/* ---- Prometheus text format ------------------------------------------- */
+
+void metrics_fputs_label_value(FILE *f, const char *s) {
+        for (; *s; s++)
+                switch (*s) {
+                case '\\': fputs("\\\\", f); break;
+                case '"':  fputs("\\\"", f); break;
+                case '\n': fputs("\\n", f); break;
+                default:   fputc(*s, f);
+                }
+}
+
+void metrics_fputs_help(FILE *f, const char *s) {
+        for (; *s; s++)
+                switch (*s) {
+                case '\\': fputs("\\\\", f); break;
+                case '\n': fputs("\\n", f); break;
+                default:   fputc(*s, f);
+                }
+}
+
+void metrics_fput_value(FILE *f, double v) {
+        if (isnan(v))
+                fputs("NaN", f);
+        else if (isinf(v))
+                fputs(v > 0 ? "+Inf" : "-Inf", f);
+        else if (v == (double) (int64_t) v && fabs(v) < 1e15)
+                fprintf(f, "%" PRIi64, (int64_t) v);
+        else
+                fprintf(f, "%.17g", v);
+}
+
+int metrics_print(sd_bus_message *reply, FILE *f) {
+        const char *name, *type, *help;
+        int r;
+
+        r = sd_bus_message_enter_container(reply, 'a', "(sssa(a(ss)d))");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(reply, 'r', "sssa(a(ss)d)")) > 0) {
+                r = sd_bus_message_read(reply, "sss", &name, &type, &help);
+                if (r < 0)
+                        return r;
+                fprintf(f, "# HELP %s ", name);
+                metrics_fputs_help(f, help);
+                fprintf(f, "\n# TYPE %s %s\n", name, type);
+                r = sd_bus_message_enter_container(reply, 'a', "(a(ss)d)");
+                if (r < 0)
+                        return r;
+                while ((r = sd_bus_message_enter_container(reply, 'r', "a(ss)d")) > 0) {
+                        const char *k, *v;
+                        double value;
+                        bool first = true;
+
+                        fputs(name, f);
+                        r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+                        if (r < 0)
+                                return r;
+                        while ((r = sd_bus_message_read(reply, "(ss)", &k, &v)) > 0) {
+                                fprintf(f, "%s%s=\"", first ? "{" : ",", k);
+                                metrics_fputs_label_value(f, v);
+                                fputc('"', f);
+                                first = false;
+                        }
+                        if (r < 0)
+                                return r;
+                        if (!first)
+                                fputc('}', f);
+                        r = sd_bus_message_exit_container(reply);
+                        if (r >= 0)
+                                r = sd_bus_message_read(reply, "d", &value);
+                        if (r < 0)
+                                return r;
+                        fputc(' ', f);
+                        metrics_fput_value(f, value);
+                        fputc('\n', f);
+                        r = sd_bus_message_exit_container(reply);
+                        if (r < 0)
+                                return r;
+                }
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(reply);       /* samples */
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);       /* family */
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(reply);
 }

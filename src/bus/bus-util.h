@@ -54,6 +54,16 @@ void json_fputs(FILE *f, const char *s);
 /* Same into a malloc'd string; NULL on OOM. */
 char *json_escape(const char *s);
 
+/* Prometheus' text format (version 0.0.4): a label value with \\, \" and
+ * \n escaped; a HELP text with \\ and \n escaped; a value ("3", "0.25",
+ * "NaN", "+Inf"). */
+void metrics_fputs_label_value(FILE *f, const char *s);
+void metrics_fputs_help(FILE *f, const char *s);
+void metrics_fput_value(FILE *f, double v);
+/* Manager.GetMetrics()'s reply, a(sssa(a(ss)d)), in that format. */
+int metrics_print(sd_bus_message *reply, FILE *f);
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+
 /* Microseconds of CLOCK_REALTIME -> "2026-11-22 11:02:28" (local time), or
  * "n/a" for 0 / infinity. buf >= 32. */
 char *format_timestamp(char *buf, size_t n, uint64_t usec);

@@ -73,7 +73,7 @@ BusCgroupCounter bus_cgroup_counter_from_property(const char *property) {
         return _BUS_CGROUP_COUNTER_INVALID;
 }
 
-static uint64_t bus_cgroup_counter_read(int cgroup_fd, BusCgroupCounter c) {
+uint64_t bus_cgroup_counter_read(int cgroup_fd, BusCgroupCounter c) {
         const char *file = bus_cgroup_counters[c].file, *key = bus_cgroup_counters[c].key;
         uint64_t v, scale = bus_cgroup_counters[c].scale;
         int r;

@@ -72,6 +72,9 @@ BusCgroupCounter bus_cgroup_counter_from_property(const char *property);
 /* The counter as a "t"; UINT64_MAX when unknown (cgroup_fd < 0, controller
  * off, file unreadable). */
 int bus_append_cgroup_counter(sd_bus_message *reply, int cgroup_fd, BusCgroupCounter c);
+uint64_t bus_cgroup_counter_read(int cgroup_fd, BusCgroupCounter c);   /* UINT64_MAX: unknown */
+/* Manager.GetMetrics() (bus-metrics.c). */
+int bus_method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 /* A "(dddt)" of the "some" line of a *.pressure file (avg10, avg60,
  * avg300, total usec); (-1, -1, -1, UINT64_MAX) when unavailable. */
 int bus_append_pressure(sd_bus_message *reply, int cgroup_fd, const char *file);

@@ -30,6 +30,33 @@ int verb_manager_call(sd_bus *bus, char **args, int n) {
         return EXIT_OK;
 }
 
+/* metrics: Manager.GetMetrics() as Prometheus text, what workerpoold-exporter
+ * serves, for node_exporter's textfile collector (write to a temporary file
+ * and rename it into the collector's directory). */
+int verb_metrics(sd_bus *bus, char **args, int n) {
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        sd_bus_message *reply = NULL;
+        int r;
+
+        r = sd_bus_call_method(bus, BUS_NAME, BUS_PATH, BUS_MANAGER_INTERFACE, "GetMetrics", &e, &reply, NULL);
+        if (r < 0) {
+                r = fail(&e, r, "get the metrics");
+                sd_bus_error_free(&e);
+                return r;
+        }
+        r = metrics_print(reply, stdout);
+        sd_bus_message_unref(reply);
+        if (r < 0) {
+                fprintf(stderr, "Cannot read the metrics: %s\n", strerror(-r));
+                return EXIT_FAIL;
+        }
+        if (fflush(stdout) != 0 || ferror(stdout)) {
+                fprintf(stderr, "Cannot write the metrics: %m\n");
+                return EXIT_FAIL;
+        }
+        return EXIT_OK;
+}
+
 int verb_kill(sd_bus *bus, char **args, int n) {
         int sig, ret = EXIT_OK;
 

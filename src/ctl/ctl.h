@@ -103,6 +103,7 @@ int verb_set_property(sd_bus *bus, char **args, int n);
 int verb_reload(sd_bus *bus, char **args, int n);
 /* ctl-actions.c */
 int verb_manager_call(sd_bus *bus, char **args, int n);
+int verb_metrics(sd_bus *bus, char **args, int n);
 int verb_kill(sd_bus *bus, char **args, int n);
 int verb_freeze(sd_bus *bus, char **args, int n);
 int verb_diagnose(sd_bus *bus, char **args, int n);

@@ -68,6 +68,8 @@ static void help(void) {
                "  events                       Show why workers exited (--pool=, --reason=, -n, --follow,\n"
                "                               -o verbose for every field and the hang capture)\n\n"
                "Manager commands:\n"
+               "  metrics                      Print every pool's metrics in Prometheus' text format\n"
+               "                               (for node_exporter's textfile collector)\n"
                "  daemon-reload                Reload the configuration\n"
                "  reload                       Without a pool: the same as daemon-reload\n"
                "  reexec                       Re-execute the daemon in place, keeping every worker\n"
@@ -314,6 +316,7 @@ int main(int argc, char *argv[]) {
                 { "freeze",       2, -1, false, verb_freeze },
                 { "thaw",         2, -1, false, verb_freeze },
                 { "diagnose",     2, 2,  true,  verb_diagnose },
+                { "metrics",      1, 1,  false, verb_metrics },
         };
         sd_bus *bus = NULL;
         const char *verb;

@@ -18,6 +18,8 @@
  *          <exec_errno> <exec_step> <jobs> <max_jobs> <replaces> <successor>
  *          <busy_used> <busy_since_mono> <recycle_due_mono> <frozen> <recycle_why>
  *          <cause_detail> <hang_capture> <memory_high_events> <reload_pending> <rolling_new>
+ *          <job_since_mono>
+ *   counters <jobs> <busy_usec> <reason>=<exits>,...   (Manager.GetMetrics' totals)
  *   listen <index> <fd>               (a [Socket] socket, inherited)
  *   pending <streak> <due_mono> <replaces>
  *   exit <id> <pid> <started> <ready> <exited> <reason> <core> <code> <status>
@@ -56,6 +58,10 @@ void pool_serialize(const Pool *p, FILE *f) {
                 fputc('\n', f);
         }
         pool_sockets_serialize(p, f);
+        fprintf(f, "counters\t%" PRIu64 "\t%" PRIu64 "\t", p->n_jobs, p->busy_usec);
+        for (ExitReason r = 0; r < _EXIT_REASON_MAX; r++)
+                fprintf(f, "%s%s=%" PRIu64, r > 0 ? "," : "", exit_reason_to_string(r), p->n_exits[r]);
+        fputc('\n', f);
         for (Worker *w = p->workers; w; w = w->next)
                 worker_serialize(w, f);
         for (PendingRestart *pr = p->pending; pr; pr = pr->next) {
@@ -105,7 +111,8 @@ void worker_serialize(const Worker *w, FILE *f) {
         serialize_put_text(f, w->cause_detail);
         fputc('\t', f);
         serialize_put_text(f, w->hang_capture ?: "");
-        fprintf(f, "\t%" PRIu64 "\t%d\t%d\n", w->memory_high_events, (int) w->reload_pending, (int) w->rolling_new);
+        fprintf(f, "\t%" PRIu64 "\t%d\t%d\t%" PRIu64 "\n", w->memory_high_events, (int) w->reload_pending,
+                (int) w->rolling_new, w->job_since_mono);
 }
 
 /* The pool from its "pool" line and its sources: the configuration it ran
@@ -234,9 +241,32 @@ static void worker_restore(Pool *p, char **f, int n, uint64_t rolling_id, unsign
         }
         if (w)
                 worker_resume(w);
+        if (w && n >= 35)
+                w->job_since_mono = strtoull(f[34], NULL, 10);
         if (w && !w->rolling_new && (w->id == rolling_id || (n >= 34 && atoi(f[33])))) {
                 w->rolling_new = true;
                 p->n_rolling_new++;
+        }
+}
+
+static void counters_restore(Pool *p, char **f) {
+        p->n_jobs = strtoull(f[1], NULL, 10);
+        p->busy_usec = strtoull(f[2], NULL, 10);
+        /* By name: a reason this image does not know is dropped. */
+        for (char *s = f[3], *next; s && *s; s = next) {
+                char *eq;
+                ExitReason r;
+
+                next = strchr(s, ',');
+                if (next)
+                        *next++ = '\0';
+                eq = strchr(s, '=');
+                if (!eq)
+                        continue;
+                *eq = '\0';
+                r = exit_reason_from_string(s);
+                if (r >= 0)
+                        p->n_exits[r] = strtoull(eq + 1, NULL, 10);
         }
 }
 
@@ -311,6 +341,8 @@ Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_ad
                                                     n >= 4 ? strtoull(f[3], NULL, 10) : 0);
                 } else if (streq(f[0], "exit") && n >= 14 && p)
                         exit_restore(p, f, n);
+                else if (streq(f[0], "counters") && n >= 4 && p)
+                        counters_restore(p, f);
                 else if (streq(f[0], "listen") && n >= 3) {
                         int fd = atoi(f[2]);
 

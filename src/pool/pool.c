@@ -807,6 +807,15 @@ int pool_scale_internal(Pool *p, uint32_t n) {
         return 0;
 }
 
+usec_t pool_busy_usec(const Pool *p, usec_t now) {
+        usec_t t = p->busy_usec;
+
+        for (const Worker *w = p->workers; w; w = w->next)
+                if (w->job_since_mono > 0 && now > w->job_since_mono)
+                        t += now - w->job_since_mono;
+        return t;
+}
+
 int pool_reset_failed(Pool *p) {
         /* As systemctl reset-failed, and more for a pool: the start limit is
          * forgotten, retired and vacant slots are cleared, and a pool that
@@ -1175,6 +1184,8 @@ void pool_on_worker_exit(Pool *p, Worker *w, const ExitInfo *i, uint64_t memory_
                 .capture = w->hang_capture ? strdup(w->hang_capture) : NULL,
         });
         memcpy(rec->evidence, v.evidence, sizeof rec->evidence);
+        if (v.reason >= 0 && v.reason < _EXIT_REASON_MAX)
+                p->n_exits[v.reason]++;
         if (v.reason == EXIT_REASON_PROTOCOL)
                 p->n_protocol_violations++;
         if (v.failure)

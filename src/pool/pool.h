@@ -125,6 +125,7 @@ struct Worker {
         uint64_t max_jobs;              /* MaxJobs= plus its own jitter, 0: none */
         usec_t busy_since_mono;         /* when it last entered busy or waiting */
         usec_t busy_used;               /* busy time of the current job before that (not waiting, not frozen) */
+        usec_t job_since_mono;          /* when its current job began (busy or waiting), 0: no job */
         usec_t recycle_due_mono;        /* RuntimeMaxSec= (+ extra) from its start, 0: none */
         uint64_t memory_high_events;    /* memory.events "high" when last read */
         char recycle_why[160];          /* non-empty: recycle at its next idle moment */
@@ -178,6 +179,9 @@ struct Pool {
         unsigned n_pending;
 
         uint64_t n_restarts;
+        uint64_t n_exits[_EXIT_REASON_MAX]; /* every exit since the pool was made, by reason */
+        uint64_t n_jobs;                /* jobs its workers ended (busy or waiting -> idle) */
+        usec_t busy_usec;               /* its workers' time with a job, jobs ended (Manager.GetMetrics) */
         unsigned n_recycled;            /* workers replaced by MaxJobs=, RuntimeMaxSec=, MemoryRecycle= */
         unsigned n_protocol_violations; /* since the pool last started */
         unsigned n_job_timeouts;        /* workers found hung (JobTimeoutSec=, WaitTimeoutSec=) */
@@ -237,6 +241,8 @@ int pool_scale_internal(Pool *p, uint32_t n);
 /* Scaling=dynamic|ondemand: resize from the busy/idle counts (autoscale.c). */
 void pool_autoscale(Pool *p);
 int pool_reset_failed(Pool *p);
+/* busy_usec and the jobs running now, up to now (CLOCK_MONOTONIC). */
+usec_t pool_busy_usec(const Pool *p, usec_t now);
 /* ReloadSignal= to every ready worker; begin a reload job first. Returns how
  * many got it, -ENOTCONN if the pool is not running. */
 int pool_reload_workers(Pool *p);

@@ -314,8 +314,17 @@ static void worker_on_enter(Worker *w, WorkerState old) {
                 w->busy_used = 0;
         if (worker_has_job(w))
                 w->busy_since_mono = now;
-        if (had_job && w->state == WORKER_IDLE)
+        if (had_job && w->state == WORKER_IDLE) {
                 w->jobs++;
+                w->pool->n_jobs++;
+        }
+        /* The pool's busy time: wall time with a job, waiting and frozen too. */
+        if (!had_job && worker_has_job(w))
+                w->job_since_mono = now;
+        if (had_job && !worker_has_job(w) && w->job_since_mono > 0) {
+                w->pool->busy_usec += now > w->job_since_mono ? now - w->job_since_mono : 0;
+                w->job_since_mono = 0;
+        }
 
         switch (w->state) {
         case WORKER_STARTING:

@@ -144,6 +144,7 @@ def step_install():
               "usr/share/dbus-1/system.d/org.workerpoold1.conf",
               "usr/share/man/man8/workerpoold.8", "usr/share/man/man5/workerpoold.pool.5",
               "usr/share/man/man1/workerpoolctl.1", "usr/share/man/man5/org.workerpoold1.5",
+              "usr/share/man/man8/workerpoold-exporter.8", "usr/bin/workerpoold-exporter",
               "usr/share/doc/workerpoold/examples/renderers.pool.example",
               "etc/workerpoold/workerpoold.conf", "etc/workerpoold/pools.d",
               "usr/lib/workerpoold/pools.d"]
@@ -167,10 +168,11 @@ def step_install():
     run("systemctl", "reload", "dbus", timeout=60)     # pick up the bus policy
     run("systemctl", "daemon-reload", check_rc=True, timeout=120)
 
-    p = run("systemd-analyze", "verify", UNIT, timeout=120)
-    lines = [l for l in p.stdout.splitlines() if "workerpoold" in l]
-    check("systemd-analyze verify workerpoold.service", p.returncode == 0 and not lines,
-          f"rc {p.returncode}: {' | '.join(lines)[:400]}" if p.returncode or lines else "")
+    for u in (UNIT, "workerpoold-exporter.socket", "workerpoold-exporter.service"):
+        p = run("systemd-analyze", "verify", u, timeout=120)
+        lines = [l for l in p.stdout.splitlines() if "workerpoold" in l]
+        check(f"systemd-analyze verify {u}", p.returncode == 0 and not lines,
+              f"rc {p.returncode}: {' | '.join(lines)[:400]}" if p.returncode or lines else "")
 
 
 def step_start():
@@ -250,6 +252,33 @@ def step_bus():
     check("nobody: workerpoolctl scale is refused (AccessDenied), nothing changes",
           p.returncode != 0 and p2.returncode != 0 and "AccessDenied" in p2.stdout and before == after,
           f"workerpoolctl rc {p.returncode}: {p.stdout.strip()[:200]}; dbus-send: {p2.stdout.strip()[:160]}")
+
+
+def step_exporter():
+    """workerpoold-exporter.socket: the first scrape starts the service, as a
+    dynamic user with no capability, and it serves the bus's numbers."""
+    import urllib.request
+    p = run("systemctl", "start", "workerpoold-exporter.socket", timeout=60)
+    if not check("systemctl start workerpoold-exporter.socket", p.returncode == 0, p.stdout.strip()[:300]):
+        return
+    body = ""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:9867/metrics", timeout=30) as r:
+            ctype, body = r.headers.get("Content-Type"), r.read().decode()
+    except OSError as e:
+        ctype = f"error {e}"
+    idle = re.search(rf'^workerpool_workers{{pool="{POOL}",state="idle"}} (\S+)$', body, re.M)
+    check("GET :9867/metrics (socket activation) answers in Prometheus' format with the pool's idle workers",
+          ctype == "text/plain; version=0.0.4; charset=utf-8" and idle and float(idle.group(1)) == 2,
+          f"{ctype}; {idle.group(0) if idle else body[:300]}")
+    pid = int(run("systemctl", "show", "-P", "MainPID", "workerpoold-exporter.service").stdout.strip() or 0)
+    st = read(f"/proc/{pid}/status") or ""
+    uid = re.search(r"^Uid:\s+(\d+)", st, re.M)
+    capeff = re.search(r"^CapEff:\s+(\S+)", st, re.M)
+    check("the exporter runs as a dynamic user with no capability",
+          pid and uid and int(uid.group(1)) != 0 and capeff and int(capeff.group(1), 16) == 0,
+          f"pid {pid}, uid {uid.group(1) if uid else '?'}, CapEff {capeff.group(1) if capeff else '?'}")
+    run("systemctl", "stop", "workerpoold-exporter.socket", "workerpoold-exporter.service", timeout=60)
 
 
 def step_oom():
@@ -432,7 +461,7 @@ def main():
         print("systemd: 0 passed, 1 failed, 0 skipped")
         return 1
     t0 = time.monotonic()
-    steps = [step_install, step_start, step_layout, step_bus, step_oom, step_watchdog, step_reload,
+    steps = [step_install, step_start, step_layout, step_bus, step_exporter, step_oom, step_watchdog, step_reload,
              step_journal, step_reexec, step_stop]
     for s in steps:
         try:

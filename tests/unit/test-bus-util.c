@@ -2,7 +2,10 @@
 #include <criterion/criterion.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "bus/bus-util.h"
 
@@ -117,4 +120,106 @@ Test(bus_util, one_error_map_for_daemon_and_client) {
                 cr_assert_eq(sd_bus_error_set(&e, want[i].name, "x"), -want[i].error, "%s", want[i].name);
                 sd_bus_error_free(&e);
         }
+}
+
+/* ---- Prometheus text (metrics_print) --------------------------------- */
+
+static char *print_to_string(void (*fn)(FILE *, const char *), const char *s) {
+        char *text = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&text, &n);
+
+        cr_assert_not_null(f);
+        fn(f, s);
+        cr_assert_eq(fclose(f), 0);
+        return text;
+}
+
+Test(bus_util, metrics_escapes) {
+        char *s;
+
+        s = print_to_string(metrics_fputs_label_value, "a\\b\"c\nd");
+        cr_assert_str_eq(s, "a\\\\b\\\"c\\nd");
+        free(s);
+        s = print_to_string(metrics_fputs_help, "a\\b\"c\nd");
+        cr_assert_str_eq(s, "a\\\\b\"c\\nd");
+        free(s);
+}
+
+static char *value_to_string(double v) {
+        char *text = NULL;
+        size_t n = 0;
+        FILE *f = open_memstream(&text, &n);
+
+        cr_assert_not_null(f);
+        metrics_fput_value(f, v);
+        cr_assert_eq(fclose(f), 0);
+        return text;
+}
+
+Test(bus_util, metrics_values) {
+        static const struct { double v; const char *want; } cases[] = {
+                { 0, "0" }, { 3, "3" }, { -2, "-2" }, { 0.25, "0.25" }, { 1e15, "1000000000000000" },
+                { 1.5e20, "1.5e+20" }, { 1.0 / 3.0, "0.33333333333333331" },
+        };
+        char *s;
+
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+                s = value_to_string(cases[k].v);
+                cr_assert_str_eq(s, cases[k].want, "%g", cases[k].v);
+                free(s);
+        }
+        s = value_to_string(0.0 / 0.0);
+        cr_assert_str_eq(s, "NaN");
+        free(s);
+        s = value_to_string(1.0 / 0.0);
+        cr_assert_str_eq(s, "+Inf");
+        free(s);
+        s = value_to_string(-1.0 / 0.0);
+        cr_assert_str_eq(s, "-Inf");
+        free(s);
+}
+
+/* A GetMetrics reply as the daemon builds it, on an sd-bus message of a bus
+ * that is never connected to anything (a socketpair, started, not read). */
+Test(bus_util, metrics_print) {
+        int sv[2];
+        sd_bus *bus = NULL;
+        sd_bus_message *m = NULL;
+        char *text = NULL;
+        size_t n = 0;
+        FILE *f;
+
+        cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+        cr_assert_geq(sd_bus_new(&bus), 0);
+        cr_assert_geq(sd_bus_set_fd(bus, sv[0], sv[0]), 0);
+        cr_assert_geq(sd_bus_start(bus), 0);
+        cr_assert_geq(sd_bus_message_new_method_call(bus, &m, "org.example", "/", "org.example", "X"), 0);
+        cr_assert_geq(sd_bus_message_append(m, "a(sssa(a(ss)d))", 3,
+                                            "wp_up", "gauge", "Up.\nYes", 1, 0, 1.0,
+                                            "wp_workers", "gauge", "By state.", 2,
+                                                2, "pool", "web", "state", "idle", 3.0,
+                                                2, "pool", "a\"b", "state", "busy", 0.5,
+                                            "wp_none_total", "counter", "No samples.", 0), 0);
+        cr_assert_geq(sd_bus_message_seal(m, 1, 0), 0);
+        cr_assert_geq(sd_bus_message_rewind(m, true), 0);
+        f = open_memstream(&text, &n);
+        cr_assert_not_null(f);
+        cr_assert_geq(metrics_print(m, f), 0);
+        cr_assert_eq(fclose(f), 0);
+        cr_assert_str_eq(text,
+                         "# HELP wp_up Up.\\nYes\n"
+                         "# TYPE wp_up gauge\n"
+                         "wp_up 1\n"
+                         "# HELP wp_workers By state.\n"
+                         "# TYPE wp_workers gauge\n"
+                         "wp_workers{pool=\"web\",state=\"idle\"} 3\n"
+                         "wp_workers{pool=\"a\\\"b\",state=\"busy\"} 0.5\n"
+                         "# HELP wp_none_total No samples.\n"
+                         "# TYPE wp_none_total counter\n");
+        free(text);
+        sd_bus_message_unref(m);
+        sd_bus_close(bus);      /* no flush: nobody answers its authentication */
+        sd_bus_unref(bus);
+        close(sv[1]);
 }
