@@ -79,6 +79,8 @@ int config_parse_string(ConfigParser *p, const ConfigItem *item, const char *val
                                void *data, const void *def);
 int config_parse_user_group(ConfigParser *p, const ConfigItem *item, const char *value,
                                    void *data, const void *def);
+int config_parse_output(ConfigParser *p, const ConfigItem *item, const char *value, void *data,
+                        const void *def);
 int config_parse_exec_start(ConfigParser *p, const ConfigItem *item, const char *value,
                                    void *data, const void *def);
 int config_parse_environment(ConfigParser *p, const ConfigItem *item, const char *value,

@@ -13,6 +13,7 @@
 #include "exec-split.h"
 #include "../shared/parse-util.h"
 #include "../shared/log.h"   /* log_parse_level() only: this layer never logs */
+#include "../shared/string-util.h"
 #include "../shared/strv.h"
 #include "sandbox-util.h"
 #include "../spawn/seccomp.h"
@@ -93,6 +94,67 @@ int config_parse_user_group(ConfigParser *p, const ConfigItem *item, const char 
         if (!isempty(value) && !user_group_name_is_valid(value))
                 return config_invalid(p, item, value, "expected a user or group name or a numeric id");
         return config_parse_string(p, item, value, data, def);
+}
+
+static const char *const output_kind_table[_OUTPUT_KIND_MAX] = {
+        [OUTPUT_INHERIT] = "inherit", [OUTPUT_NULL] = "null", [OUTPUT_JOURNAL] = "journal",
+        [OUTPUT_FILE] = "file", [OUTPUT_APPEND] = "append", [OUTPUT_TRUNCATE] = "truncate",
+};
+
+const char *output_spec_to_string(const OutputSpec *o, char *buf, size_t n) {
+        if (o->kind == OUTPUT_DEFAULT)
+                snprintf(buf, n, "%s", "");
+        else if (o->path)
+                snprintf(buf, n, "%s:%s", output_kind_table[o->kind], o->path);
+        else
+                snprintf(buf, n, "%s", output_kind_table[o->kind]);
+        return buf;
+}
+
+bool output_spec_equal(const OutputSpec *a, const OutputSpec *b) {
+        return a->kind == b->kind && streq_ptr(a->path, b->path);
+}
+
+/* StandardOutput=, StandardError=: inherit, null, journal, file:PATH,
+ * append:PATH, truncate:PATH (systemd.exec(5)); PATH absolute. The others
+ * of systemd's (tty, kmsg, socket, fd:NAME) have no meaning for a pool. */
+int config_parse_output(ConfigParser *p, const ConfigItem *item, const char *value, void *data,
+                        const void *def) {
+        OutputSpec *o = data;
+        char *path = NULL;
+
+        if (isempty(value)) {
+                o->path = mfree(o->path);
+                o->kind = OUTPUT_DEFAULT;
+                return 0;
+        }
+        for (OutputKind k = OUTPUT_INHERIT; k < _OUTPUT_KIND_MAX; k++) {
+                size_t n = strlen(output_kind_table[k]);
+                bool with_path = k >= OUTPUT_FILE;
+
+                if (!strneq(value, output_kind_table[k], n))
+                        continue;
+                if (!with_path && value[n] == '\0') {
+                        o->path = mfree(o->path);
+                        o->kind = k;
+                        return 0;
+                }
+                if (with_path && value[n] == ':') {
+                        const char *f = value + n + 1;
+
+                        if (f[0] != '/' || strlen(f) >= PATH_MAX)
+                                return config_invalid(p, item, value, "expected an absolute path after the colon");
+                        path = strdup(f);
+                        if (!path)
+                                return -ENOMEM;
+                        free(o->path);
+                        o->path = path;
+                        o->kind = k;
+                        return 0;
+                }
+        }
+        return config_invalid(p, item, value,
+                              "expected inherit, null, journal, file:PATH, append:PATH or truncate:PATH");
 }
 
 int config_parse_exec_start(ConfigParser *p, const ConfigItem *item, const char *value,

@@ -324,6 +324,8 @@ static const ConfigItem pool_items[] = {
         { "Pool", "ExecStart",                config_parse_exec_start,        POOL(exec_start) },
         { "Pool", "Environment",              config_parse_environment,       POOL(environment) },
         { "Pool", "WorkingDirectory",         config_parse_working_directory, POOL(working_directory) },
+        { "Pool", "StandardOutput",           config_parse_output,            POOL(std_output) },
+        { "Pool", "StandardError",            config_parse_output,            POOL(std_error) },
         { "Pool", "Type",                     config_parse_pool_type,         POOL(type) },
         { "Pool", "NotifyAccess",             config_parse_notify_access,     POOL(notify_access) },
         { "Pool", "Workers",                  config_parse_uint32,            POOL(workers), 0, 0, POOL_WORKERS_MAX },
@@ -852,6 +854,8 @@ PoolConfig *pool_config_free(PoolConfig *c) {
         strv_free(c->exec_start);
         strv_free(c->environment);
         free(c->working_directory);
+        free(c->std_output.path);
+        free(c->std_error.path);
         free(c->user);
         free(c->group);
         strv_free(c->supplementary_groups);
@@ -930,6 +934,8 @@ bool pool_config_exec_changed(const PoolConfig *a, const PoolConfig *b) {
                !strv_equal(a->environment, b->environment) ||
                !streq_ptr(a->working_directory, b->working_directory) ||
                a->working_directory_missing_ok != b->working_directory_missing_ok ||
+               !output_spec_equal(&a->std_output, &b->std_output) ||
+               !output_spec_equal(&a->std_error, &b->std_error) ||
                a->type != b->type ||
                !streq_ptr(a->user, b->user) ||
                !streq_ptr(a->group, b->group) ||
@@ -1410,6 +1416,7 @@ int pool_config_dup(const PoolConfig *c, PoolConfig **ret) {
         n->listen = NULL;
         n->n_listen = 0;
         n->fd_name = n->socket_user = n->socket_group = NULL;
+        n->std_output.path = n->std_error.path = NULL;
 
         if (strdup_ptr(c->name, &n->name) < 0 ||
             strdup_ptr(c->path, &n->path) < 0 ||
@@ -1428,7 +1435,9 @@ int pool_config_dup(const PoolConfig *c, PoolConfig **ret) {
             listen_spec_list_copy(c->listen, c->n_listen, &n->listen, &n->n_listen) < 0 ||
             strdup_ptr(c->fd_name, &n->fd_name) < 0 ||
             strdup_ptr(c->socket_user, &n->socket_user) < 0 ||
-            strdup_ptr(c->socket_group, &n->socket_group) < 0)
+            strdup_ptr(c->socket_group, &n->socket_group) < 0 ||
+            strdup_ptr(c->std_output.path, &n->std_output.path) < 0 ||
+            strdup_ptr(c->std_error.path, &n->std_error.path) < 0)
                 return -ENOMEM;
 
         *ret = TAKE_PTR(n);

@@ -20,6 +20,29 @@ typedef enum PoolType {
         _POOL_TYPE_INVALID = -EINVAL,
 } PoolType;
 
+/* StandardOutput=, StandardError=: systemd.exec(5)'s names. */
+typedef enum OutputKind {
+        OUTPUT_DEFAULT,         /* StandardOutput=: journal under journald, else inherit;
+                                 * StandardError=: as StandardOutput= */
+        OUTPUT_INHERIT,         /* the daemon's own (stdout; for StandardError=: as stdout) */
+        OUTPUT_NULL,
+        OUTPUT_JOURNAL,         /* lines carried by the daemon, with the worker's fields */
+        OUTPUT_FILE,            /* file:PATH, written from where it is */
+        OUTPUT_APPEND,          /* append:PATH */
+        OUTPUT_TRUNCATE,        /* truncate:PATH, emptied when the pool starts */
+        _OUTPUT_KIND_MAX,
+        _OUTPUT_KIND_INVALID = -EINVAL,
+} OutputKind;
+
+typedef struct OutputSpec {
+        OutputKind kind;
+        char *path;             /* owned: the files' */
+} OutputSpec;
+
+/* "journal", "file:/var/log/x", ... into buf (>= 16 + PATH_MAX). */
+const char *output_spec_to_string(const OutputSpec *o, char *buf, size_t n);
+bool output_spec_equal(const OutputSpec *a, const OutputSpec *b);
+
 /* systemd's Restart= values, same meaning. */
 typedef enum RestartPolicy {
         RESTART_NO,
@@ -178,6 +201,7 @@ typedef struct PoolConfig {
         char **exec_start;              /* owned strv: argv; argv[0] an absolute path */
         char **environment;             /* owned strv: KEY=VALUE */
         char *working_directory;        /* owned, NULL: "/" */
+        OutputSpec std_output, std_error; /* StandardOutput=, StandardError= */
         bool working_directory_missing_ok; /* "-" prefix */
         PoolType type;                  /* Type=, default simple */
         NotifyAccess notify_access;     /* NotifyAccess=, default main */

@@ -52,6 +52,7 @@ static void manager_set_inherit(Manager *m, bool inherit) {
         fault_probe_set_inherit(m->fault_probe, inherit);
         for (Pool *p = m->pools; p; p = p->next) {
                 pool_sockets_set_inherit(p, inherit);
+                output_pool_set_inherit(p, inherit);
                 for (Worker *w = p->workers; w; w = w->next)
                         if (w->pidfd >= 0)
                                 (void) fd_set_cloexec(w->pidfd, !inherit);

@@ -21,6 +21,7 @@
  *          <job_since_mono>
  *   counters <jobs> <busy_usec> <reason>=<exits>,...   (Manager.GetMetrics' totals)
  *   listen <index> <fd>               (a [Socket] socket, inherited)
+ *   output <read fd> <write fd> <journal>  (the carried output's socket pair, inherited)
  *   pending <streak> <due_mono> <replaces>
  *   exit <id> <pid> <started> <ready> <exited> <reason> <core> <code> <status>
  *        <action> <peak> <cpu> <evidence> <replaces> <successor> <jobs> <capture>
@@ -58,6 +59,7 @@ void pool_serialize(const Pool *p, FILE *f) {
                 fputc('\n', f);
         }
         pool_sockets_serialize(p, f);
+        output_pool_serialize(p, f);
         fprintf(f, "counters\t%" PRIu64 "\t%" PRIu64 "\t", p->n_jobs, p->busy_usec);
         for (ExitReason r = 0; r < _EXIT_REASON_MAX; r++)
                 fprintf(f, "%s%s=%" PRIu64, r > 0 ? "," : "", exit_reason_to_string(r), p->n_exits[r]);
@@ -341,7 +343,16 @@ Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_ad
                                                     n >= 4 ? strtoull(f[3], NULL, 10) : 0);
                 } else if (streq(f[0], "exit") && n >= 14 && p)
                         exit_restore(p, f, n);
-                else if (streq(f[0], "counters") && n >= 4 && p)
+                else if (streq(f[0], "output") && n >= 4) {
+                        int rfd = atoi(f[1]), wfd = atoi(f[2]);
+
+                        if (p)
+                                output_pool_adopt(p, rfd, wfd, atoi(f[3]));
+                        else {
+                                safe_close(rfd);
+                                safe_close(wfd);
+                        }
+                } else if (streq(f[0], "counters") && n >= 4 && p)
                         counters_restore(p, f);
                 else if (streq(f[0], "listen") && n >= 3) {
                         int fd = atoi(f[2]);
@@ -361,6 +372,11 @@ void pool_deserialize_resume(Pool *p) {
          * goes on from where it was. */
         pool_reap_unknown_workers(p);
         (void) pool_sockets_resume(p);
+        if (p->state != POOL_STOPPED) {
+                char why[sizeof p->failure];
+
+                (void) output_pool_open(p, false, why, sizeof why);
+        }
         if (p->state == POOL_STARTING)
                 (void) pool_start(p);
         else

@@ -77,6 +77,7 @@ int pool_new(PoolHost *h, PoolConfig *config, Pool **ret) {
         *p = (Pool) {
                 .host = h,
                 .cgroup_fd = -EBADF,
+                .output_fds = { -EBADF, -EBADF },
                 .state = POOL_STOPPED,
                 .job = { .type = POOL_JOB_NONE },
                 .n_wanted = config->workers,
@@ -193,6 +194,8 @@ Pool *pool_free(Pool *p) {
                 safe_close(p->cgroup_fd);
         pool_commands_free(p);
         pool_sockets_close(p, !h->abandon_workers);
+        output_pool_free(p);
+        output_pool_close(p);
         sd_event_source_disable_unref(p->reload_timer);
         for (unsigned k = 0; k < p->history_n; k++)
                 free(((ExitRecord *) pool_history_get(p, k))->capture);
@@ -473,6 +476,7 @@ void pool_update_state(Pool *p) {
                                 }
                         }
                         pool_sockets_close(p, true);
+                        output_pool_flush(p);   /* the last lines without their newline */
                         pool_set_state_why(p, POOL_STOPPED, "%s", p->state_reason[0] ? p->state_reason : "");
                 }
                 pool_job_check(p);
@@ -688,6 +692,7 @@ void pool_reap_unknown_workers(Pool *p) {
 }
 
 int pool_start(Pool *p) {
+        char why[sizeof p->failure];
         int r;
 
         if (p->state == POOL_STOPPING)
@@ -705,6 +710,10 @@ int pool_start(Pool *p) {
                 /* The sockets first, as a socket unit before its service. */
                 if (pool_sockets_open(p) < 0)
                         return 0;       /* failed, and said why (the job says it too) */
+                if (output_pool_open(p, true, why, sizeof why) < 0) {
+                        pool_fail(p, why);
+                        return 0;
+                }
                 if ((p->config->memory_recycle != CGROUP_LIMIT_MAX || p->config->memory_recycle_high) &&
                     !(p->host->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY)))
                         log_warning("Pool %s: MemoryRecycle= is not enforced: no memory controller.", p->name);
@@ -833,6 +842,8 @@ int pool_reset_failed(Pool *p) {
 int pool_reconfigure(Pool *p, PoolConfig *config, char **ret_error) {
         bool resources = pool_config_resources_changed(p->config, config);
         bool exec = pool_config_exec_changed(p->config, config);
+        bool output = !output_spec_equal(&p->config->std_output, &config->std_output) ||
+                      !output_spec_equal(&p->config->std_error, &config->std_error);
         uint32_t old_workers = p->config->workers;
         CgroupLimits limits;
         int r, ret = 0;
@@ -852,6 +863,12 @@ int pool_reconfigure(Pool *p, PoolConfig *config, char **ret_error) {
         pool_config_free(p->config);
         p->config = config;
         (void) pool_alloc_rings(p);
+        if (output && p->state != POOL_STOPPED) {
+                char why[sizeof p->failure];
+
+                /* new workers (the rolling restart below) write there */
+                (void) output_pool_open(p, false, why, sizeof why);
+        }
         (void) pool_sandbox_prepare(p);   /* logs; a pool without its filter starts no worker */
 
         if (resources) {

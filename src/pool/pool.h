@@ -16,6 +16,7 @@
 #include "../config/config.h"
 #include "../notify/notify.h"
 #include "pool-host.h"
+#include "output.h"
 #include "sandbox.h"
 
 /* Event-source priorities. Exits, notify messages, bus calls and timeouts
@@ -25,6 +26,9 @@
  * share one lower priority, so that among themselves they are served in the
  * order they became due: no pool's starts starve another's. */
 #define POOL_EVENT_PRIORITY_START (SD_EVENT_PRIORITY_NORMAL + 10)
+/* Workers' output carried to the journal or our stderr (output.c): after
+ * everything else, so that a worker writing without end delays nobody. */
+#define POOL_EVENT_PRIORITY_OUTPUT (SD_EVENT_PRIORITY_NORMAL + 20)
 
 typedef enum WorkerState {
         WORKER_STARTING,        /* spawned, Type=notify: waiting for READY=1 */
@@ -219,6 +223,8 @@ struct Pool {
         size_t n_listen_fds;            /* 0: none open */
         sd_event_source **watch_sources; /* owned: Scaling=ondemand watches the sockets */
         size_t n_watch;
+        int output_fds[2];              /* owned: StandardOutput=/StandardError= files, -EBADF: none */
+        PoolOutput *output;             /* owned: the carried output's socket (output.c), or NULL */
 };
 
 /* A pool with its cgroup NAME.pool/ (created, or taken over after a

@@ -1099,6 +1099,7 @@ int worker_start(Worker *w, int cgroup_fd) {
         Pool *p = w->pool;
         PoolConfig *c = p->config;
         _cleanup_(pool_exec_done) PoolExec e = {};
+        OutputFds out;
         SpawnResult res;
         int r;
 
@@ -1107,6 +1108,17 @@ int worker_start(Worker *w, int cgroup_fd) {
         if (r < 0)
                 return log_error_errno(r, "Pool %s: %s, not starting a worker: %m", p->name, e.failed);
         e.params.cgroup_fd = cgroup_fd;
+        /* StandardOutput=, StandardError= (output.c) */
+        r = output_prepare(p, &out);
+        if (r < 0) {
+                log_warning_errno(r, "Pool %s: worker %" PRIu64 ": cannot carry its output, it writes to ours: %m",
+                                  p->name, w->id);
+                out = (OutputFds) { .stdout_fd = -EBADF, .stderr_fd = -EBADF };
+        }
+        e.params.stdout_fd = out.stdout_fd;
+        e.params.stderr_fd = out.stderr_fd;
+        e.params.stdout_null = out.stdout_null;
+        e.params.stderr_null = out.stderr_null;
 
         r = p->host->ops->spawn(p->host, &e.params, &res);
         if (r < 0)

@@ -51,6 +51,10 @@ void log_setup(void) {
         use_journal = st.st_dev == dev && st.st_ino == ino;
 }
 
+bool log_to_journal(void) {
+        return use_journal;
+}
+
 static void write_stderr(int level, const char *msg) {
         /* "<N>" prefixes let journald pick the level up even when we fall back. */
         if (getenv("JOURNAL_STREAM"))

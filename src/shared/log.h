@@ -10,6 +10,7 @@
 /* Logging: to the journal (structured) when $JOURNAL_STREAM says our stderr is
  * the journal, else plain lines on stderr. */
 void log_setup(void);
+bool log_to_journal(void);              /* our stderr is the journal ($JOURNAL_STREAM) */
 void log_set_max_level(int level);
 int log_get_max_level(void);
 int log_parse_level(const char *s);     /* "debug", "info", ..., or -EINVAL */

@@ -237,9 +237,10 @@ static _Noreturn void child_run(const SpawnChild *orig) {
         const SpawnChild *c = &self;
         const SpawnParams *p = c->params;
         int null_fd = c->null_fd, stdin_src = p->stdin_fd >= 0 ? p->stdin_fd : null_fd;
-        int stdout_fd = p->stdout_fd > STDERR_FILENO ? p->stdout_fd : -EBADF;
+        int stdout_fd = p->stdout_null ? null_fd : p->stdout_fd > STDERR_FILENO ? p->stdout_fd : -EBADF;
+        int stderr_fd = p->stderr_null ? null_fd : p->stderr_fd > STDERR_FILENO ? p->stderr_fd : stdout_fd;
         int ns_fd = p->mount_ns_fd > STDERR_FILENO ? p->mount_ns_fd : -EBADF;
-        int keep = MAX(MAX(stdin_src, STDERR_FILENO), MAX(stdout_fd, ns_fd));
+        int keep = MAX(MAX(MAX(stdin_src, STDERR_FILENO), MAX(stdout_fd, stderr_fd)), ns_fd);
         struct sigaction sa = { .sa_handler = SIG_DFL };
         sigset_t all;
 
@@ -265,8 +266,8 @@ static _Noreturn void child_run(const SpawnChild *orig) {
 
         if (dup2(stdin_src, STDIN_FILENO) < 0)
                 child_fail(c, SPAWN_STEP_STDIO, errno);
-        if (stdout_fd >= 0 &&
-            (dup2(stdout_fd, STDOUT_FILENO) < 0 || dup2(stdout_fd, STDERR_FILENO) < 0))
+        if ((stdout_fd >= 0 && dup2(stdout_fd, STDOUT_FILENO) < 0) ||
+            (stderr_fd >= 0 && dup2(stderr_fd, STDERR_FILENO) < 0))
                 child_fail(c, SPAWN_STEP_STDIO, errno);
         if (p->n_listen_fds > 0)
                 child_place_listen_fds(&self, &ns_fd);

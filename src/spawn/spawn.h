@@ -66,6 +66,8 @@ typedef struct SpawnParams {
          * initializer) or negative; an fd to use must be above 2. */
         int stdout_fd;                  /* stdout and stderr both go there (a pipe: output capture);
                                          * off: the caller's own */
+        int stderr_fd;                  /* stderr alone goes there instead; off: as stdout */
+        bool stdout_null, stderr_null;  /* /dev/null instead (StandardOutput=null, ...) */
         /* Sockets passed as fds 3.. in this order ($LISTEN_FDS); the rest
          * stays closed. listen_pid_env and listen_pidfdid_env, if not NULL,
          * are strings of envp ("LISTEN_PID=" and room for 20 digits) that

@@ -81,10 +81,12 @@ class Daemon:
     """One workerpoold with its own config dir, runtime dir and cgroup root."""
 
     def __init__(self, pools, extra_args=(), dropins=None, successor_of=None, oom_score_adj=None,
-                 nofile=None, rundir=None, cgroot=None):
+                 nofile=None, rundir=None, cgroot=None, stderr_file=None):
         """nofile=(soft, hard): the daemon's RLIMIT_NOFILE at its start;
         rundir, cgroot: --runtime-dir / --cgroup-root of another instance
-        (a second daemon on the same ones) instead of fresh ones."""
+        (a second daemon on the same ones) instead of fresh ones;
+        stderr_file: the daemon's stderr goes there, not to the test (no
+        lines to wait for: a flood of output would fill the test's memory)."""
         if successor_of:   # a new instance on the same config and cgroup root
             self.tmp = successor_of.tmp
         else:
@@ -120,14 +122,17 @@ class Daemon:
                     f.write(str(oom_score_adj))
             if nofile is not None:          # as systemd's LimitNOFILE= would
                 resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
-        self.proc = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+        err = open(stderr_file, "wb") if stderr_file else subprocess.PIPE
+        self.proc = subprocess.Popen(args, stderr=err, stdout=subprocess.DEVNULL,
                                      text=True, env=env, preexec_fn=preexec)
+        if stderr_file:
+            err.close()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
         self.exit_code = None
 
     def _read(self):
-        for line in self.proc.stderr:
+        for line in self.proc.stderr or ():
             with self.cond:
                 self.lines.append(line.rstrip("\n"))
                 self.cond.notify_all()

@@ -146,6 +146,8 @@ static void assert_defaults(const PoolConfig *c, const ManagerConfig *m) {
         cr_assert_null(c->environment);
         cr_assert_null(c->working_directory);
         cr_assert_not(c->working_directory_missing_ok);
+        cr_assert_eq(c->std_output.kind, OUTPUT_DEFAULT);
+        cr_assert_eq(c->std_error.kind, OUTPUT_DEFAULT);
         cr_assert_eq(c->type, POOL_TYPE_SIMPLE);
         cr_assert_eq(c->workers, 1);
         cr_assert_eq(c->min_workers, 0);
@@ -1817,4 +1819,54 @@ Test(config, commands_dup_and_set_property) {
         free(err);
         cr_assert_str_eq(pool_config_property_section("ExecHealthCheck"), "Pool");
         cr_assert_str_eq(pool_config_property_section("ExecStopPost"), "Pool");
+}
+
+/* StandardOutput=, StandardError=: systemd.exec(5)'s names, the paths
+ * absolute, the others of systemd's refused with file:line. */
+Test(config, standard_output) {
+        static const struct { const char *value; OutputKind kind; const char *path; } good[] = {
+                { "inherit", OUTPUT_INHERIT, NULL }, { "null", OUTPUT_NULL, NULL },
+                { "journal", OUTPUT_JOURNAL, NULL }, { "file:/var/log/a b", OUTPUT_FILE, "/var/log/a b" },
+                { "append:/x", OUTPUT_APPEND, "/x" }, { "truncate:/y", OUTPUT_TRUNCATE, "/y" },
+        };
+        static const char *const bad[] = { "tty", "kmsg", "socket", "fd:foo", "file:", "file:rel", "append",
+                                           "journal+console", "nul" };
+        char buf[PATH_MAX + 32];
+
+        for (size_t k = 0; k < ELEMENTSOF(good); k++) {
+                _cleanup_(freep) char *body = NULL, *path = NULL;
+                _cleanup_(pool_config_freep) PoolConfig *c = NULL;
+
+                cr_assert_geq(asprintf(&body, "StandardOutput=%s\nStandardError=%s\n", good[k].value,
+                                       good[k].value), 0);
+                path = write_pool("out", body);
+                c = load_ok("out");
+                cr_assert_eq(c->std_output.kind, good[k].kind, "%s", good[k].value);
+                cr_assert_eq(c->std_error.kind, good[k].kind, "%s", good[k].value);
+                if (good[k].path)
+                        cr_assert_str_eq(c->std_output.path, good[k].path);
+                else
+                        cr_assert_null(c->std_output.path);
+                cr_assert_str_eq(output_spec_to_string(&c->std_output, buf, sizeof buf), good[k].value);
+        }
+        for (size_t k = 0; k < ELEMENTSOF(bad); k++) {
+                _cleanup_(freep) char *body = NULL, *path = NULL;
+                _cleanup_(strv_freep) char **errors = NULL;
+
+                cr_assert_geq(asprintf(&body, "StandardOutput=%s\n", bad[k]), 0);
+                path = write_pool("out", body);
+                errors = load_bad("out");
+                cr_assert_eq(strv_length(errors), 1, "%s:\n%s", bad[k], errors_joined(errors));
+                cr_assert(strstr(errors[0], ":3: Invalid StandardOutput= value"), "%s", errors[0]);
+        }
+        {
+                /* empty: back to the default; a changed one is an exec change */
+                _cleanup_(freep) char *p1 = write_pool("out", "StandardOutput=null\nStandardOutput=\n");
+                _cleanup_(pool_config_freep) PoolConfig *a = load_ok("out");
+                _cleanup_(freep) char *p2 = write_pool("out", "StandardOutput=null\n");
+                _cleanup_(pool_config_freep) PoolConfig *b = load_ok("out");
+
+                cr_assert_eq(a->std_output.kind, OUTPUT_DEFAULT);
+                cr_assert(pool_config_exec_changed(a, b));
+        }
 }
