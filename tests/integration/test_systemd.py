@@ -145,6 +145,7 @@ def step_install():
               "usr/share/man/man8/workerpoold.8", "usr/share/man/man5/workerpoold.pool.5",
               "usr/share/man/man1/workerpoolctl.1", "usr/share/man/man5/org.workerpoold1.5",
               "usr/share/man/man8/workerpoold-exporter.8", "usr/bin/workerpoold-exporter",
+              "usr/lib/sysusers.d/workerpoold-exporter.conf", "usr/lib/systemd/catalog/workerpoold.catalog",
               "usr/share/doc/workerpoold/examples/renderers.pool.example",
               "etc/workerpoold/workerpoold.conf", "etc/workerpoold/pools.d",
               "usr/lib/workerpoold/pools.d"]
@@ -166,8 +167,15 @@ def step_install():
     write(f"{DROPIN_D}/50-test.conf",
           f"[Service]\nWatchdogSec={WATCHDOG_SEC}s\nTimeoutAbortSec=5s\nRestartSec=1s\n")
     run("systemctl", "reload", "dbus", timeout=60)     # pick up the bus policy
+    run("systemd-sysusers", timeout=60)                # the exporter's user, as a package's install does
     run("systemctl", "daemon-reload", check_rc=True, timeout=120)
 
+    p = run("journalctl", "--update-catalog", timeout=120)
+    cat = run("journalctl", "--list-catalog", timeout=60).stdout
+    ids = ("a1e3c07b2f6d4c0e9b1d5f7a3c2e8b01", "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b03", "5dd76d849d3645f886668c1f5539cedc")
+    check("journalctl --update-catalog takes workerpoold.catalog (journalctl --list-catalog)",
+          p.returncode == 0 and all(i in cat for i in ids),
+          p.stdout.strip()[:300] or " | ".join(l for l in cat.splitlines() if "workerpoold" in l.lower())[:300])
     for u in (UNIT, "workerpoold-exporter.socket", "workerpoold-exporter.service"):
         p = run("systemd-analyze", "verify", u, timeout=120)
         lines = [l for l in p.stdout.splitlines() if "workerpoold" in l]
@@ -255,8 +263,9 @@ def step_bus():
 
 
 def step_exporter():
-    """workerpoold-exporter.socket: the first scrape starts the service, as a
-    dynamic user with no capability, and it serves the bus's numbers."""
+    """workerpoold-exporter.socket: the first scrape starts the service, as
+    its own system user with no capability, and it serves the bus's numbers."""
+    import urllib.error
     import urllib.request
     p = run("systemctl", "start", "workerpoold-exporter.socket", timeout=60)
     if not check("systemctl start workerpoold-exporter.socket", p.returncode == 0, p.stdout.strip()[:300]):
@@ -265,18 +274,27 @@ def step_exporter():
     try:
         with urllib.request.urlopen("http://127.0.0.1:9867/metrics", timeout=30) as r:
             ctype, body = r.headers.get("Content-Type"), r.read().decode()
+    except urllib.error.HTTPError as e:
+        ctype = f"error {e}: {e.read().decode(errors='replace')[:300]}"
     except OSError as e:
         ctype = f"error {e}"
-    idle = re.search(rf'^workerpool_workers{{pool="{POOL}",state="idle"}} (\S+)$', body, re.M)
-    check("GET :9867/metrics (socket activation) answers in Prometheus' format with the pool's idle workers",
-          ctype == "text/plain; version=0.0.4; charset=utf-8" and idle and float(idle.group(1)) == 2,
-          f"{ctype}; {idle.group(0) if idle else body[:300]}")
+    if not ctype.startswith("text/plain"):
+        ctype += " | " + " | ".join(run("journalctl", "--no-pager", "-o", "cat", "-u",
+                                        "workerpoold-exporter.service", "-n", "10").stdout.splitlines())
+    # the pool's 2 workers, idle or busy (the example's workers take jobs)
+    wanted = re.search(rf'^workerpool_workers_wanted{{pool="{POOL}"}} (\S+)$', body, re.M)
+    live = sum(float(m.group(1)) for m in re.finditer(
+        rf'^workerpool_workers{{pool="{POOL}",state="(?:idle|busy|waiting)"}} (\S+)$', body, re.M))
+    check("GET :9867/metrics (socket activation) answers in Prometheus' format with the pool's workers",
+          ctype == "text/plain; version=0.0.4; charset=utf-8" and wanted and float(wanted.group(1)) == 2
+          and live == 2, f"{ctype}; wanted {wanted.group(1) if wanted else '?'}, ready {live}")
     pid = int(run("systemctl", "show", "-P", "MainPID", "workerpoold-exporter.service").stdout.strip() or 0)
     st = read(f"/proc/{pid}/status") or ""
     uid = re.search(r"^Uid:\s+(\d+)", st, re.M)
     capeff = re.search(r"^CapEff:\s+(\S+)", st, re.M)
-    check("the exporter runs as a dynamic user with no capability",
-          pid and uid and int(uid.group(1)) != 0 and capeff and int(capeff.group(1), 16) == 0,
+    want = run("id", "-u", "workerpoold-exporter").stdout.strip()
+    check("the exporter runs as workerpoold-exporter (sysusers.d) with no capability",
+          pid and uid and uid.group(1) == want and want != "0" and capeff and int(capeff.group(1), 16) == 0,
           f"pid {pid}, uid {uid.group(1) if uid else '?'}, CapEff {capeff.group(1) if capeff else '?'}")
     run("systemctl", "stop", "workerpoold-exporter.socket", "workerpoold-exporter.service", timeout=60)
 
@@ -398,6 +416,29 @@ def step_journal():
           (f"; e.g. fields {sorted(k for k in allstart[-1] if not k.startswith('_'))}" if allstart else ""))
 
 
+def step_output():
+    """Under journald a worker's own lines are journal entries of the unit
+    with the pool's and the worker's fields (StandardOutput= default).
+    ($$$$ in ExecStart= is the shell's $$, its pid.)"""
+    write(f"{POOLS_D}/talk.pool", "[Pool]\nExecStart=/bin/sh -c 'echo \"hello from $$$$\"; echo oops >&2; "
+          "exec sleep infinity'\nWorkers=2\n")
+    run("systemctl", "reload", UNIT, timeout=120)
+    got = wait_until(lambda: (lambda es: es if len(es) >= 4 else None)(
+        [e for e in journal("WORKERPOOL_POOL=talk", "WORKERPOOL_OUTPUT=1")]), 60, 1)
+    es = got or []
+    hello = [e for e in es if str(e.get("MESSAGE", "")).startswith("hello from ")]
+    ok = (len(hello) == 2 and all(e.get("SYSLOG_IDENTIFIER") == "talk" and e.get("_SYSTEMD_UNIT") == UNIT and
+                                 e.get("WORKERPOOL_WORKER") and
+                                 e["MESSAGE"] == f"hello from {e.get('SYSLOG_PID')}" for e in hello) and
+          len({e.get("WORKERPOOL_WORKER") for e in hello}) == 2 and
+          sum(1 for e in es if e.get("MESSAGE") == "oops") == 2)
+    check("journalctl WORKERPOOL_POOL=talk shows each worker's own stdout and stderr lines, with its id",
+          ok, "; ".join(" ".join(f"{k}={e.get(k)}" for k in ("MESSAGE", "SYSLOG_IDENTIFIER", "SYSLOG_PID",
+                                                            "WORKERPOOL_WORKER")) for e in es[:4]))
+    os.unlink(f"{POOLS_D}/talk.pool")
+    run("systemctl", "reload", UNIT, timeout=120)
+
+
 def step_stop():
     ws = workers()
     pids = all_worker_pids(ws) + [main_pid()]
@@ -462,7 +503,7 @@ def main():
         return 1
     t0 = time.monotonic()
     steps = [step_install, step_start, step_layout, step_bus, step_exporter, step_oom, step_watchdog, step_reload,
-             step_journal, step_reexec, step_stop]
+             step_journal, step_output, step_reexec, step_stop]
     for s in steps:
         try:
             r = s()
