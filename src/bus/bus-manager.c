@@ -250,6 +250,101 @@ static int method_list_events(sd_bus_message *msg, void *userdata, sd_bus_error 
         return r;
 }
 
+/* ListLifecycleEvents(pool, type, since, max): the kept events of every
+ * pool (or one), of every type (or those listed, comma-separated), at or
+ * after since (realtime usec, 0: all), in the order they happened; with
+ * max > 0 the newest max. */
+static int method_list_lifecycle_events(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        sd_bus_message *reply = NULL;
+        const char *pool_filter, *types;
+        uint64_t since;
+        uint32_t max;
+        bool want[_POOL_EVENT_TYPE_MAX];
+        const PoolEvent **all = NULL;
+        const Pool **owner = NULL;
+        size_t n = 0, cap = 0, first;
+        Pool *only = NULL;
+        int r;
+
+        r = sd_bus_message_read(msg, "sstu", &pool_filter, &types, &since, &max);
+        if (r < 0)
+                return r;
+        if (!isempty(pool_filter)) {
+                only = find_pool_or_error(m, pool_filter, error);
+                if (!only)
+                        return -ENOENT;
+        }
+        for (PoolEventType t = 0; t < _POOL_EVENT_TYPE_MAX; t++)
+                want[t] = isempty(types);
+        for (const char *s = types; !isempty(s);) {
+                size_t k = strcspn(s, ",");
+                char name[32];
+                PoolEventType t;
+
+                snprintf(name, sizeof name, "%.*s", (int) MIN(k, sizeof name - 1), s);
+                t = pool_event_type_from_string(name);
+                if (t < 0)
+                        return sd_bus_error_setf(error, BUS_ERROR_INVALID_VALUE,
+                                                 "Invalid event type '%s': expected started, ready, stopping, "
+                                                 "exited, state, scale, reload, reexec, health or command.", name);
+                want[t] = true;
+                s += k + (s[k] == ',');
+        }
+        /* every pool's ring, merged by sequence number */
+        for (Pool *p = only ?: m->pools; p; p = only ? NULL : p->next)
+                for (unsigned k = 0; k < p->events_n; k++) {
+                        const PoolEvent *e = pool_event_get(p, k);
+
+                        if (!e || !want[e->type] || e->at < since)
+                                continue;
+                        if (n == cap) {
+                                size_t c = cap ? cap * 2 : 64;
+                                const PoolEvent **a = realloc(all, c * sizeof *a);
+                                const Pool **o = a ? realloc(owner, c * sizeof *o) : NULL;
+
+                                if (a)
+                                        all = a;
+                                if (!a || !o) {
+                                        free(all);
+                                        free(owner);
+                                        return -ENOMEM;
+                                }
+                                owner = o;
+                                cap = c;
+                        }
+                        all[n] = e;
+                        owner[n++] = p;
+                }
+        for (size_t i = 1; i < n; i++)          /* each ring is in order: few moves */
+                for (size_t j = i; j > 0 && all[j - 1]->seq > all[j]->seq; j--) {
+                        const PoolEvent *e = all[j];
+                        const Pool *o = owner[j];
+
+                        all[j] = all[j - 1], owner[j] = owner[j - 1];
+                        all[j - 1] = e, owner[j - 1] = o;
+                }
+        first = max > 0 && n > max ? n - max : 0;
+        r = sd_bus_message_new_method_return(msg, &reply);
+        if (r >= 0)
+                r = sd_bus_message_open_container(reply, 'a', "(ttsstusa{ss})");
+        for (size_t i = first; r >= 0 && i < n; i++) {
+                r = sd_bus_message_open_container(reply, 'r', "ttsstusa{ss}");
+                if (r >= 0)
+                        r = bus_append_event(reply, owner[i], all[i]);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(reply);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(reply);
+        if (r >= 0)
+                r = sd_bus_send(NULL, reply, NULL);
+        sd_bus_message_unref(reply);
+        free(all);
+        free(owner);
+        return r;
+}
+
 static int method_reload(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
         _cleanup_(strv_freep) char **errors = NULL;
         Manager *m = userdata;
@@ -313,6 +408,12 @@ const sd_bus_vtable bus_manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("ListEvents", SD_BUS_ARGS("s", pool, "s", reason, "u", max),
                                 SD_BUS_RESULT("a(tsuttssbiisttttts)", events),
                                 method_list_events, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListLifecycleEvents", SD_BUS_ARGS("s", pool, "s", types, "t", since, "u", max),
+                                SD_BUS_RESULT("a(ttsstusa{ss})", events),
+                                method_list_lifecycle_events, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("LifecycleEvent",
+                                SD_BUS_ARGS("t", seq, "t", time, "s", type, "s", pool, "t", worker, "u", pid,
+                                            "s", message, "a{ss}", fields), 0),
         SD_BUS_METHOD_WITH_ARGS("GetMetrics", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sssa(a(ss)d))", families),
                                 bus_method_get_metrics, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Reload", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_reload, SD_BUS_VTABLE_UNPRIVILEGED),

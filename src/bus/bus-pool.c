@@ -408,8 +408,13 @@ static int pool_apply_assignments(Pool *p, sd_bus_message *call, const Assignmen
          * worker's cgroup has the new limits (sd-bus may write the reply to
          * the socket at once). */
         (void) pool_reconfigure(p, TAKE_PTR(c), NULL);   /* sockets are not set here */
-        if (workers && p->n_wanted != p->config->workers)
-                (void) pool_scale(p, p->config->workers);
+        if (workers && p->n_wanted != p->config->workers) {
+                char by[160];
+
+                snprintf(by, sizeof by, "SetProperties(Workers=) by %s",
+                         call ? sd_bus_message_get_sender(call) ?: "?" : "the daemon");
+                (void) pool_scale(p, p->config->workers, by);
+        }
         if (workers && call)
                 pool_job_begin(p, POOL_JOB_SCALE, sd_bus_message_get_sender(call));
         bus_pool_changed(manager_of_pool(p)->bus, p);
@@ -642,7 +647,12 @@ static int method_scale(sd_bus_message *msg, void *userdata, sd_bus_error *error
         r = sd_bus_reply_method_return(msg, NULL);
         if (r < 0)
                 return r;
-        (void) pool_scale(p, n);
+        {
+                char by[160];
+
+                snprintf(by, sizeof by, "Scale() by %s", sd_bus_message_get_sender(msg) ?: "?");
+                (void) pool_scale(p, n, by);
+        }
         pool_job_begin(p, POOL_JOB_SCALE, sd_bus_message_get_sender(msg));
         return 1;
 }

@@ -222,6 +222,46 @@ static void hook_worker_exited(void *userdata, Worker *w, const ExitRecord *r) {
                          (int) r->core_dumped, r->memory_peak, r->cpu_usec, r->replaces, r->jobs);
 }
 
+int bus_append_event(sd_bus_message *m, const Pool *p, const PoolEvent *e) {
+        int r;
+
+        r = sd_bus_message_append(m, "ttsstus", e->seq, (uint64_t) e->at, pool_event_type_to_string(e->type),
+                                  p->name, e->worker, (uint32_t) e->pid, e->message);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{ss}");
+        for (const char *f = e->fields; r >= 0 && *f; f += strlen(f) + 1) {
+                const char *eq = strchr(f, '=');
+                _cleanup_(freep) char *k = eq ? strndup(f, (size_t) (eq - f)) : NULL;
+
+                if (!k)
+                        continue;
+                r = sd_bus_message_append(m, "{ss}", k, eq + 1);
+        }
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        return r;
+}
+
+/* Every lifecycle event as Manager.LifecycleEvent: a --follow client gets
+ * what ListLifecycleEvents would show, nothing is queued here for it (the
+ * bus daemon queues per client and drops a client that does not read). */
+static void hook_event_recorded(void *userdata, Pool *p, const PoolEvent *e) {
+        Bus *b = userdata;
+        sd_bus_message *msg = NULL;
+        int r;
+
+        if (!b->bus)
+                return;
+        r = sd_bus_message_new_signal(b->bus, &msg, BUS_PATH, BUS_MANAGER_INTERFACE, "LifecycleEvent");
+        if (r >= 0)
+                r = bus_append_event(msg, p, e);
+        if (r >= 0)
+                r = sd_bus_send(b->bus, msg, NULL);
+        if (r < 0)
+                log_debug_errno(r, "Cannot emit LifecycleEvent for pool %s: %m", p->name);
+        sd_bus_message_unref(msg);
+}
+
 static void hook_job_done(void *userdata, Pool *p, const char *job, const char *requester, const char *result,
                           const char *message) {
         emit_pool_signal(userdata, p, "JobDone", "ssss", requester, job, result, message);
@@ -280,6 +320,7 @@ static const PoolHooks bus_hooks = {
         .pool_added = hook_pool_added,
         .pool_freed = hook_pool_freed,
         .job_done = hook_job_done,
+        .event_recorded = hook_event_recorded,
 };
 
 /* ---- setup ---------------------------------------------------------------- */

@@ -73,6 +73,10 @@ BusCgroupCounter bus_cgroup_counter_from_property(const char *property);
  * off, file unreadable). */
 int bus_append_cgroup_counter(sd_bus_message *reply, int cgroup_fd, BusCgroupCounter c);
 uint64_t bus_cgroup_counter_read(int cgroup_fd, BusCgroupCounter c);   /* UINT64_MAX: unknown */
+/* One lifecycle event's members, "ttsstusa{ss}": seq, time, type, pool,
+ * worker, pid, message, fields (the same in ListLifecycleEvents and the
+ * LifecycleEvent signal). */
+int bus_append_event(sd_bus_message *m, const Pool *p, const PoolEvent *e);
 /* Manager.GetMetrics() (bus-metrics.c). */
 int bus_method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *error);
 /* A "(dddt)" of the "some" line of a *.pressure file (avg10, avg60,

@@ -318,6 +318,8 @@ int verb_events(sd_bus *bus, char **args, int n) {
         Follow f = {};
         int r;
 
+        if (arg_type || arg_since)
+                return verb_lifecycle_events(bus);
         if (!arg_follow)
                 return verb_events_list(bus, NULL);
 

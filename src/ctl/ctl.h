@@ -46,6 +46,8 @@ extern char **arg_properties;
 extern const char *arg_state;
 extern const char *arg_pool;
 extern const char *arg_reason;
+extern const char *arg_type;
+extern const char *arg_since;
 extern const char *arg_signal;
 extern uint32_t arg_lines;
 
@@ -104,6 +106,9 @@ int verb_reload(sd_bus *bus, char **args, int n);
 /* ctl-actions.c */
 int verb_manager_call(sd_bus *bus, char **args, int n);
 int verb_metrics(sd_bus *bus, char **args, int n);
+/* events with --type= or --since= (ctl-lifecycle.c) */
+int verb_lifecycle_events(sd_bus *bus);
+int parse_since(const char *s, uint64_t *ret);
 int verb_kill(sd_bus *bus, char **args, int n);
 int verb_freeze(sd_bus *bus, char **args, int n);
 int verb_diagnose(sd_bus *bus, char **args, int n);

@@ -33,6 +33,8 @@ char **arg_properties;
 const char *arg_state = "";
 const char *arg_pool = "";
 const char *arg_reason = "";
+const char *arg_type;
+const char *arg_since;
 const char *arg_signal = "SIGTERM";
 uint32_t arg_lines = 0;
 
@@ -66,7 +68,8 @@ static void help(void) {
                "  diagnose WORKER              Capture where a worker is (threads, kernel and user\n"
                "                               stacks), without stopping it\n"
                "  events                       Show why workers exited (--pool=, --reason=, -n, --follow,\n"
-               "                               -o verbose for every field and the hang capture)\n\n"
+               "                               -o verbose for every field and the hang capture); with\n"
+               "                               --type= or --since=, every lifecycle event\n\n"
                "Manager commands:\n"
                "  metrics                      Print every pool's metrics in Prometheus' text format\n"
                "                               (for node_exporter's textfile collector)\n"
@@ -96,6 +99,11 @@ static void help(void) {
                "     --pool=POOL               Only this pool (list-workers, events)\n"
                "     --state=STATE             Only workers in this state (list-workers)\n"
                "     --reason=REASON           Only exits for this reason (events)\n"
+               "     --type=TYPE[,TYPE...]|all  events: lifecycle events of these types (started, ready,\n"
+               "                               stopping, exited, state, scale, reload, reexec, health,\n"
+               "                               command)\n"
+               "     --since=TIME              events: only from TIME on (YYYY-MM-DD [HH:MM[:SS]],\n"
+               "                               @SECONDS, -SPAN)\n"
                "  -n --lines=N                 Only the last N events\n"
                "  -f --follow                  events: keep printing exits as they happen\n"
                "  -s --signal=SIGNAL           kill: which signal (default SIGTERM)\n\n"
@@ -121,6 +129,8 @@ enum {
         ARG_POOL,
         ARG_STATE,
         ARG_REASON,
+        ARG_TYPE,
+        ARG_SINCE,
 };
 
 static int parse_json_mode(const char *s, JsonMode *ret) {
@@ -173,6 +183,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "pool",      required_argument, NULL, ARG_POOL      },
                 { "state",     required_argument, NULL, ARG_STATE     },
                 { "reason",    required_argument, NULL, ARG_REASON    },
+                { "type",      required_argument, NULL, ARG_TYPE      },
+                { "since",     required_argument, NULL, ARG_SINCE     },
                 { "lines",     required_argument, NULL, 'n'           },
                 { "follow",    no_argument,       NULL, 'f'           },
                 { "signal",    required_argument, NULL, 's'           },
@@ -267,6 +279,12 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_REASON:
                         arg_reason = optarg;
+                        break;
+                case ARG_TYPE:
+                        arg_type = optarg;
+                        break;
+                case ARG_SINCE:
+                        arg_since = optarg;
                         break;
                 case 'n':
                         if (parse_uint32(optarg, &arg_lines) < 0) {

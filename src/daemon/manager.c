@@ -791,6 +791,9 @@ int manager_reload(Manager *m, char ***ret_errors) {
                 /* Back in the configuration while it was going away: keep it.
                  * A pool stopped on request stays stopped, as a unit would. */
                 r = pool_reconfigure(p, c, &why);
+                if (r >= 0)
+                        pool_log_event(p, NULL, LOG_INFO, MESSAGE_ID_RELOAD, NULL,
+                                       "Pool %s: configuration reloaded.", p->name);
                 if (r < 0) {
                         /* Its new sockets did not open: the caller hears why. */
                         _cleanup_(freep) char *e = NULL;

@@ -49,7 +49,13 @@ static const char *pool_growth_blocked(const Pool *p, char *buf, size_t n) {
 static void pool_scale_for(Pool *p, uint32_t n, const char *cause) {
         if (n == p->n_wanted)
                 return;
-        pool_log_event(p, NULL, LOG_INFO, MESSAGE_ID_SCALE, NULL,
+        char f[3][192];
+
+        snprintf(f[0], sizeof f[0], "WORKERPOOL_SCALE_FROM=%" PRIu32, p->n_wanted);
+        snprintf(f[1], sizeof f[1], "WORKERPOOL_SCALE_TO=%" PRIu32, n);
+        snprintf(f[2], sizeof f[2], "WORKERPOOL_SCALE_BY=Scaling=%s: %s", scaling_mode_to_string(p->config->scaling),
+                 cause);
+        pool_log_event(p, NULL, LOG_INFO, MESSAGE_ID_SCALE, (char *const[]) { f[0], f[1], f[2], NULL },
                        "Pool %s: %s scaling from %" PRIu32 " to %" PRIu32 " workers: %s.", p->name,
                        scaling_mode_to_string(p->config->scaling), p->n_wanted, n, cause);
         (void) pool_scale_internal(p, n);

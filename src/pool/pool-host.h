@@ -24,6 +24,7 @@ typedef struct PoolHost PoolHost;
 typedef struct Pool Pool;
 typedef struct Worker Worker;
 typedef struct ExitRecord ExitRecord;
+typedef struct PoolEvent PoolEvent;
 
 /* Observers of lifecycle events (the D-Bus layer): the pool layer calls
  * these, never sd-bus itself. Any of them may be NULL. */
@@ -34,6 +35,7 @@ typedef struct PoolHooks {
         void (*worker_exited)(void *userdata, Worker *w, const ExitRecord *r);
         void (*worker_freed)(void *userdata, Worker *w);
         void (*pool_state_changed)(void *userdata, Pool *p);
+        void (*event_recorded)(void *userdata, Pool *p, const PoolEvent *e);   /* events.c */
         void (*pool_changed)(void *userdata, Pool *p);         /* counters, limits, size */
         void (*pool_added)(void *userdata, Pool *p);
         void (*pool_freed)(void *userdata, Pool *p);
@@ -83,6 +85,7 @@ struct PoolHost {
                                          * from an older image that kept no sources) */
         IdMap workers;                  /* id -> Worker of every pool (the pools own them) */
         bool deserializing;             /* restoring after a re-exec: no stale-worker sweep */
+        uint64_t event_seq;             /* the last lifecycle event's number (every pool's) */
         bool abandon_workers;           /* exiting unasked: leave the workers running */
 
         const PoolHooks *hooks;         /* not owned, may be NULL */
@@ -95,3 +98,6 @@ struct PoolHost {
 #define MESSAGE_ID_WORKER_EXITED  "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b03"
 #define MESSAGE_ID_POOL_STATE     "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b04"
 #define MESSAGE_ID_SCALE          "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b06"
+#define MESSAGE_ID_WORKER_STOPPING "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b07"
+#define MESSAGE_ID_RELOAD         "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b08"
+#define MESSAGE_ID_REEXEC         "a1e3c07b2f6d4c0e9b1d5f7a3c2e8b09"

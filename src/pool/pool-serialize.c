@@ -20,6 +20,7 @@
  *          <cause_detail> <hang_capture> <memory_high_events> <reload_pending> <rolling_new>
  *          <job_since_mono>
  *   counters <jobs> <busy_usec> <reason>=<exits>,...   (Manager.GetMetrics' totals)
+ *   event <seq> <at> <type> <worker> <pid> <message> <field>...   (the lifecycle ring, oldest first)
  *   listen <index> <fd>               (a [Socket] socket, inherited)
  *   output <read fd> <write fd> <journal>  (the carried output's socket pair, inherited)
  *   pending <streak> <due_mono> <replaces>
@@ -64,6 +65,19 @@ void pool_serialize(const Pool *p, FILE *f) {
         for (ExitReason r = 0; r < _EXIT_REASON_MAX; r++)
                 fprintf(f, "%s%s=%" PRIu64, r > 0 ? "," : "", exit_reason_to_string(r), p->n_exits[r]);
         fputc('\n', f);
+        for (unsigned k = 0; k < p->events_n; k++) {
+                const PoolEvent *e = pool_event_get(p, k);
+                int n = 0;
+
+                fprintf(f, "event\t%" PRIu64 "\t%" PRIu64 "\t%s\t%" PRIu64 "\t%d\t", e->seq, (uint64_t) e->at,
+                        pool_event_type_to_string(e->type), e->worker, (int) e->pid);
+                serialize_put_text(f, e->message);
+                for (const char *x = e->fields; *x && n < POOL_EVENT_SERIALIZE_FIELDS; x += strlen(x) + 1, n++) {
+                        fputc('\t', f);
+                        serialize_put_text(f, x);
+                }
+                fputc('\n', f);
+        }
         for (Worker *w = p->workers; w; w = w->next)
                 worker_serialize(w, f);
         for (PendingRestart *pr = p->pending; pr; pr = pr->next) {
@@ -251,6 +265,23 @@ static void worker_restore(Pool *p, char **f, int n, uint64_t rolling_id, unsign
         }
 }
 
+static void event_restore(Pool *p, char **f, int n) {
+        char *fields[POOL_EVENT_SERIALIZE_FIELDS + 1];
+        PoolEventType type = pool_event_type_from_string(f[3]);
+        int k = 0;
+
+        if (type < 0)
+                return;
+        for (int i = 7; i < n && k < POOL_EVENT_SERIALIZE_FIELDS; i++) {
+                serialize_unescape(f[i]);
+                fields[k++] = f[i];
+        }
+        fields[k] = NULL;
+        serialize_unescape(f[6]);
+        pool_event_restore(p, strtoull(f[1], NULL, 10), strtoull(f[2], NULL, 10), type, strtoull(f[4], NULL, 10),
+                           (pid_t) atoi(f[5]), fields, f[6]);
+}
+
 static void counters_restore(Pool *p, char **f) {
         p->n_jobs = strtoull(f[1], NULL, 10);
         p->busy_usec = strtoull(f[2], NULL, 10);
@@ -303,7 +334,7 @@ static void exit_restore(Pool *p, char **f, int n) {
 
 Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_adopted, unsigned *n_lost) {
         _cleanup_(strv_freep) char **sources = NULL;
-        char *pool_fields[24], *f[40];
+        char *pool_fields[24], *f[48];
         uint64_t rolling_id = 0, now = 0;
         int n_pool = 0;
         Pool *p = NULL;
@@ -331,7 +362,7 @@ Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_ad
         p = pool_restore(h, pool_fields, n_pool, sources);   /* NULL: its workers are closed below */
 
         for (; k < n_lines; k++) {
-                int n = serialize_split(lines[k], f, 40);
+                int n = serialize_split(lines[k], f, 48);
 
                 if (streq(f[0], "worker") && n >= 13)
                         worker_restore(p, f, n, rolling_id, n_adopted, n_lost);
@@ -352,7 +383,9 @@ Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_ad
                                 safe_close(rfd);
                                 safe_close(wfd);
                         }
-                } else if (streq(f[0], "counters") && n >= 4 && p)
+                } else if (streq(f[0], "event") && n >= 7 && p)
+                        event_restore(p, f, n);
+                else if (streq(f[0], "counters") && n >= 4 && p)
                         counters_restore(p, f);
                 else if (streq(f[0], "listen") && n >= 3) {
                         int fd = atoi(f[2]);
@@ -368,6 +401,8 @@ Pool *pool_deserialize(PoolHost *h, char **lines, size_t n_lines, unsigned *n_ad
 }
 
 void pool_deserialize_resume(Pool *p) {
+        pool_log_event(p, NULL, LOG_INFO, MESSAGE_ID_REEXEC, NULL,
+                       "Pool %s: taken over by the re-executed daemon, %u workers.", p->name, p->n_workers);
         /* Every worker is back: leaves nobody stands for end, and the pool
          * goes on from where it was. */
         pool_reap_unknown_workers(p);

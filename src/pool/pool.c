@@ -196,6 +196,7 @@ Pool *pool_free(Pool *p) {
         pool_sockets_close(p, !h->abandon_workers);
         output_pool_free(p);
         output_pool_close(p);
+        pool_events_free(p);
         sd_event_source_disable_unref(p->reload_timer);
         for (unsigned k = 0; k < p->history_n; k++)
                 free(((ExitRecord *) pool_history_get(p, k))->capture);
@@ -211,6 +212,7 @@ Pool *pool_free(Pool *p) {
 void pool_log_event(const Pool *p, const Worker *w, int level, const char *message_id, char *const *extra,
                     const char *format, ...) {
         char f[3][128], *fields[3 + 8];
+        PoolEventType type;
         size_t n = 0;
         va_list ap;
 
@@ -228,6 +230,18 @@ void pool_log_event(const Pool *p, const Worker *w, int level, const char *messa
         va_start(ap, format);
         (void) log_structva(level, 0, message_id, fields, format, ap);
         va_end(ap);
+
+        /* A lifecycle event: kept and sent too, the same message and fields
+         * (without the pool's and the worker's, which are columns). */
+        type = pool_event_type_from_message_id(message_id);
+        if (type >= 0 && level <= LOG_INFO) {
+                _cleanup_(freep) char *text = NULL;
+
+                va_start(ap, format);
+                if (vasprintf(&text, format, ap) >= 0)
+                        pool_event_record((Pool *) p, w, type, extra, text);
+                va_end(ap);
+        }
 }
 
 /* A state change, with why (may be NULL: nothing to say); the reason stays
@@ -800,11 +814,17 @@ void pool_replace_worker(Pool *p, Worker *w) {
         (void) pool_spawn(p, 0, w->id);         /* a failure is retried by the pool, as for any start */
 }
 
-int pool_scale(Pool *p, uint32_t n) {
+int pool_scale(Pool *p, uint32_t n, const char *by) {
+        char f[3][192];
+
         if (n < p->config->min_workers || n > pool_config_max_workers(p->config))
                 return -ERANGE;
-        pool_log_event(p, NULL, LOG_INFO, MESSAGE_ID_SCALE, NULL,
-                       "Pool %s: scaling from %" PRIu32 " to %" PRIu32 " workers.", p->name, p->n_wanted, n);
+        snprintf(f[0], sizeof f[0], "WORKERPOOL_SCALE_FROM=%" PRIu32, p->n_wanted);
+        snprintf(f[1], sizeof f[1], "WORKERPOOL_SCALE_TO=%" PRIu32, n);
+        snprintf(f[2], sizeof f[2], "WORKERPOOL_SCALE_BY=%s", by ?: "");
+        pool_log_event(p, NULL, LOG_INFO, MESSAGE_ID_SCALE, (char *const[]) { f[0], f[1], f[2], NULL },
+                       "Pool %s: scaling from %" PRIu32 " to %" PRIu32 " workers (%s).", p->name, p->n_wanted, n,
+                       by ?: "asked");
         return pool_scale_internal(p, n);
 }
 
@@ -901,7 +921,8 @@ int pool_reconfigure(Pool *p, PoolConfig *config, char **ret_error) {
                 (void) pool_restart(p);
         }
         if (config->workers != old_workers)
-                (void) pool_scale(p, MIN(MAX(config->workers, config->min_workers), config->max_workers));
+                (void) pool_scale(p, MIN(MAX(config->workers, config->min_workers), config->max_workers),
+                                  "Workers= on reload");
         return 0;
 }
 
@@ -1148,7 +1169,7 @@ const ExitRecord *pool_history_get(const Pool *p, unsigned k) {
         return &p->history[(first + k) % p->history_size];
 }
 
-static usec_t now_realtime(void) {
+usec_t now_realtime(void) {
         struct timespec ts;
 
         clock_gettime(CLOCK_REALTIME, &ts);

@@ -76,6 +76,50 @@ const char *worker_state_to_string(WorkerState s);
 WorkerState worker_state_from_string(const char *s);
 const char *pool_state_to_string(PoolState s);
 
+/* Lifecycle events (events.c): what the journal gets with a MESSAGE_ID,
+ * kept in a ring per pool and sent on the bus (LifecycleEvent). */
+typedef enum PoolEventType {
+        POOL_EVENT_STARTED,             /* a worker */
+        POOL_EVENT_READY,
+        POOL_EVENT_STOPPING,
+        POOL_EVENT_EXITED,
+        POOL_EVENT_STATE,               /* the pool's state */
+        POOL_EVENT_SCALE,
+        POOL_EVENT_RELOAD,
+        POOL_EVENT_REEXEC,
+        POOL_EVENT_HEALTH,
+        POOL_EVENT_COMMAND,
+        _POOL_EVENT_TYPE_MAX,
+        _POOL_EVENT_TYPE_INVALID = -EINVAL,
+} PoolEventType;
+
+#define POOL_EVENT_RING 256             /* events kept per pool */
+
+struct PoolEvent {
+        uint64_t seq;                   /* 1, 2, ...: the host's order of events */
+        usec_t at;                      /* CLOCK_REALTIME */
+        PoolEventType type;
+        uint64_t worker;                /* 0: the pool's own */
+        pid_t pid;
+        char *message;                  /* points into the same allocation */
+        char *fields;                   /* "KEY=value\0KEY=value\0\0": the journal's extra fields */
+};
+
+usec_t now_realtime(void);              /* CLOCK_REALTIME, usec */
+const char *pool_event_type_to_string(PoolEventType t);
+PoolEventType pool_event_type_from_string(const char *s);
+PoolEventType pool_event_type_from_message_id(const char *id);
+/* Record one (pool_log_event() does it for every lifecycle MESSAGE_ID). */
+void pool_event_record(Pool *p, const Worker *w, PoolEventType type, char *const *fields, const char *message);
+/* After a re-exec: one of the ring as it was (the host's sequence goes on
+ * after the highest). */
+#define POOL_EVENT_SERIALIZE_FIELDS 32
+void pool_event_restore(Pool *p, uint64_t seq, usec_t at, PoolEventType type, uint64_t worker, pid_t pid,
+                        char *const *fields, const char *message);
+/* The k-th kept event of the pool, oldest first; NULL past the end. */
+const PoolEvent *pool_event_get(const Pool *p, unsigned k);
+void pool_events_free(Pool *p);
+
 typedef struct WorkerHealth WorkerHealth;
 typedef struct PoolCommands PoolCommands;
 typedef struct PoolChild PoolChild;
@@ -224,6 +268,8 @@ struct Pool {
         sd_event_source **watch_sources; /* owned: Scaling=ondemand watches the sockets */
         size_t n_watch;
         int output_fds[2];              /* owned: StandardOutput=/StandardError= files, -EBADF: none */
+        PoolEvent **events;             /* owned ring of POOL_EVENT_RING (events.c), NULL: none yet */
+        unsigned events_pos, events_n;
         PoolOutput *output;             /* owned: the carried output's socket (output.c), or NULL */
 };
 
@@ -241,7 +287,7 @@ void pool_stop_why(Pool *p, const char *why);
 /* Apply a new config: limits to live cgroups, size by Scale. */
 /* Takes config (frees it on failure, with *ret_error, if given, saying why). */
 int pool_reconfigure(Pool *p, PoolConfig *config, char **ret_error);
-int pool_scale(Pool *p, uint32_t n);
+int pool_scale(Pool *p, uint32_t n, const char *by);   /* by: who asked, for the event */
 /* The same without the MinWorkers..MaxWorkers check and log (autoscale.c). */
 int pool_scale_internal(Pool *p, uint32_t n);
 /* Scaling=dynamic|ondemand: resize from the busy/idle counts (autoscale.c). */

@@ -49,13 +49,6 @@ WorkerState worker_state_from_string(const char *s) {
         return _WORKER_STATE_INVALID;
 }
 
-static usec_t now_realtime(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (usec_t) ts.tv_sec * USEC_PER_SEC + (usec_t) ts.tv_nsec / 1000;
-}
-
 static usec_t now_mono(Worker *w) {
         uint64_t t = 0;
 
@@ -482,8 +475,25 @@ void worker_stop(Worker *w, KillCause cause) {
         w->cause_signal = sig;
         if (self_stopping)
                 (void) worker_arm_timer(w, c->timeout_stop_usec);   /* re-entering stopping */
-        else
+        else {
+                static const char *const why[_KILL_CAUSE_MAX] = {
+                        [KILL_CAUSE_STOP] = "stop", [KILL_CAUSE_STOP_TIMEOUT] = "stop-timeout",
+                        [KILL_CAUSE_START_TIMEOUT] = "start-timeout", [KILL_CAUSE_WATCHDOG] = "watchdog",
+                        [KILL_CAUSE_WATCHDOG_TRIGGER] = "watchdog", [KILL_CAUSE_REQUEST] = "request",
+                        [KILL_CAUSE_STOPPING_TIMEOUT] = "stop-timeout", [KILL_CAUSE_JOB_TIMEOUT] = "job-timeout",
+                        [KILL_CAUSE_RECYCLE] = "recycle", [KILL_CAUSE_UNHEALTHY] = "unhealthy",
+                        [KILL_CAUSE_PROTOCOL] = "protocol",
+                };
+                const char *cause_s = cause >= 0 && cause < _KILL_CAUSE_MAX && why[cause] ? why[cause] : "stop";
+                char f[64];
+
+                snprintf(f, sizeof f, "WORKERPOOL_STOP_CAUSE=%s", cause_s);
+                pool_log_event(w->pool, w, LOG_INFO, MESSAGE_ID_WORKER_STOPPING, (char *const[]) { f, NULL },
+                               "Pool %s: worker %" PRIu64 " (pid %d): stopping (%s%s%s), sending %s.",
+                               w->pool->name, w->id, (int) w->pid, cause_s, w->cause_detail[0] ? ": " : "",
+                               w->cause_detail, signal_to_string(sig) ?: "a signal");
                 worker_enter(w, watchdog ? WORKER_HUNG : WORKER_STOPPING);
+        }
         r = worker_kill(w, sig);
         if (r < 0 && r != -ESRCH)
                 log_warning_errno(r, "Pool %s: worker %" PRIu64 ": cannot send %s: %m",

@@ -63,10 +63,10 @@ Test(pool, scale_up_and_down) {
         cr_assert_eq(pool_start(p), 0);
         want = 2;
         cr_assert(fake_run_until(active_is_want, 2000));
-        cr_assert_eq(pool_scale(p, 5), 0);
+        cr_assert_eq(pool_scale(p, 5, "test"), 0);
         want = 5;
         cr_assert(fake_run_until(active_is_want, 2000));
-        cr_assert_eq(pool_scale(p, 1), 0);
+        cr_assert_eq(pool_scale(p, 1, "test"), 0);
         want = 1;
         cr_assert(fake_run_until(active_is_want, 2000));
         cr_assert(fake_run_until(four_exited, 2000));
@@ -74,7 +74,7 @@ Test(pool, scale_up_and_down) {
         cr_assert_eq(fake.last_exit.reason, EXIT_REASON_STOPPED, "%s", fake.last_exit.evidence);
         cr_assert_eq(fake.last_exit.action, EXIT_ACTION_NONE);
         cr_assert_eq(p->n_wanted, 1);
-        cr_assert_eq(pool_scale(p, 100000), -ERANGE, "outside MinWorkers..MaxWorkers");
+        cr_assert_eq(pool_scale(p, 100000, "test"), -ERANGE, "outside MinWorkers..MaxWorkers");
 }
 
 Test(pool, drain_order_idle_before_busy) {
@@ -90,7 +90,7 @@ Test(pool, drain_order_idle_before_busy) {
         idle = p->workers->next;
         fake_notify(busy, "X_WORKERPOOL_BUSY=1");
         cr_assert_eq(p->n_busy, 1);
-        cr_assert_eq(pool_scale(p, 1), 0);
+        cr_assert_eq(pool_scale(p, 1, "test"), 0);
         cr_assert_eq(idle->state, WORKER_STOPPING, "the idle one goes first");
         cr_assert_eq(busy->state, WORKER_BUSY, "the busy one stays");
 }
