@@ -155,7 +155,7 @@ static int on_lifecycle_event(sd_bus_message *m, void *userdata, sd_bus_error *e
         r = lifecycle_read(m, &ev, j);
         if (r < 0 || ev.seq <= f->last_seq || (!isempty(arg_pool) && !streq(ev.pool, arg_pool)) ||
             (!isempty(f->types) && !list_has(f->types, ev.type))) {
-                if (j) {
+                if (j && !doc.direct) {
                         /* not ours: drop what was written */
                         fclose(doc.f);
                         free(doc.buf);
