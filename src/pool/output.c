@@ -368,7 +368,9 @@ void output_pool_flush(Pool *p) {
 
         if (!o)
                 return;
-        (void) output_read(o, SIZE_MAX);        /* what is there already */
+        /* What is there already, bounded: a process that left its worker's
+         * cgroup (and so outlived the stop) may still be writing. */
+        (void) output_read(o, 16 * OUTPUT_READ_BUDGET);
         for (size_t k = 0; k < OUTPUT_SENDERS; k++) {
                 sender_flush(o, &o->senders[k]);
                 o->senders[k].pid = 0;
