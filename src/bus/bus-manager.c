@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -254,27 +255,21 @@ static int method_list_events(sd_bus_message *msg, void *userdata, sd_bus_error 
  * pool (or one), of every type (or those listed, comma-separated), at or
  * after since (realtime usec, 0: all), in the order they happened; with
  * max > 0 the newest max. */
-static int method_list_lifecycle_events(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        sd_bus_message *reply = NULL;
-        const char *pool_filter, *types;
-        uint64_t since;
-        uint32_t max;
-        bool want[_POOL_EVENT_TYPE_MAX];
-        const PoolEvent **all = NULL;
-        const Pool **owner = NULL;
-        size_t n = 0, cap = 0, first;
-        Pool *only = NULL;
-        int r;
+/* As ListEvents' EventRef: merged from the pools' rings by a sort. */
+typedef struct LifecycleRef {
+        const PoolEvent *e;
+        const Pool *p;
+} LifecycleRef;
 
-        r = sd_bus_message_read(msg, "sstu", &pool_filter, &types, &since, &max);
-        if (r < 0)
-                return r;
-        if (!isempty(pool_filter)) {
-                only = find_pool_or_error(m, pool_filter, error);
-                if (!only)
-                        return -ENOENT;
-        }
+static int lifecycle_ref_compare(const void *a, const void *b) {
+        uint64_t x = ((const LifecycleRef *) a)->e->seq, y = ((const LifecycleRef *) b)->e->seq;
+
+        return x < y ? -1 : x > y;
+}
+
+/* The types listed (comma-separated, "" for all) into want[]; -EINVAL with
+ * error set for a name that is not a type. */
+static int parse_event_types(const char *types, bool want[static _POOL_EVENT_TYPE_MAX], sd_bus_error *error) {
         for (PoolEventType t = 0; t < _POOL_EVENT_TYPE_MAX; t++)
                 want[t] = isempty(types);
         for (const char *s = types; !isempty(s);) {
@@ -291,39 +286,50 @@ static int method_list_lifecycle_events(sd_bus_message *msg, void *userdata, sd_
                 want[t] = true;
                 s += k + (s[k] == ',');
         }
+        return 0;
+}
+
+/* ListLifecycleEvents(pool, type, since, max): the kept events of every
+ * pool (or one), of every type (or those listed, comma-separated), at or
+ * after since (realtime usec, 0: all), in the order they happened; with
+ * max > 0 the newest max. */
+static int method_list_lifecycle_events(sd_bus_message *msg, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        sd_bus_message *reply = NULL;
+        _cleanup_(freep) LifecycleRef *all = NULL;
+        const char *pool_filter, *types;
+        bool want[_POOL_EVENT_TYPE_MAX];
+        size_t n = 0, total = 0, first;
+        uint64_t since;
+        uint32_t max;
+        Pool *only = NULL;
+        int r;
+
+        r = sd_bus_message_read(msg, "sstu", &pool_filter, &types, &since, &max);
+        if (r < 0)
+                return r;
+        if (!isempty(pool_filter)) {
+                only = find_pool_or_error(m, pool_filter, error);
+                if (!only)
+                        return -ENOENT;
+        }
+        r = parse_event_types(types, want, error);
+        if (r < 0)
+                return r;
         /* every pool's ring, merged by sequence number */
+        for (Pool *p = only ?: m->pools; p; p = only ? NULL : p->next)
+                total += p->events_n;
+        all = calloc(MAX(total, (size_t) 1), sizeof *all);
+        if (!all)
+                return -ENOMEM;
         for (Pool *p = only ?: m->pools; p; p = only ? NULL : p->next)
                 for (unsigned k = 0; k < p->events_n; k++) {
                         const PoolEvent *e = pool_event_get(p, k);
 
-                        if (!e || !want[e->type] || e->at < since)
-                                continue;
-                        if (n == cap) {
-                                size_t c = cap ? cap * 2 : 64;
-                                const PoolEvent **a = realloc(all, c * sizeof *a);
-                                const Pool **o = a ? realloc(owner, c * sizeof *o) : NULL;
-
-                                if (a)
-                                        all = a;
-                                if (!a || !o) {
-                                        free(all);
-                                        free(owner);
-                                        return -ENOMEM;
-                                }
-                                owner = o;
-                                cap = c;
-                        }
-                        all[n] = e;
-                        owner[n++] = p;
+                        if (e && want[e->type] && e->at >= since)
+                                all[n++] = (LifecycleRef) { e, p };
                 }
-        for (size_t i = 1; i < n; i++)          /* each ring is in order: few moves */
-                for (size_t j = i; j > 0 && all[j - 1]->seq > all[j]->seq; j--) {
-                        const PoolEvent *e = all[j];
-                        const Pool *o = owner[j];
-
-                        all[j] = all[j - 1], owner[j] = owner[j - 1];
-                        all[j - 1] = e, owner[j - 1] = o;
-                }
+        qsort(all, n, sizeof *all, lifecycle_ref_compare);
         first = max > 0 && n > max ? n - max : 0;
         r = sd_bus_message_new_method_return(msg, &reply);
         if (r >= 0)
@@ -331,7 +337,7 @@ static int method_list_lifecycle_events(sd_bus_message *msg, void *userdata, sd_
         for (size_t i = first; r >= 0 && i < n; i++) {
                 r = sd_bus_message_open_container(reply, 'r', "ttsstusa{ss}");
                 if (r >= 0)
-                        r = bus_append_event(reply, owner[i], all[i]);
+                        r = bus_append_event(reply, all[i].p, all[i].e);
                 if (r >= 0)
                         r = sd_bus_message_close_container(reply);
         }
@@ -340,8 +346,6 @@ static int method_list_lifecycle_events(sd_bus_message *msg, void *userdata, sd_
         if (r >= 0)
                 r = sd_bus_send(NULL, reply, NULL);
         sd_bus_message_unref(reply);
-        free(all);
-        free(owner);
         return r;
 }
 
