@@ -675,16 +675,13 @@ int config_parse_capabilities(ConfigParser *p, const ConfigItem *item, const cha
 
 int config_parse_umask(ConfigParser *p, const ConfigItem *item, const char *value,
                               void *data, const void *def) {
-        unsigned long m;
-        char *end;
+        unsigned m;
 
         if (isempty(value)) {
                 *(mode_t *) data = *(const mode_t *) def;
                 return 0;
         }
-        errno = 0;
-        m = strtoul(value, &end, 8);
-        if (errno != 0 || *end || end == value || m > 0777 || value[0] == '-' || value[0] == '+')
+        if (parse_mode(value, 0777, &m) < 0)
                 return config_invalid(p, item, value, "expected an octal mode like 0027");
         *(mode_t *) data = (mode_t) m;
         return 0;

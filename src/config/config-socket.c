@@ -418,16 +418,13 @@ int config_parse_bind_ipv6_only(ConfigParser *p, const ConfigItem *item, const c
 /* SocketMode=: an octal access mode up to 07777 (systemd's parse_mode()). */
 int config_parse_mode(ConfigParser *p, const ConfigItem *item, const char *value, void *data,
                       const void *def) {
-        unsigned long m;
-        char *end;
+        unsigned m;
 
         if (isempty(value)) {
                 *(mode_t *) data = *(const mode_t *) def;
                 return 0;
         }
-        errno = 0;
-        m = strtoul(value, &end, 8);
-        if (value[0] < '0' || value[0] > '7' || errno != 0 || *end || m > 07777)
+        if (parse_mode(value, 07777, &m) < 0)
                 return config_invalid(p, item, value, "expected an octal mode like 0660 (at most 07777)");
         *(mode_t *) data = (mode_t) m;
         return 0;

@@ -286,3 +286,20 @@ int list_pool_names(sd_bus *bus, char ***ret) {
         *ret = TAKE_PTR(pools);
         return 0;
 }
+
+/* --follow: handle the signals matched so far until the connection ends
+ * (then EXIT_FAIL, said on stderr). */
+int follow_signals(sd_bus *bus) {
+        for (;;) {
+                int r = sd_bus_process(bus, NULL);
+
+                if (r > 0)
+                        continue;
+                if (r >= 0)
+                        r = sd_bus_wait(bus, UINT64_MAX);
+                if (r < 0) {
+                        fprintf(stderr, "Lost the connection to the bus: %s\n", strerror(-r));
+                        return EXIT_FAIL;
+                }
+        }
+}

@@ -354,18 +354,5 @@ int verb_events(sd_bus *bus, char **args, int n) {
         r = verb_events_list(bus, &f);
         if (r != EXIT_OK)
                 return r;
-        for (;;) {
-                r = sd_bus_process(bus, NULL);
-                if (r < 0) {
-                        fprintf(stderr, "Lost the connection to the bus: %s\n", strerror(-r));
-                        return EXIT_FAIL;
-                }
-                if (r > 0)
-                        continue;
-                r = sd_bus_wait(bus, UINT64_MAX);
-                if (r < 0) {
-                        fprintf(stderr, "Lost the connection to the bus: %s\n", strerror(-r));
-                        return EXIT_FAIL;
-                }
-        }
+        return follow_signals(bus);
 }

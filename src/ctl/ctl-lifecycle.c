@@ -254,18 +254,5 @@ int verb_lifecycle_events(sd_bus *bus) {
         fflush(stdout);
         if (!arg_follow)
                 return EXIT_OK;
-        for (;;) {
-                r = sd_bus_process(bus, NULL);
-                if (r < 0) {
-                        fprintf(stderr, "Lost the connection to the bus: %s\n", strerror(-r));
-                        return EXIT_FAIL;
-                }
-                if (r > 0)
-                        continue;
-                r = sd_bus_wait(bus, UINT64_MAX);
-                if (r < 0) {
-                        fprintf(stderr, "Lost the connection to the bus: %s\n", strerror(-r));
-                        return EXIT_FAIL;
-                }
-        }
+        return follow_signals(bus);
 }

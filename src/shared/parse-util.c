@@ -594,3 +594,19 @@ char *format_timespan(char *buf, size_t n, usec_t t) {
         }
         return buf;
 }
+
+int parse_mode(const char *s, unsigned max, unsigned *ret) {
+        unsigned long m;
+        char *end;
+
+        if (!s || s[0] < '0' || s[0] > '7')
+                return -EINVAL;
+        errno = 0;
+        m = strtoul(s, &end, 8);
+        if (errno != 0 || *end)
+                return -EINVAL;
+        if (m > max)
+                return -ERANGE;
+        *ret = (unsigned) m;
+        return 0;
+}

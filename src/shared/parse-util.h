@@ -21,6 +21,8 @@ int parse_percent(const char *s, bool allow_over_100, unsigned *ret);
 /* CPUQuota=: "50%" -> 500000 usec per second; "" -> USEC_INFINITY. */
 int parse_cpu_quota(const char *s, usec_t *ret);
 int parse_uint32(const char *s, uint32_t *ret);
+/* An octal mode ("0660", "027"), at most max (07777, 0777): -EINVAL, -ERANGE. */
+int parse_mode(const char *s, unsigned max, unsigned *ret);
 int parse_uint64(const char *s, uint64_t *ret);
 int parse_boolean(const char *s);       /* yes/no/true/false/on/off/1/0 -> 1/0 */
 /* Signal name ("SIGTERM", "TERM") or number -> signal number. */

@@ -456,3 +456,20 @@ Test(format, timespan_roundtrip) {
                 cr_assert_eq(v, values[i], "%s", buf);
         }
 }
+
+Test(parse, mode) {
+        unsigned m = 1;
+
+        cr_assert_eq(parse_mode("0660", 07777, &m), 0);
+        cr_assert_eq(m, 0660);
+        cr_assert_eq(parse_mode("027", 0777, &m), 0);
+        cr_assert_eq(m, 027);
+        cr_assert_eq(parse_mode("7777", 07777, &m), 0);
+        cr_assert_eq(m, 07777);
+        cr_assert_eq(parse_mode("1777", 0777, &m), -ERANGE);
+        m = 5;
+        for (const char *const *s = (const char *const[]) { "", "8", "0x1", "-1", "+1", " 1", "01a", "9", NULL }; *s; s++)
+                cr_assert_eq(parse_mode(*s, 07777, &m), -EINVAL, "'%s'", *s);
+        cr_assert_eq(parse_mode(NULL, 07777, &m), -EINVAL);
+        cr_assert_eq(m, 5, "unchanged on failure");
+}
