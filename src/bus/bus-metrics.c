@@ -6,11 +6,10 @@
  * worker. The reply is a(sssa(a(ss)d)): per family its name, type ("gauge"
  * or "counter"), help text, and samples (labels, value). A value nobody can
  * know here (memory without the memory controller) has no sample, which is
- * Prometheus' "unknown". The text format is metrics_print() (shared/). */
+ * Prometheus' "unknown". The text format is metrics_print() (bus-util.c). */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "bus.h"
 #include "../shared/macro.h"
@@ -50,40 +49,6 @@ static int sample(sd_bus_message *m, const char *pool, const char *k2, const cha
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         return r;
-}
-
-/* When this process started (a re-exec keeps it), in seconds since the
- * epoch: /proc/self/stat's starttime after /proc/stat's btime. */
-static double process_start_time(void) {
-        static double cached = -1;
-        unsigned long long start = 0, btime = 0;
-        char buf[1024], *p;
-        FILE *f;
-
-        if (cached >= 0)
-                return cached;
-        f = fopen("/proc/self/stat", "re");
-        if (f) {
-                size_t n = fread(buf, 1, sizeof buf - 1, f);
-
-                buf[n] = '\0';
-                fclose(f);
-                /* after "(comm)", field 22 is the 20th */
-                p = strrchr(buf, ')');
-                for (int k = 0; p && k < 20; k++)
-                        p = strchr(p + 1, ' ');
-                if (p)
-                        start = strtoull(p + 1, NULL, 10);
-        }
-        f = fopen("/proc/stat", "re");
-        if (f) {
-                while (fgets(buf, sizeof buf, f))
-                        if (sscanf(buf, "btime %llu", &btime) == 1)
-                                break;
-                fclose(f);
-        }
-        cached = (double) btime + (double) start / (double) sysconf(_SC_CLK_TCK);
-        return cached;
 }
 
 static const char *const pressures[] = { "cpu", "memory", "io" };
@@ -126,7 +91,7 @@ int bus_method_get_metrics(sd_bus_message *msg, void *userdata, sd_bus_error *er
                 r = family_open(reply, "workerpool_start_time_seconds", "gauge",
                                 "When the daemon started (a re-exec keeps it), seconds since the epoch.");
         if (r >= 0)
-                r = sample(reply, NULL, NULL, NULL, process_start_time());
+                r = sample(reply, NULL, NULL, NULL, (double) mgr->start_time_usec / 1e6);
         if (r >= 0)
                 r = family_close(reply);
 

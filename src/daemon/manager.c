@@ -87,6 +87,36 @@ static char *diagnose_path_find(void) {
         return NULL;
 }
 
+/* When this process started (a re-exec keeps it), in microseconds since the
+ * epoch: /proc/self/stat's starttime after /proc/stat's btime. */
+static usec_t process_start_time(void) {
+        unsigned long long start = 0, btime = 0;
+        char buf[1024], *p;
+        FILE *f;
+
+        f = fopen("/proc/self/stat", "re");
+        if (f) {
+                size_t n = fread(buf, 1, sizeof buf - 1, f);
+
+                buf[n] = '\0';
+                fclose(f);
+                /* after "(comm)", field 22 is the 20th */
+                p = strrchr(buf, ')');
+                for (int k = 0; p && k < 20; k++)
+                        p = strchr(p + 1, ' ');
+                if (p)
+                        start = strtoull(p + 1, NULL, 10);
+        }
+        f = fopen("/proc/stat", "re");
+        if (f) {
+                while (fgets(buf, sizeof buf, f))
+                        if (sscanf(buf, "btime %llu", &btime) == 1)
+                                break;
+                fclose(f);
+        }
+        return (usec_t) btime * USEC_PER_SEC + (usec_t) start * USEC_PER_SEC / (usec_t) sysconf(_SC_CLK_TCK);
+}
+
 int manager_new(const ManagerOptions *o, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         char **errors = NULL;
@@ -106,6 +136,7 @@ int manager_new(const ManagerOptions *o, Manager **ret) {
                 .next_worker_id = 1,
         };
         m->exit_when_done = o->exit_when_done;
+        m->start_time_usec = process_start_time();
         m->diagnose_path = diagnose_path_find();
         m->host = (PoolHost) {
                 .diagnose_path = m->diagnose_path,

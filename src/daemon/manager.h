@@ -72,6 +72,7 @@ struct Manager {
                                          * --exit-when-done with a failure */
         char *diagnose_path;            /* owned: workerpoold-diagnose, NULL: not found */
         bool started;                   /* manager_startup() succeeded */
+        usec_t start_time_usec;         /* when this process started (CLOCK_REALTIME; a re-exec keeps it) */
         bool ready_sent;
         unsigned fd_limit;              /* our own RLIMIT_NOFILE (soft), once raised */
 
