@@ -303,3 +303,11 @@ int follow_signals(sd_bus *bus) {
                 }
         }
 }
+
+/* The pools a verb names (args[1..n-1]), or every pool when it names none. */
+int pool_names_from_args(sd_bus *bus, char **args, int n, char ***ret) {
+        if (n <= 1)
+                return list_pool_names(bus, ret);
+        *ret = strv_copy(args + 1);
+        return *ret ? 0 : -ENOMEM;
+}

@@ -228,15 +228,11 @@ int verb_list_sockets(sd_bus *bus, char **args, int n) {
         JsonDoc doc;
         int ret = EXIT_OK, r;
 
-        if (n > 1)
-                names = strv_copy(args + 1);
-        else {
-                r = list_pool_names(bus, &names);
-                if (r < 0)
-                        return -r;
-                if (names)
-                        qsort(names, strv_length(names), sizeof(char *), name_compare);
-        }
+        r = pool_names_from_args(bus, args, n, &names);
+        if (r < 0)
+                return -r;
+        if (n <= 1 && names)
+                qsort(names, strv_length(names), sizeof(char *), name_compare);
         t = table_new(socket_columns, ELEMENTSOF(socket_columns));
         if (!t || (n > 1 && !names))
                 return EXIT_FAIL;

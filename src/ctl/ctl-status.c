@@ -1059,13 +1059,9 @@ int verb_status(sd_bus *bus, char **args, int n) {
         bool known, first = true;
         int ret = EXIT_OK, r;
 
-        if (n > 1)
-                names = strv_copy(args + 1);
-        else {
-                r = list_pool_names(bus, &names);
-                if (r < 0)
-                        return -r;
-        }
+        r = pool_names_from_args(bus, args, n, &names);
+        if (r < 0)
+                return -r;
         /* an older daemon may not say: then no notes */
         known = sd_bus_get_property_strv(bus, BUS_NAME, BUS_PATH, BUS_MANAGER_INTERFACE, "Controllers", &e,
                                          &controllers) >= 0;

@@ -64,7 +64,8 @@ int call_pool(sd_bus *bus, const char *name, const char *method, const char *wha
 int call_worker(sd_bus *bus, uint64_t id, const char *method, const char *what, uint64_t timeout,
                 sd_bus_message **ret_reply, const char *types, ...);
 int list_pool_names(sd_bus *bus, char ***ret);
-int follow_signals(sd_bus *bus);        /* --follow: process signals until the bus is lost */
+int follow_signals(sd_bus *bus);
+int pool_names_from_args(sd_bus *bus, char **args, int n, char ***ret);  /* -errno */        /* --follow: process signals until the bus is lost */
 
 /* ---- exits (ctl-events.c) ------------------------------------------------------ */
 
