@@ -190,7 +190,11 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_
                 code = SI_KERNEL;               /* SEND_SIG_PRIV */
         else {
                 flags |= FAULT_PROBE_HAVE_SIGINFO;
-                code = info->si_code;   /* a BTF load: half the cost of a probe read */
+                /* A probe read, not a BTF load: since Linux 6.1x the verifier
+                 * types this argument as a scalar (it may be SEND_SIG_PRIV),
+                 * and refuses the program with EACCES if it is dereferenced. */
+                if (bpf_core_read(&code, sizeof(code), &info->si_code) < 0)
+                        code = SI_USER;
         }
 
         fault = code > 0 && code != SI_KERNEL && is_fault_signal(sig);
