@@ -49,6 +49,52 @@ int cgroup_find_mount(char **ret_path) {
         return -ENOMEDIUM;
 }
 
+static int count_components(const char *path) {
+        int n = 0;
+
+        for (const char *s = path; *s; ) {
+                s += strspn(s, "/");
+                if (!*s)
+                        break;
+                n++;
+                s += strcspn(s, "/");
+        }
+        return n;
+}
+
+int cgroup_get_level(const char *path, int *ret) {
+        _cleanup_(freep) char *buf = NULL;
+        char *line, *save = NULL;
+        struct stat ns;
+        int r;
+
+        /* The initial cgroup namespace has a fixed inode number (the
+         * kernel's PROC_CGROUP_INIT_INO); /proc/1/ns may not be ours to
+         * look at. */
+        if (stat("/proc/self/ns/cgroup", &ns) < 0)
+                return -errno;
+        if (ns.st_ino != 0xEFFFFFFBu)
+                return -EOPNOTSUPP;
+        r = read_full_file_at(AT_FDCWD, "/proc/self/mountinfo", &buf);
+        if (r < 0)
+                return r;
+        for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char root[4096], mountpoint[4096], *sep = strstr(line, " - ");
+
+                /* The same mount as cgroup_find_mount()'s. */
+                if (!sep || !strneq(sep + 3, "cgroup2 ", 8))
+                        continue;
+                if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mountpoint) != 2 ||
+                    strchr(mountpoint, '\\'))
+                        continue;
+                if (strchr(root, '\\'))
+                        return -EOPNOTSUPP;
+                *ret = count_components(root) + count_components(path);
+                return 0;
+        }
+        return -ENOMEDIUM;
+}
+
 int cgroup_pid_get_path(pid_t pid, char **ret_path) {
         _cleanup_(freep) char *buf = NULL;
         char path[64], *line, *save = NULL;

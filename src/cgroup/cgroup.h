@@ -36,6 +36,12 @@ typedef struct CgroupLimits {
 
 /* The cgroup2 mount point, from /proc/self/mountinfo. -ENOMEDIUM if none. */
 int cgroup_find_mount(char **ret_path);
+/* The level of the cgroup at path (relative to the cgroup2 mount, "/a/b")
+ * in the kernel's hierarchy, as struct cgroup counts it (0: the root): the
+ * components of path plus those of the mount's own root. -EOPNOTSUPP in a
+ * cgroup namespace other than the initial one, whose root's level we cannot
+ * see. */
+int cgroup_get_level(const char *path, int *ret);
 /* Our own cgroup path inside the v2 hierarchy ("/" or "/a/b"), from
  * /proc/<pid>/cgroup's "0::" line (pid 0: self). */
 int cgroup_pid_get_path(pid_t pid, char **ret_path);

@@ -156,7 +156,7 @@ static int check_load(void) {
         int r;
 
         /* Any cgroup id will do to load and attach: the root's. */
-        r = fault_probe_new(1, &probe);
+        r = fault_probe_new(1, 0, &probe);
         if (r < 0) {
                 printf("cannot load the fault probe: %s\n", strerror(-r));
                 return EXIT_FAILURE;
@@ -195,8 +195,9 @@ static void unoctal(char *s) {
         *d = '\0';
 }
 
-/* Our own cgroup's directory on the cgroup2 mount. */
-static int find_own_cgroup(char *ret, size_t size) {
+/* Our own cgroup's directory on the cgroup2 mount, and its level in the
+ * hierarchy (the components of its path in /proc/self/cgroup). */
+static int find_own_cgroup(char *ret, size_t size, int *ret_level) {
         char line[4096], mnt[PATH_MAX] = "", root[PATH_MAX] = "", own[PATH_MAX] = "";
         FILE *f;
 
@@ -231,6 +232,10 @@ static int find_own_cgroup(char *ret, size_t size) {
         fclose(f);
         if (!own[0])
                 return -ENOENT;
+        *ret_level = 0;
+        for (const char *c = own; *c; c++)
+                if (*c == '/' && c[1] && c[1] != '/')
+                        (*ret_level)++;
 
         /* The mount may show a sub-tree only (cgroup namespaces, bind mounts). */
         if (!streq(root, "/") && strneq(own, root, strlen(root)))
@@ -700,7 +705,7 @@ static int attach_empty_prog(int *ret_prog_fd) {
         return link_fd;
 }
 
-static int bench(FaultProbe **probe, uint64_t root_id, long n, int reps) {
+static int bench(FaultProbe **probe, uint64_t root_id, int root_level, long n, int reps) {
         BenchResult res[_BENCH_MAX] = {};
         double prog[_BENCH_MAX], empty = -1;
         int r;
@@ -715,7 +720,7 @@ static int bench(FaultProbe **probe, uint64_t root_id, long n, int reps) {
                         if (!bench_runs[k].loaded && *probe)
                                 *probe = fault_probe_free(*probe);
                         if (bench_runs[k].loaded && !*probe) {
-                                r = fault_probe_new(root_id, probe);
+                                r = fault_probe_new(root_id, root_level, probe);
                                 if (r < 0)
                                         goto fail;
                         }
@@ -766,7 +771,7 @@ static int bench(FaultProbe **probe, uint64_t root_id, long n, int reps) {
 fail:
         printf("  bench failed: %s\n", strerror(-r));
         if (!*probe)
-                (void) fault_probe_new(root_id, probe);
+                (void) fault_probe_new(root_id, root_level, probe);
         return r;
 }
 
@@ -786,6 +791,7 @@ int main(int argc, char *argv[]) {
         unsigned runs = 20, n_passed = 0, n_failed = 0;
         long bench_n = 0;       /* the cost per signal: a benchmark, not a test (meson benchmark) */
         char own[PATH_MAX];
+        int own_level = 0;
         struct utsname u;
         struct stat st;
         const char *e;
@@ -814,7 +820,7 @@ int main(int argc, char *argv[]) {
         if (geteuid() != 0)
                 return skip_or_fail("needs root (BPF and cgroup v2)");
 
-        r = find_own_cgroup(own, sizeof(own));
+        r = find_own_cgroup(own, sizeof(own), &own_level);
         if (r < 0)
                 return skip_or_fail("no cgroup2 mount or cgroup: %s", strerror(-r));
 
@@ -839,7 +845,7 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
 
-        r = fault_probe_new((uint64_t) st.st_ino, &probe);
+        r = fault_probe_new((uint64_t) st.st_ino, own_level + 1, &probe);
         if (load_refused(r) && machine_lacks_fault_probe()) {
                 /* Not a pass, not a failure: tools/test reports it as not run. */
                 printf("fault-probe: 1 not run: this machine lacks fault-probe (%s)\n", strerror(-r));
@@ -896,7 +902,7 @@ int main(int argc, char *argv[]) {
 
         /* Measured, not judged: it has no bound, so it is not counted as a
          * passed test (only a failure to measure at all counts). */
-        if (bench_n > 0 && bench(&probe, (uint64_t) st.st_ino, bench_n, 3) < 0)
+        if (bench_n > 0 && bench(&probe, (uint64_t) st.st_ino, own_level + 1, bench_n, 3) < 0)
                 n_failed++;
 
         printf("\n%u passed, %u failed\n", n_passed, n_failed);

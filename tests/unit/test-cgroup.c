@@ -49,3 +49,21 @@ Test(pressure, read_from_a_file) {
         unlink(path);
         rmdir(dir);
 }
+
+/* The level is the path's depth plus the mount's own root's: checked
+ * relative to the mount's root, whatever this machine mounts. */
+Test(cgroup, get_level) {
+        int top, l;
+        int r = cgroup_get_level("/", &top);
+
+        if (r == -EOPNOTSUPP || r == -ENOMEDIUM)
+                return;         /* a cgroup namespace or no cgroup2: nothing to compare */
+        cr_assert_eq(r, 0);
+        cr_assert_geq(top, 0);
+        cr_assert_eq(cgroup_get_level("/a/b", &l), 0);
+        cr_assert_eq(l, top + 2);
+        cr_assert_eq(cgroup_get_level("//a//b/c/", &l), 0);
+        cr_assert_eq(l, top + 3);
+        cr_assert_eq(cgroup_get_level("", &l), 0);
+        cr_assert_eq(l, top);
+}

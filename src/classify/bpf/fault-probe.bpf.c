@@ -7,8 +7,8 @@
  * for the stack overflow rule.
  *
  * Hot path (every signal on the system): the signal number against a skip
- * mask, then the target's cgroup against our subtree: a few BTF loads, no
- * helper call. Only signals to tasks inside the subtree go further.
+ * mask, then the target's cgroup against our subtree: three BTF loads and,
+ * for a task at or below our root's level, one probe read. Only signals to tasks inside the subtree go further.
  *
  * Portability (one CO-RE object for 6.1 and later):
  *  - the siginfo pointer may be SEND_SIG_NOINFO (0) or SEND_SIG_PRIV (1):
@@ -18,8 +18,8 @@
  *  - bpf_find_vma() is called at most once per run: the tracepoint runs
  *    with irqs off and on 6.1 a second call in the same run finds the
  *    mmap_lock's deferred unlock still queued and returns -EBUSY;
- *  - cgroup ancestry by walking cgroup.self.parent, not ancestors[], see
- *    task_in_subtree().
+ *  - cgroup ancestry by one probe read of cgroup.ancestors[] at the
+ *    root's level (given by user space), see task_in_subtree().
  */
 
 #include "vmlinux.h"
@@ -59,19 +59,19 @@
                    (1ULL << SIGTSTP) | (1ULL << SIGTTIN) | (1ULL << SIGTTOU) | \
                    (1ULL << SIGURG) | (1ULL << SIGWINCH))
 
-/* Deepest cgroup level searched for the root (cgroup v2 allows more, but
- * the search only runs until the root's level has been found once). */
-#define MAX_CGROUP_LEVEL 32
-
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set by user space before load: the inode number of the subtree's root
- * cgroup directory on cgroup2, i.e. its kernfs id. */
+ * cgroup directory on cgroup2, i.e. its kernfs id, and its level in the
+ * hierarchy (0: the hierarchy's root). */
 const volatile __u64 root_cgroup_id = 0;
+const volatile int root_cgroup_level = 0;
 
-/* The root's level in the hierarchy and the address of its css, found by
- * id on the first match and kept: an id is never reused, and the address
- * is checked against the id again on every match. -1: not found yet. */
+/* root_css: the address of the root's struct cgroup once a task in the
+ * subtree has been seen (an id is never reused, and the address is checked
+ * against the id again on every match); 0: not seen yet. root_level is
+ * unused (it keeps the .bss layout of earlier builds, which a re-exec may
+ * hand over). */
 int root_level = -1;
 __u64 root_css = 0;             /* a number: only ever compared */
 
@@ -88,56 +88,39 @@ struct {
 /* Is the task's cgroup v2 cgroup root_cgroup_id or below it? Ancestry, not
  * equality: sub-processes of workers live in the worker's cgroup or below.
  *
- * Walks up the parent chain (cgroup.self.parent) by BTF loads rather than
- * indexing cgroup.ancestors[]: the verifier refuses a BTF load from a
- * flexible array of pointers, and the probe read it would take instead
- * costs more (~60 ns in a VM) than walking the few levels between a task's
- * cgroup and our root. The first match records the root's level and
- * address; from then on a task above that level costs two loads, and one
- * at or below it (level - root_level) loads and a compare. The root's id
- * is checked again on a match, in case it went away and its memory was
- * reused. */
+ * The task's cgroup's ancestor at the root's level (cgroup.ancestors[],
+ * read with one probe read: the verifier refuses a BTF load from a flexible
+ * array of pointers) is the root or not. A task above the root's level
+ * costs three BTF loads; one at or below it one probe read more (~60 ns in
+ * a VM). No loop: a walk up cgroup.self.parent by BTF loads was cheaper at
+ * run time for shallow trees, but the verifier checked each of its loads
+ * against the kernel's whole BTF (a linear search by name), which cost tens
+ * of milliseconds at every start of the daemon. */
 static __always_inline bool task_in_subtree(struct task_struct *task) {
-        struct cgroup_subsys_state *css;
-        struct cgroup *cgrp;
-        int level, rl;
+        struct cgroup *cgrp, *anc = NULL;
+        struct kernfs_node *kn = NULL;
+        int rl = root_cgroup_level;
+        __u64 id = 0;
 
         cgrp = task->cgroups->dfl_cgrp;
-        if (!cgrp)
+        if (!cgrp || rl < 0 || cgrp->level < rl)
                 return false;
-        level = cgrp->level;
-        css = &cgrp->self;
+        if (bpf_core_read(&anc, sizeof(anc), &cgrp->ancestors[rl]) < 0 || !anc)
+                return false;
+        if (root_css != 0 && (__u64) anc != root_css)
+                return false;
 
-        rl = root_level;
-        if (rl >= 0) {
-                if (level < rl)
-                        return false;
-                for (int i = 0; i < MAX_CGROUP_LEVEL; i++) {
-                        if (level - i <= rl || !css)
-                                break;
-                        css = css->parent;
-                }
-                return css && (__u64) css == root_css && css->cgroup->kn->id == root_cgroup_id;
-        }
-
-        /* Not found yet: look for it by id all the way up. */
-        for (int i = 0; i <= MAX_CGROUP_LEVEL; i++) {
-                if (!css)
-                        break;
-                if (css->cgroup->kn->id == root_cgroup_id) {
-                        root_css = (__u64) css;
-                        asm volatile("" ::: "memory");  /* root_css first (x86: stores stay ordered) */
-                        root_level = level - i;
-                        return true;
-                }
-                css = css->parent;
-        }
-        return false;
+        /* The first match, or a match: is it still our root? */
+        if (bpf_core_read(&kn, sizeof(kn), &anc->kn) < 0 || !kn ||
+            bpf_core_read(&id, sizeof(id), &kn->id) < 0 || id != root_cgroup_id)
+                return false;
+        root_css = (__u64) anc;
+        return true;
 }
 
 /* Does the task run a handler for sig (neither SIG_DFL nor SIG_IGN)? */
 static __always_inline bool task_has_handler(struct task_struct *task, int sig) {
-        struct sighand_struct *sighand = task->sighand;
+        struct sighand_struct *sighand = BPF_CORE_READ(task, sighand);
         unsigned long handler = 0;
 
         if (!sighand || sig <= 0 || sig > _NSIG)
@@ -232,7 +215,7 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_
         }
 
         e->timestamp_ns = bpf_ktime_get_ns();
-        e->start_time = task->group_leader->start_time;
+        e->start_time = BPF_CORE_READ(task, group_leader, start_time);
         e->fault_addr = fault_addr;
         e->sp = e->ip = e->anchor = 0;
         e->stack_start = e->stack_end = e->stack_vm_flags = 0;
@@ -275,7 +258,7 @@ int BPF_PROG(signal_generate, int sig, struct kernel_siginfo *info, struct task_
                 }
 
                 if (flags & FAULT_PROBE_MAIN_THREAD)
-                        anchor = task->mm ? task->mm->start_stack : 0;
+                        anchor = BPF_CORE_READ(task, mm, start_stack);   /* 0 if no mm */
                 else
                         anchor = task->thread.fsbase;
                 if (anchor == 0)

@@ -122,9 +122,10 @@ struct FaultProbe {
         /* Taken over (skel == NULL): the fds the previous image handed on. */
         int events_fd, bss_fd, link_fd;
         struct ring_buffer *rb;         /* owned */
-        ProcessEntry *entries;          /* owned, TABLE_SIZE */
+        ProcessEntry *entries;          /* owned, TABLE_SIZE, calloc()ed: untouched pages cost nothing */
         int buckets[TABLE_BUCKETS];
-        int free_head;
+        int free_head;                  /* freed entries below n_touched */
+        unsigned n_touched;             /* entries[n_touched...] have never been used */
         uint64_t seq;
         uint64_t n_dropped_seen;
 };
@@ -139,12 +140,14 @@ static unsigned pid_bucket(pid_t pid) {
         return (h >> 16) % TABLE_BUCKETS;
 }
 
+/* The entries are taken in order and only then touched: a daemon whose
+ * workers seldom die of signals keeps a few pages of the table resident,
+ * not all 440 KiB of it. */
 static void table_init(FaultProbe *p) {
         for (unsigned i = 0; i < TABLE_BUCKETS; i++)
                 p->buckets[i] = -1;
-        for (unsigned i = 0; i < TABLE_SIZE; i++)
-                p->entries[i] = (ProcessEntry) { .next = i + 1 < TABLE_SIZE ? (int) i + 1 : -1 };
-        p->free_head = 0;
+        p->free_head = -1;
+        p->n_touched = 0;
 }
 
 static ProcessEntry *table_find(FaultProbe *p, pid_t pid) {
@@ -172,22 +175,26 @@ static ProcessEntry *table_add(FaultProbe *p, pid_t pid) {
         unsigned b;
         int idx;
 
-        if (p->free_head < 0) {
-                /* Full: drop the process we heard from least recently. Processes
-                 * that never die of a signal (sub-processes of workers that
-                 * nobody calls fault_probe_forget() for) end up here. */
-                ProcessEntry *lru = &p->entries[0];
+        if (p->free_head < 0 && p->n_touched < TABLE_SIZE)
+                idx = (int) p->n_touched++;
+        else {
+                if (p->free_head < 0) {
+                        /* Full: drop the process we heard from least recently.
+                         * Processes that never die of a signal (sub-processes
+                         * of workers that nobody calls fault_probe_forget()
+                         * for) end up here. */
+                        ProcessEntry *lru = &p->entries[0];
 
-                for (unsigned i = 1; i < TABLE_SIZE; i++)
-                        if (p->entries[i].last_seq < lru->last_seq)
-                                lru = &p->entries[i];
-                log_debug("Fault probe: table full, forgetting pid %i", (int) lru->pid);
-                table_remove(p, lru);
+                        for (unsigned i = 1; i < TABLE_SIZE; i++)
+                                if (p->entries[i].last_seq < lru->last_seq)
+                                        lru = &p->entries[i];
+                        log_debug("Fault probe: table full, forgetting pid %i", (int) lru->pid);
+                        table_remove(p, lru);
+                }
+                idx = p->free_head;
+                p->free_head = p->entries[idx].next;
         }
-
-        idx = p->free_head;
         e = &p->entries[idx];
-        p->free_head = e->next;
 
         b = pid_bucket(pid);
         *e = (ProcessEntry) { .pid = pid, .next = p->buckets[b] };
@@ -337,7 +344,7 @@ static int check_pid_namespace(void) {
         return r;
 }
 
-static int fault_probe_load(FaultProbe *p, uint64_t root_cgroup_id) {
+static int fault_probe_load(FaultProbe *p, uint64_t root_cgroup_id, int root_level) {
         int r;
 
         if (access("/sys/kernel/btf/vmlinux", R_OK) < 0)
@@ -349,6 +356,7 @@ static int fault_probe_load(FaultProbe *p, uint64_t root_cgroup_id) {
                 return log_debug_errno(negative_errno(), "Fault probe: cannot open BPF object: %m");
 
         p->skel->rodata->root_cgroup_id = root_cgroup_id;
+        p->skel->rodata->root_cgroup_level = root_level;
 
         r = fault_probe_bpf__load(p->skel);
         if (r < 0) {
@@ -370,12 +378,12 @@ static int fault_probe_load(FaultProbe *p, uint64_t root_cgroup_id) {
         return 0;
 }
 
-int fault_probe_new(uint64_t root_cgroup_id, FaultProbe **ret) {
+int fault_probe_new(uint64_t root_cgroup_id, int root_level, FaultProbe **ret) {
         _cleanup_(fault_probe_freep) FaultProbe *p = NULL;
         libbpf_print_fn_t saved;
         int r;
 
-        if (!ret || root_cgroup_id == 0)
+        if (!ret || root_cgroup_id == 0 || root_level < 0)
                 return -EINVAL;
 
         r = check_pid_namespace();
@@ -393,12 +401,12 @@ int fault_probe_new(uint64_t root_cgroup_id, FaultProbe **ret) {
 
         /* libbpf prints to stderr by default; we only ever log at debug. */
         saved = libbpf_set_print(libbpf_log);
-        r = fault_probe_load(p, root_cgroup_id);
+        r = fault_probe_load(p, root_cgroup_id, root_level);
         (void) libbpf_set_print(saved);
         if (r < 0)
                 return r;
 
-        log_debug("Fault probe: attached for cgroup id %" PRIu64, root_cgroup_id);
+        log_debug("Fault probe: attached for cgroup id %" PRIu64 " at level %d", root_cgroup_id, root_level);
         *ret = TAKE_PTR(p);
         return 0;
 }
@@ -519,7 +527,7 @@ int fault_probe_serialize(FaultProbe *p, FILE *f) {
         /* Records still in the ring buffer stay there for the next image. */
         fprintf(f, "probe\t%d\t%d\t%d\t%" PRIu64 "\t%" PRIu64 "\n", probe_fd(p, 0), probe_fd(p, 1),
                 probe_fd(p, 2), p->seq, p->n_dropped_seen);
-        for (unsigned i = 0; i < TABLE_SIZE; i++) {
+        for (unsigned i = 0; i < p->n_touched; i++) {
                 const unsigned char *b = (const unsigned char *) &p->entries[i];
 
                 if (p->entries[i].pid == 0)
@@ -603,7 +611,7 @@ int fault_probe_deserialize_entry(FaultProbe *p, const char *fields) {
 
 /* Built without eBPF: the daemon classifies without evidence. */
 
-int fault_probe_new(uint64_t root_cgroup_id, FaultProbe **ret) {
+int fault_probe_new(uint64_t root_cgroup_id, int root_level, FaultProbe **ret) {
         return -EOPNOTSUPP;
 }
 

@@ -42,11 +42,12 @@ typedef struct FaultEvidence {
 } FaultEvidence;
 
 /* Load and attach the probe for the subtree rooted at the cgroup v2
- * directory whose inode number is root_cgroup_id (fstat().st_ino).
+ * directory whose inode number is root_cgroup_id (fstat().st_ino) and whose
+ * level in the hierarchy is root_level (cgroup_get_level()).
  * -EOPNOTSUPP: built without eBPF, or the kernel lacks what it needs
  * (BTF, tp_btf, bpf_find_vma), or we are not in the initial pid namespace;
  * -EPERM: no CAP_BPF/CAP_PERFMON (CAP_SYS_ADMIN); other -errno from libbpf. */
-int fault_probe_new(uint64_t root_cgroup_id, FaultProbe **ret);
+int fault_probe_new(uint64_t root_cgroup_id, int root_level, FaultProbe **ret);
 FaultProbe *fault_probe_free(FaultProbe *p);
 
 /* An fd (epoll) that polls readable when the ring buffer is a quarter
