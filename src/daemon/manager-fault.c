@@ -1,12 +1,77 @@
 /* SPDX-License-Identifier: MIT */
 /* The fault probe (eBPF) hooked into the manager's event loop. Without it
  * (no BTF, no privilege, built without bpf) segfaults say "evidence: none". */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 
 #include "../classify/bpf/fault-probe.h"
 #include "../shared/log.h"
 #include "manager.h"
+
+/* Loading takes tens of milliseconds (libbpf reads and parses the kernel's
+ * BTF, the verifier checks the program), all of it in system calls and
+ * libbpf: nothing the main thread touches. */
+typedef struct FaultProbeLoad {
+        pthread_t thread;
+        uint64_t root_id;
+        int root_level;
+        FaultProbe *probe;
+        int r;
+} FaultProbeLoad;
+
+static void *fault_probe_load_thread(void *userdata) {
+        FaultProbeLoad *l = userdata;
+
+        l->r = fault_probe_new(l->root_id, l->root_level, &l->probe);
+        return NULL;
+}
+
+static int fault_probe_load_join(Manager *m) {
+        FaultProbeLoad *l = TAKE_PTR(m->fault_probe_load);
+        int r;
+
+        if (!l)
+                return -ECHILD;
+        (void) pthread_join(l->thread, NULL);
+        m->fault_probe = l->probe;
+        r = l->r;
+        free(l);
+        return r;
+}
+
+/* What the probe watches: our cgroup root, by id and level. */
+static int fault_probe_target(Manager *m, uint64_t *ret_id, int *ret_level) {
+        int r;
+
+        r = cgroup_get_id(m->cgroup_root_fd, ret_id);
+        if (r < 0)
+                return r;
+        return cgroup_get_level(m->cgroup_root, ret_level);
+}
+
+void manager_fault_probe_start(Manager *m) {
+        _cleanup_(freep) FaultProbeLoad *l = NULL;
+        int r;
+
+        /* After a re-exec the previous image's probe, attached all along,
+         * is ours already. */
+        if (m->fault_probe || m->fault_probe_load || m->cgroup_root_fd < 0)
+                return;
+        l = calloc(1, sizeof(*l));
+        if (!l)
+                return;
+        if (fault_probe_target(m, &l->root_id, &l->root_level) < 0)
+                return;         /* manager_fault_probe_setup() says why */
+        r = -pthread_create(&l->thread, NULL, fault_probe_load_thread, l);
+        if (r < 0) {
+                log_debug_errno(r, "Cannot start a thread for the fault probe, loading it later: %m");
+                return;
+        }
+        m->fault_probe_load = TAKE_PTR(l);
+}
 
 static int on_fault_probe(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Manager *m = userdata;
@@ -17,13 +82,20 @@ static int on_fault_probe(sd_event_source *s, int fd, uint32_t revents, void *us
 
 void manager_fault_probe_setup(Manager *m) {
         uint64_t id;
-        int r;
+        int level, r;
 
-        /* After a re-exec the previous image's probe, attached all along,
-         * is ours already. */
-        r = m->fault_probe ? 0 : cgroup_get_id(m->cgroup_root_fd, &id);
-        if (r >= 0 && !m->fault_probe)
-                r = fault_probe_new(id, &m->fault_probe);
+        if (m->fault_probe_source)
+                return;         /* done already */
+        if (m->fault_probe_load)
+                r = fault_probe_load_join(m);
+        else if (m->fault_probe)
+                r = 0;          /* taken over from the previous image */
+        else {
+                /* No thread (it could not start): load it here. */
+                r = fault_probe_target(m, &id, &level);
+                if (r >= 0)
+                        r = fault_probe_new(id, level, &m->fault_probe);
+        }
         if (r < 0) {
                 log_warning_errno(r, "Fault probe not loaded (%m): stack overflows are reported as "
                                      "segfaults and signal senders are unknown.");
@@ -42,6 +114,8 @@ void manager_fault_probe_setup(Manager *m) {
 }
 
 void manager_fault_probe_done(Manager *m) {
+        if (m->fault_probe_load)
+                (void) fault_probe_load_join(m);
         m->fault_probe_source = sd_event_source_disable_unref(m->fault_probe_source);
         m->fault_probe = fault_probe_free(m->fault_probe);
 }

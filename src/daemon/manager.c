@@ -18,6 +18,7 @@
 #include "../shared/fd-util.h"
 #include "../shared/log.h"
 #include "../shared/parse-util.h"
+#include "../shared/string-util.h"
 #include "../shared/strv.h"
 #include "../spawn/spawn.h"
 
@@ -391,9 +392,15 @@ static int manager_open_cgroup_root(Manager *m) {
 
                 if (errno != EWOULDBLOCK)
                         return log_error_errno(-errno, "Cannot lock %s%s: %m", m->cgroup_mount, m->cgroup_root);
-                pid = read_first_pid(m->cgroup_root_fd, SUPERVISOR_CGROUP "/cgroup.procs");
-                log_error("another workerpoold (pid %d) owns cgroup %s%s: not starting a second instance.",
-                          (int) pid, m->cgroup_mount, m->cgroup_root);
+                /* Who holds the lock; else who lives in supervisor/. */
+                if (fd_flock_holder(m->cgroup_root_fd, &pid) < 0)
+                        pid = read_first_pid(m->cgroup_root_fd, SUPERVISOR_CGROUP "/cgroup.procs");
+                if (pid > 0)
+                        log_error("another workerpoold (pid %d) owns cgroup %s%s: not starting a second instance.",
+                                  (int) pid, m->cgroup_mount, m->cgroup_root);
+                else
+                        log_error("another workerpoold owns cgroup %s%s: not starting a second instance.",
+                                  m->cgroup_mount, m->cgroup_root);
                 m->cgroup_root_fd = safe_close(m->cgroup_root_fd);
                 return -EBUSY;
         }
@@ -416,7 +423,12 @@ int manager_lock(Manager *m) {
         r = manager_lock_runtime_dir(m);
         if (r < 0)
                 return r;
-        return manager_open_cgroup_root(m);
+        r = manager_open_cgroup_root(m);
+        if (r < 0)
+                return r;
+        /* Ours alone from here on: the probe loads while the rest starts. */
+        manager_fault_probe_start(m);
+        return 0;
 }
 
 static int manager_setup_cgroups(Manager *m) {
@@ -424,16 +436,22 @@ static int manager_setup_cgroups(Manager *m) {
         char buf[128] = "";
         int r;
 
-        /* No internal processes: we live in a leaf of our own, so that the
-         * root of our subtree can hand controllers down. */
-        r = cgroup_create(m->cgroup_root_fd, SUPERVISOR_CGROUP, true, &m->supervisor_fd);
-        if (r < 0)
-                return log_error_errno(r, "Cannot create %s%s/" SUPERVISOR_CGROUP ": %m",
-                                       m->cgroup_mount, m->cgroup_root);
-        r = cgroup_attach(m->supervisor_fd, getpid());
-        if (r < 0)
-                return log_error_errno(r, "Cannot move ourselves into %s%s/" SUPERVISOR_CGROUP ": %m",
-                                       m->cgroup_mount, m->cgroup_root);
+        /* No internal processes: started inside our subtree (systemd's
+         * delegated unit cgroup), we live in a leaf of our own, so that the
+         * root of our subtree can hand controllers down. Started outside it
+         * (--cgroup-root elsewhere, or /workerpoold), we stay where we
+         * are: the move would cost an RCU grace period (cgroup.procs takes
+         * the kernel's threadgroup lock for writing) and buy nothing. */
+        if (m->original_cgroup && path_startswith_dir(m->original_cgroup, m->cgroup_root)) {
+                r = cgroup_create(m->cgroup_root_fd, SUPERVISOR_CGROUP, true, &m->supervisor_fd);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot create %s%s/" SUPERVISOR_CGROUP ": %m",
+                                               m->cgroup_mount, m->cgroup_root);
+                r = cgroup_attach(m->supervisor_fd, getpid());
+                if (r < 0)
+                        return log_error_errno(r, "Cannot move ourselves into %s%s/" SUPERVISOR_CGROUP ": %m",
+                                               m->cgroup_mount, m->cgroup_root);
+        }
 
         r = cgroup_get_controllers(m->cgroup_root_fd, &available);
         if (r < 0)
@@ -759,6 +777,7 @@ int manager_startup(Manager *m) {
         r = manager_setup_notify(m);
         if (r < 0)
                 return r;
+        /* Before any pool starts: no worker reaches execve() unwatched. */
         manager_fault_probe_setup(m);
         /* Each live worker holds one fd (its pidfd); the last
          * MANAGER_FD_RESERVE are ours (exits, timers, the bus). */

@@ -63,6 +63,7 @@ struct Manager {
         FaultProbe *fault_probe;        /* owned, NULL if it could not load */
         bool fault_probe_taken_over;    /* from the previous image (re-exec), not loaded */
         sd_event_source *fault_probe_source; /* owned */
+        struct FaultProbeLoad *fault_probe_load; /* owned: loading in its own thread, not joined yet */
 
         sd_event_source *sigterm_source, *sigint_source, *sighup_source; /* owned */
         sd_event_source *gc_source;     /* owned: deferred cleanup of stopped pools */
@@ -128,5 +129,11 @@ int manager_deserialize_begin(Manager *m);
 /* ...then restore pools and workers, each pool with the configuration it
  * ran (not re-read from disk: Reload does that). */
 int manager_deserialize(Manager *m);
+/* The probe loads in a thread of its own, started by manager_lock() once
+ * the cgroup root is known, in parallel with the bus name, the cgroup tree
+ * and the notify socket, and joined by manager_fault_probe_setup(), which
+ * manager_startup() calls before any pool starts: no worker reaches
+ * execve() unwatched. */
+void manager_fault_probe_start(Manager *m);
 void manager_fault_probe_setup(Manager *m);
 void manager_fault_probe_done(Manager *m);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -123,4 +124,35 @@ int mkdir_p_at(int dirfd, const char *path, mode_t mode) {
         if (mkdirat(dirfd, path, mode) < 0 && errno != EEXIST)
                 return -errno;
         return 0;
+}
+
+/* /proc/locks: "1: FLOCK  ADVISORY  WRITE 1234 00:1a:5678 0 EOF" (a waiter's
+ * line has "->" after the number: skipped). */
+int fd_flock_holder(int fd, pid_t *ret) {
+        _cleanup_(freep) char *buf = NULL;
+        char *line, *save = NULL;
+        struct stat st;
+        int r;
+
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        r = read_full_file_at(AT_FDCWD, "/proc/locks", &buf);
+        if (r < 0)
+                return r;
+        for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                unsigned maj, min;
+                unsigned long long ino;
+                char type[16];
+                int pid;
+
+                if (sscanf(line, "%*d: %15s %*s %*s %d %x:%x:%llu", type, &pid, &maj, &min, &ino) != 5 ||
+                    !streq(type, "FLOCK"))
+                        continue;
+                if (ino == (unsigned long long) st.st_ino && maj == major(st.st_dev) &&
+                    min == minor(st.st_dev) && pid > 0) {
+                        *ret = pid;
+                        return 0;
+                }
+        }
+        return -ENOENT;
 }

@@ -12,6 +12,9 @@ int read_full_file_at(int dirfd, const char *path, char **ret);
 /* Write a string to an existing file relative to dirfd, in one write(). */
 int write_file_at(int dirfd, const char *path, const char *value);
 int fd_nonblock(int fd, bool nonblock);
+/* Who holds a flock() on the file fd refers to, from /proc/locks: its pid,
+ * -ENOENT if nobody does (or /proc/locks cannot say). */
+int fd_flock_holder(int fd, pid_t *ret);
 /* mkdir -p of every parent of path (relative to dirfd), not path itself;
  * mkdir_p_at() makes path too. Existing directories are fine. */
 int mkdir_parents_at(int dirfd, const char *path, mode_t mode);

@@ -16,6 +16,12 @@ const char *startswith(const char *s, const char *prefix) {
         return strncmp(s, prefix, l) == 0 ? s + l : NULL;
 }
 
+bool path_startswith_dir(const char *path, const char *dir) {
+        const char *rest = startswith(path, dir);
+
+        return rest && (*rest == '\0' || *rest == '/' || endswith(dir, "/"));
+}
+
 bool endswith(const char *s, const char *suffix) {
         size_t a = strlen(s), b = strlen(suffix);
 

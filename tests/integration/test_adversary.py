@@ -433,7 +433,7 @@ class FdLimits(Adversary):
 class Escape(Adversary):
     ESCAPED = r"Pool \S+: worker \d+ \(pid (\d+)\) escaped its cgroup to (\S+)"
 
-    def check_escape(self, d, pid, target_rel):
+    def check_escape(self, d, pid, target_rel, root_stays=False):
         t0 = time.monotonic()
         code = d.stop(timeout=6)
         took = time.monotonic() - t0
@@ -444,7 +444,11 @@ class Escape(Adversary):
         self.assertTrue(m.group(2).rstrip(".,;:)").endswith(target_rel), m.group(0))
         self.assertFalse(pid_alive(pid), f"escaped worker {pid} survived")
         d.wait_log(EXITED.format(p="esc", r="timeout").replace(r"(\d+)\)", f"({pid})\\)"), timeout=1)
-        self.assertFalse(os.path.exists(d.cgroot), "cgroup root left behind")
+        if root_stays:   # the daemon sat in it (systemd's unit cgroup): only its subtree goes
+            self.assertEqual(os.listdir(d.cgroot).count("supervisor"), 0)
+            self.assertEqual(os.listdir(d.cgroot).count("esc.pool"), 0)
+        else:
+            self.assertFalse(os.path.exists(d.cgroot), "cgroup root left behind")
 
     def test_worker_escaped_outside_the_root_is_killed_on_exit(self):
         """Defect: a root worker that ignores SIGTERM and moves itself into a
@@ -463,8 +467,10 @@ class Escape(Adversary):
 
     def test_worker_escaped_into_the_supervisor_cgroup_is_killed_on_exit(self):
         """The same defect with the daemon's own ROOT/supervisor/ as the
-        target: the daemon could not even leave and remove it."""
-        d = self.start({})
+        target: the daemon could not even leave and remove it. (The daemon
+        lives in supervisor/ when started inside its subtree, as systemd
+        starts it.)"""
+        d = self.start({}, inside_root=True)
         d.wait_log(r"No pools configured")
         sup = os.path.join(d.cgroot, "supervisor")
         d.write_pool("esc", pool(f"{TESTWORKER} ignore-term cgroup-move:{sup} pause",
@@ -473,7 +479,7 @@ class Escape(Adversary):
         d.wait_log(r"Pool esc: worker \d+ started")
         pid = wait_until(lambda: (lambda p: p[0] if p else None)(
             [x for x in d.cgroup_pids(sup) if x != d.proc.pid]), timeout=5, what="the worker in supervisor/")
-        self.check_escape(d, pid, d.cgroot[len(cgroup2_mount()):] + "/supervisor")
+        self.check_escape(d, pid, d.cgroot[len(cgroup2_mount()):] + "/supervisor", root_stays=True)
 
 
 # ---------------------------------------------------------------- 3. sub-cgroups of a leaf

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import time
 
-from wptest import DaemonTest, TESTWORKER, main, pid_alive, wait_until
+from wptest import DaemonTest, TESTWORKER, machine_lacks, main, pid_alive, skip_lacking, wait_until
 
 SLEEP = "/bin/sleep"
 
@@ -38,10 +38,26 @@ class Spawn(DaemonTest):
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
                     return f.read().split(b"\0")[0]
             wait_until(lambda: argv0() == SLEEP.encode(), timeout=5, what="exec of the worker")
-        # the daemon lives in its own leaf
+        # started outside its subtree, the daemon stays where it was started
+        with open("/proc/self/cgroup") as f:
+            ours = f.read().strip()
         with open(f"/proc/{d.proc.pid}/cgroup") as f:
-            self.assertTrue(f.read().strip().endswith("/supervisor"))
+            self.assertEqual(f.read().strip(), ours)
+        self.assertFalse(os.path.exists(os.path.join(d.cgroot, "supervisor")))
         self.assertCleanExit(d)
+
+    def test_daemon_started_inside_its_subtree_lives_in_a_leaf(self):
+        """As systemd starts it (Delegate=yes: the unit's cgroup is the
+        root): no internal processes, so the daemon moves into supervisor/,
+        and back into the root on exit, removing supervisor/."""
+        d = self.start({"in": pool(f"{SLEEP} infinity", Workers="2")}, inside_root=True)
+        d.wait_workers("in", 2)
+        with open(f"/proc/{d.proc.pid}/cgroup") as f:
+            v2 = [l for l in f.read().splitlines() if l.startswith("0::")]
+        self.assertEqual(v2, ["0::" + d.cgroot[len(d.mount):] + "/supervisor"])
+        self.assertEqual(d.stop(), 0, d.log_text()[-3000:])
+        self.assertFalse(os.path.exists(os.path.join(d.cgroot, "supervisor")))
+        self.assertEqual(os.listdir(d.cgroot).count("in.pool"), 0)
 
     def test_workers_do_not_inherit_the_daemons_oom_score_adj(self):
         # (systemd sets -500; this container may only raise it, which shows the same)
@@ -123,6 +139,25 @@ class Classify(DaemonTest):
 
     def test_signal_fpe(self):
         self.run_one("fpe", "signal")
+
+    def test_crash_at_once_after_the_daemons_start_has_its_evidence(self):
+        """The fault probe loads in a thread while the daemon starts up, and
+        the first spawn waits for it: workers that fault within a millisecond
+        of their exec, started with the daemon, still get the probe's
+        evidence (the address, the stack guard)."""
+        d = self.start({"segv": pool(f"{TESTWORKER} segv", Restart="no", Workers=4),
+                        "stack": pool(f"{TESTWORKER} stack", Restart="no", Workers=2)})
+        d.wait_log(r"Fault probe (loaded|not loaded)")
+        if "Fault probe loaded" not in d.log_text():
+            if machine_lacks("fault-probe"):
+                skip_lacking(self, "fault-probe", "the daemon could not load it")
+            self.fail("the fault probe did not load:\n" + d.log_text()[-2000:])
+        segv = d.wait_log(EXITED.format(p="segv", r="segfault") + r"\((.*)\); action", count=4)
+        for m in segv:
+            self.assertRegex(m.group(3), r"^SIGSEGV at 0x[0-9a-f]+$", m.group(0))   # the address: the probe's
+        for m in d.wait_log(EXITED.format(p="stack", r="stack-overflow"), count=2):
+            self.assertNotIn("evidence: none", m.group(0))
+        self.assertCleanExit(d)
 
     def test_exit_before_ready_is_a_protocol_violation(self):
         # any exit of its own before READY=1, whatever the status (systemd's

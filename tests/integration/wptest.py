@@ -81,12 +81,15 @@ class Daemon:
     """One workerpoold with its own config dir, runtime dir and cgroup root."""
 
     def __init__(self, pools, extra_args=(), dropins=None, successor_of=None, oom_score_adj=None,
-                 nofile=None, rundir=None, cgroot=None, stderr_file=None):
+                 nofile=None, rundir=None, cgroot=None, stderr_file=None, inside_root=False):
         """nofile=(soft, hard): the daemon's RLIMIT_NOFILE at its start;
         rundir, cgroot: --runtime-dir / --cgroup-root of another instance
         (a second daemon on the same ones) instead of fresh ones;
         stderr_file: the daemon's stderr goes there, not to the test (no
-        lines to wait for: a flood of output would fill the test's memory)."""
+        lines to wait for: a flood of output would fill the test's memory);
+        inside_root: start the daemon in its cgroup root, as systemd starts
+        it in its unit's delegated cgroup (it then moves into supervisor/
+        and, on exit, back into the root, which stays)."""
         if successor_of:   # a new instance on the same config and cgroup root
             self.tmp = successor_of.tmp
         else:
@@ -122,6 +125,10 @@ class Daemon:
                     f.write(str(oom_score_adj))
             if nofile is not None:          # as systemd's LimitNOFILE= would
                 resource.setrlimit(resource.RLIMIT_NOFILE, nofile)
+            if inside_root:                 # as systemd's Delegate=yes would
+                os.makedirs(self.cgroot, exist_ok=True)
+                with open(os.path.join(self.cgroot, "cgroup.procs"), "w") as f:
+                    f.write("0")
         err = open(stderr_file, "wb") if stderr_file else subprocess.PIPE
         self.proc = subprocess.Popen(args, stderr=err, stdout=subprocess.DEVNULL,
                                      text=True, env=env, preexec_fn=preexec)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "shared/macro.h"
+#include "shared/string-util.h"
 #include "shared/strv.h"
 
 /* A fresh strv with the given items (NULL-terminated vararg list). */
@@ -204,4 +205,14 @@ Test(strv, env_set_invalid) {
         cr_assert_eq(strv_env_set(&l, ""), -EINVAL);
         cr_assert_eq(strv_length(l), 1);
         cr_assert_str_eq(l[0], "A=1");
+}
+
+Test(string_util, path_startswith_dir) {
+        cr_assert(path_startswith_dir("/a/b", "/a"));
+        cr_assert(path_startswith_dir("/a", "/a"));
+        cr_assert(path_startswith_dir("/a/b", "/"));
+        cr_assert(path_startswith_dir("/a/b/c", "/a/b"));
+        cr_assert_not(path_startswith_dir("/ab", "/a"));
+        cr_assert_not(path_startswith_dir("/a", "/a/b"));
+        cr_assert_not(path_startswith_dir("/b/a", "/a"));
 }
