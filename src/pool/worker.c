@@ -8,8 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../config/exec-split.h"
 #include "../shared/parse-util.h"
@@ -1044,7 +1047,8 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         Pool *p = w->pool;
         ExitInfo info = { .syscall = -1 };
         siginfo_t si = {};
-        uint64_t peak = UINT64_MAX, cpu = UINT64_MAX;
+        struct rusage ru = {};
+        uint64_t peak = UINT64_MAX, cpu;
 
         /* What it said just before it went counts (as systemd reads the
          * notify socket before it handles SIGCHLD): READY=1, STOPPING=1,
@@ -1052,7 +1056,11 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
          * sender is looked up by its pid, which a zombie still has. */
         if (p->host->ops->notify_drain)
                 p->host->ops->notify_drain(p->host);
-        if (waitid(P_PIDFD, (id_t) w->pidfd, &si, WEXITED | WNOHANG) < 0) {
+        /* The raw waitid(): glibc's has no rusage argument. The exit's CPU
+         * time is the process's own and its reaped children's, from the
+         * rusage: reading the leaf's cpu.stat instead made the kernel flush
+         * its rstat tree on every exit (13% of the CPU at 10,000 workers). */
+        if (syscall(SYS_waitid, P_PIDFD, w->pidfd, &si, WEXITED | WNOHANG, &ru) < 0) {
                 log_warning_errno(-errno, "Pool %s: worker %" PRIu64 ": waitid failed: %m",
                                   p->name, w->id);
                 return 0;
@@ -1090,12 +1098,10 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         info.has_seccomp_filter = pool_config_has_seccomp_filter(p->config);
         worker_collect_evidence(w, cgroup_fd, &info);
 
-        if (cgroup_fd >= 0) {
-                if (p->host->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY))
-                        (void) cgroup_read_u64(cgroup_fd, "memory.peak", &peak);
-                if (cgroup_read_key(cgroup_fd, "cpu.stat", "usage_usec", &cpu) < 0)
-                        cpu = UINT64_MAX;
-        }
+        if (cgroup_fd >= 0 && (p->host->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY)))
+                (void) cgroup_read_u64(cgroup_fd, "memory.peak", &peak);
+        cpu = (uint64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * USEC_PER_SEC +
+              (uint64_t) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 
         worker_enter(w, WORKER_EXITED);
         pool_on_worker_exit(p, w, &info, peak, cpu);

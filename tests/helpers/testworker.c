@@ -5,6 +5,7 @@
  *   busy:1|0           X_WORKERPOOL_BUSY=
  *   stopping           STOPPING=1
  *   sleep:MS           sleep
+ *   spin:MS            burn MS milliseconds of CPU time
  *   pause              wait forever (signals end it)
  *   watchdog:MS        send WATCHDOG=1 every MS, forever
  *   ignore-term        ignore SIGTERM
@@ -222,6 +223,14 @@ int main(int argc, char *argv[]) {
                         sd_notify(0, "STOPPING=1");
                 else if (strncmp(a, "sleep:", 6) == 0)
                         msleep(atol(a + 6));
+                else if (strncmp(a, "spin:", 5) == 0) {
+                        struct timespec t;
+                        long long until = atol(a + 5) * 1000000LL;
+
+                        do
+                                clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+                        while (t.tv_sec * 1000000000LL + t.tv_nsec < until);
+                }
                 else if (strcmp(a, "pause") == 0) {
                         sigset_t hup, old;
 

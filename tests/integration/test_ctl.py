@@ -543,6 +543,16 @@ class Events(CtlTest):
         threading.Thread(target=lambda: [lines.append(l.rstrip("\n")) for l in p.stdout], daemon=True).start()
         return lines
 
+    def test_exit_cpu_time_is_the_workers_own(self):
+        """An exit's CPU time comes from its rusage (no cpu.stat read on
+        the exit path): a worker that burns 300 ms of CPU and exits says so."""
+        self.start_bus_daemon({"spin": pool(f"{TESTWORKER} spin:300 exit:3", Workers=1, Restart="no")})
+        wait_until(lambda: self.list_events("spin"), what="the exit")
+        e = json.loads(self.ok("events", "--json"))[0]
+        self.assertEqual((e["code"], e["status"]), (1, 3), e)     # CLD_EXITED, exit:3
+        self.assertGreaterEqual(e["cpu_usec"], 300000, e)
+        self.assertLess(e["cpu_usec"], (e["exited_at_usec"] - e["started_at_usec"]) + 20000, e)
+
     def test_follow_same_fields_and_columns(self):
         d = self.start_bus_daemon({"w": pool(SLEEP, Workers=3, MaxWorkers=5, RestartSec="10ms"),
                                    "a-longer-pool-name": pool(SLEEP, Workers=1)})
