@@ -114,7 +114,7 @@ void worker_serialize(const Worker *w, FILE *f) {
                    "\t%" PRIu64 "\t%u\t%d\t%d\t",
                 w->id, (int) w->pid, w->pidfd, (int) w->state, w->started_at, w->ready_at,
                 w->started_mono, w->ready_mono, w->restart_streak, (int) w->cause, w->cause_signal);
-        serialize_put_text(f, w->status_text);
+        serialize_put_text(f, strempty(w->status_text));
         fprintf(f, "\t%" PRIu64 "\t%" PRIu64 "\t%" PRIu64 "\t%d\t%d\t%d\t", due, w->last_watchdog_mono,
                 w->idle_since_mono, (int) w->obsolete, (int) w->exec_failed, w->exec_errno);
         serialize_put_text(f, w->exec_step ?: "");
@@ -122,9 +122,9 @@ void worker_serialize(const Worker *w, FILE *f) {
                    "\t%d\t",
                 w->jobs, w->max_jobs, w->replaces, w->successor, w->busy_used, w->busy_since_mono,
                 w->recycle_due_mono, (int) w->frozen);
-        serialize_put_text(f, w->recycle_why);
+        serialize_put_text(f, strempty(w->recycle_why));
         fputc('\t', f);
-        serialize_put_text(f, w->cause_detail);
+        serialize_put_text(f, strempty(w->cause_detail));
         fputc('\t', f);
         serialize_put_text(f, w->hang_capture ?: "");
         fprintf(f, "\t%" PRIu64 "\t%d\t%d\t%" PRIu64 "\n", w->memory_high_events, (int) w->reload_pending,
@@ -243,9 +243,9 @@ static void worker_restore(Pool *p, char **f, int n, uint64_t rolling_id, unsign
                 w->recycle_due_mono = strtoull(f[26], NULL, 10);
                 w->frozen = atoi(f[27]);
                 serialize_unescape(f[28]);
-                snprintf(w->recycle_why, sizeof w->recycle_why, "%s", f[28]);
+                (void) worker_set_text(&w->recycle_why, f[28][0] ? "%s" : NULL, f[28]);
                 serialize_unescape(f[29]);
-                snprintf(w->cause_detail, sizeof w->cause_detail, "%s", f[29]);
+                (void) worker_set_text(&w->cause_detail, f[29][0] ? "%s" : NULL, f[29]);
                 serialize_unescape(f[30]);
                 if (f[30][0])
                         w->hang_capture = strdup(f[30]);

@@ -166,8 +166,10 @@ struct Worker {
         bool exec_failed;
         const char *exec_step;
         int exec_errno;
-        char status_text[NOTIFY_STATUS_MAX];
-        char cause_detail[192];         /* why we stopped it (job timeout, recycle, health, protocol) */
+        /* Texts most workers never have: owned, NULL for none (worker_set_text()).
+         * Arrays here were 600 of a worker's 1,000 bytes, 6 MiB at 10,000. */
+        char *status_text;              /* STATUS= */
+        char *cause_detail;             /* why we stopped it (job timeout, recycle, health, protocol) */
         uint64_t replaces, successor;   /* worker ids, 0: none */
         uint64_t jobs;                  /* busy -> idle transitions */
         uint64_t max_jobs;              /* MaxJobs= plus its own jitter, 0: none */
@@ -176,7 +178,7 @@ struct Worker {
         usec_t job_since_mono;          /* when its current job began (busy or waiting), 0: no job */
         usec_t recycle_due_mono;        /* RuntimeMaxSec= (+ extra) from its start, 0: none */
         uint64_t memory_high_events;    /* memory.events "high" when last read */
-        char recycle_why[160];          /* non-empty: recycle at its next idle moment */
+        char *recycle_why;              /* non-NULL: recycle at its next idle moment */
         bool frozen;                    /* cgroup.freeze 1 (ours: Freeze, or a capture) */
         bool capture_thaw;              /* the capture froze it: thaw after */
         bool busy_at_exit;              /* busy or waiting when its main process exited */
@@ -426,6 +428,9 @@ void worker_health_free(Worker *w);
 /* Stop a worker for a reason of the pool's own (recycle, unhealthy): its
  * replacement is started first, then it gets SIGTERM; its exit is
  * classified by cause, with detail in the evidence. */
+/* Set one of a worker's texts (status_text, cause_detail, recycle_why) to
+ * the formatted string, or to none with fmt NULL; -ENOMEM leaves none. */
+int worker_set_text(char **field, const char *fmt, ...) _printf_(2, 3);
 void worker_replace(Worker *w, KillCause cause, const char *detail);
 /* ExecStartPre= / ExecStopPost=: 1 if commands were started (the pool waits
  * for pool_start_pre_done() / pool_stop_post_done()), 0 if there are none,

@@ -200,6 +200,9 @@ Worker *worker_free(Worker *w) {
         if (p && w->rolling_new && p->n_rolling_new > 0)
                 p->n_rolling_new--;
         free(w->hang_capture);
+        free(w->status_text);
+        free(w->cause_detail);
+        free(w->recycle_why);
 
         if (p && w->buried)
                 worker_unlink(w, &p->graveyard);
@@ -493,8 +496,8 @@ void worker_stop(Worker *w, KillCause cause) {
                 snprintf(f, sizeof f, "WORKERPOOL_STOP_CAUSE=%s", cause_s);
                 pool_log_event(w->pool, w, LOG_INFO, MESSAGE_ID_WORKER_STOPPING, (char *const[]) { f, NULL },
                                "Pool %s: worker %" PRIu64 " (pid %d): stopping (%s%s%s), sending %s.",
-                               w->pool->name, w->id, (int) w->pid, cause_s, w->cause_detail[0] ? ": " : "",
-                               w->cause_detail, signal_to_string(sig) ?: "a signal");
+                               w->pool->name, w->id, (int) w->pid, cause_s, w->cause_detail ? ": " : "",
+                               strempty(w->cause_detail), signal_to_string(sig) ?: "a signal");
                 worker_enter(w, watchdog ? WORKER_HUNG : WORKER_STOPPING);
         }
         r = worker_kill(w, sig);
@@ -761,12 +764,12 @@ static void worker_hang(Worker *w) {
         char tb[64];
         int r;
 
-        snprintf(w->cause_detail, sizeof w->cause_detail, "%s longer than %s=%s", waiting ? "waiting" : "busy",
-                 waiting ? "WaitTimeoutSec" : "JobTimeoutSec",
-                 format_timespan(tb, sizeof tb, waiting ? c->wait_timeout_usec : c->job_timeout_usec));
+        (void) worker_set_text(&w->cause_detail, "%s longer than %s=%s", waiting ? "waiting" : "busy",
+                               waiting ? "WaitTimeoutSec" : "JobTimeoutSec",
+                               format_timespan(tb, sizeof tb, waiting ? c->wait_timeout_usec : c->job_timeout_usec));
         p->n_job_timeouts++;
         pool_log_event(p, w, LOG_WARNING, NULL, NULL, "Pool %s: worker %" PRIu64 " (pid %d) is hung: %s.",
-                       p->name, w->id, (int) w->pid, w->cause_detail);
+                       p->name, w->id, (int) w->pid, strempty(w->cause_detail));
         w->cause = KILL_CAUSE_JOB_TIMEOUT;
         w->cause_signal = 0;            /* not sent yet: the capture comes first */
         worker_enter(w, WORKER_HUNG);
@@ -783,22 +786,41 @@ static int on_job_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
+int worker_set_text(char **field, const char *fmt, ...) {
+        char *s = NULL;
+        va_list ap;
+        int r = 0;
+
+        if (fmt) {
+                va_start(ap, fmt);
+                if (vasprintf(&s, fmt, ap) < 0) {
+                        s = NULL;
+                        r = -ENOMEM;
+                }
+                va_end(ap);
+        }
+        free(*field);
+        *field = s;
+        return r;
+}
+
 void worker_replace(Worker *w, KillCause cause, const char *detail) {
         Pool *p = w->pool;
 
         if (!worker_is_ready(w) && w->state != WORKER_STARTING)
                 return;
-        snprintf(w->cause_detail, sizeof w->cause_detail, "%s", detail ?: "");
-        w->recycle_why[0] = 0;
+        /* detail may be w->recycle_why: copied before that goes */
+        (void) worker_set_text(&w->cause_detail, isempty(detail) ? NULL : "%s", detail);
+        (void) worker_set_text(&w->recycle_why, NULL);
         if (cause == KILL_CAUSE_RECYCLE) {
                 p->n_recycled++;
                 pool_log_event(p, w, LOG_INFO, NULL, NULL, "Pool %s: recycling worker %" PRIu64 " (pid %d): %s.",
-                               p->name, w->id, (int) w->pid, w->cause_detail);
+                               p->name, w->id, (int) w->pid, strempty(w->cause_detail));
                 /* Its replacement first: a recycle never leaves the pool short by more than one. */
                 pool_replace_worker(p, w);
         } else
                 pool_log_event(p, w, LOG_WARNING, NULL, NULL, "Pool %s: stopping worker %" PRIu64 " (pid %d): %s.",
-                               p->name, w->id, (int) w->pid, w->cause_detail);
+                               p->name, w->id, (int) w->pid, strempty(w->cause_detail));
         worker_stop(w, cause);
 }
 
@@ -806,10 +828,10 @@ void worker_replace(Worker *w, KillCause cause, const char *detail) {
 static void worker_recycle_soon(Worker *w, const char *why) {
         if (!worker_is_active(w) || w->state == WORKER_HUNG)
                 return;
-        if (!w->recycle_why[0])
-                snprintf(w->recycle_why, sizeof w->recycle_why, "%s", why);
+        if (!w->recycle_why)
+                (void) worker_set_text(&w->recycle_why, "%s", why);
         if (w->state == WORKER_IDLE && !w->frozen)
-                worker_replace(w, KILL_CAUSE_RECYCLE, w->recycle_why);
+                worker_replace(w, KILL_CAUSE_RECYCLE, w->recycle_why ?: why);
 }
 
 /* It just became idle: a job ended (MaxJobs=, MemoryRecycle=SIZE), or a
@@ -821,13 +843,13 @@ static void worker_recycle_check(Worker *w) {
 
         if (w->state != WORKER_IDLE)
                 return;
-        if (w->max_jobs > 0 && w->jobs >= w->max_jobs && !w->recycle_why[0]) {
+        if (w->max_jobs > 0 && w->jobs >= w->max_jobs && !w->recycle_why) {
                 snprintf(why, sizeof why, "MaxJobs=%" PRIu64 " reached after %" PRIu64 " jobs", c->max_jobs,
                          w->jobs);
                 worker_recycle_soon(w, why);
                 return;
         }
-        if (c->memory_recycle != CGROUP_LIMIT_MAX && !w->recycle_why[0] &&
+        if (c->memory_recycle != CGROUP_LIMIT_MAX && !w->recycle_why &&
             (w->pool->host->controllers & CGROUP_MASK(CGROUP_CONTROLLER_MEMORY))) {
                 _cleanup_(closep) int cgroup_fd = worker_open_cgroup(w);
 
@@ -839,7 +861,7 @@ static void worker_recycle_check(Worker *w) {
                         return;
                 }
         }
-        if (w->recycle_why[0] && !w->frozen)
+        if (w->recycle_why && !w->frozen)
                 worker_replace(w, KILL_CAUSE_RECYCLE, w->recycle_why);
 }
 
@@ -1094,7 +1116,7 @@ static int on_worker_exit(sd_event_source *s, int fd, uint32_t revents, void *us
         info.exec_errno = w->exec_errno;
         info.cause = w->cause;
         info.cause_signal = w->cause_signal;
-        info.cause_detail = w->cause_detail[0] ? w->cause_detail : NULL;
+        info.cause_detail = w->cause_detail;
         info.has_seccomp_filter = pool_config_has_seccomp_filter(p->config);
         worker_collect_evidence(w, cgroup_fd, &info);
 
@@ -1201,15 +1223,15 @@ void worker_on_notify(Worker *w, const NotifyMessage *msg) {
         PoolConfig *c = w->pool->config;
 
         if (msg->has_status)
-                memcpy(w->status_text, msg->status, sizeof w->status_text);
+                (void) worker_set_text(&w->status_text, msg->status[0] ? "%s" : NULL, msg->status);
 
         /* The protocol: no job before READY=1. */
         if ((msg->busy == 1 || msg->waiting == 1) && w->state == WORKER_STARTING && c->type == POOL_TYPE_NOTIFY) {
-                snprintf(w->cause_detail, sizeof w->cause_detail, "%s before READY=1",
-                         msg->busy == 1 ? "X_WORKERPOOL_BUSY=1" : "X_WORKERPOOL_WAITING=1");
+                (void) worker_set_text(&w->cause_detail, "%s before READY=1",
+                                       msg->busy == 1 ? "X_WORKERPOOL_BUSY=1" : "X_WORKERPOOL_WAITING=1");
                 pool_log_event(w->pool, w, LOG_WARNING, NULL, NULL,
                                "Pool %s: worker %" PRIu64 " (pid %d) broke the protocol: %s, stopping it.",
-                               w->pool->name, w->id, (int) w->pid, w->cause_detail);
+                               w->pool->name, w->id, (int) w->pid, strempty(w->cause_detail));
                 worker_stop(w, KILL_CAUSE_PROTOCOL);
                 return;
         }
@@ -1296,7 +1318,7 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
                 .exec_step = s->exec_step,
         };
         snprintf(w->cgroup_name, sizeof w->cgroup_name, "%s-%" PRIu64 ".worker", p->name, w->id);
-        snprintf(w->status_text, sizeof w->status_text, "%s", s->status_text);
+        (void) worker_set_text(&w->status_text, s->status_text[0] ? "%s" : NULL, s->status_text);
 
         /* Its leaf must be there; the fd is not kept (only the exited case below uses it). */
         cgroup_fd = worker_open_cgroup(w);

@@ -80,3 +80,4 @@ static inline int negative_errno(void) {
 #define streq(a, b) (strcmp((a), (b)) == 0)
 #define strneq(a, b, n) (strncmp((a), (b), (n)) == 0)
 #define isempty(s) (!(s) || !(s)[0])
+#define strempty(s) ((s) ?: "")

@@ -367,7 +367,7 @@ Test(jobs, runtime_max_recycles_idle_now_and_busy_once_idle) {
         cr_assert_eq(repl->replaces, idle_id, "the replacement was started first");
         fake_run_for(100);      /* both timers are due by now */
         cr_assert_eq(busy->state, WORKER_BUSY, "a busy worker finishes its job first");
-        cr_assert(busy->recycle_why[0], "but it is marked");
+        cr_assert_not_null(busy->recycle_why, "but it is marked");
         cr_assert_eq(p->n_recycled, 1);
 
         fake_notify(busy, "X_WORKERPOOL_BUSY=0");
