@@ -11,9 +11,8 @@
 #include "../shared/log.h"
 #include "manager.h"
 
-/* Loading takes tens of milliseconds (libbpf reads and parses the kernel's
- * BTF, the verifier checks the program), all of it in system calls and
- * libbpf: nothing the main thread touches. */
+/* Loading takes milliseconds (the kernel's CO-RE relocations and the
+ * verifier), all of it in system calls: nothing the main thread touches. */
 typedef struct FaultProbeLoad {
         pthread_t thread;
         uint64_t root_id;

@@ -91,9 +91,19 @@ bool fault_evidence_is_stack_overflow(const FaultEvidence *e) {
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "fault-probe-event.h"
+/* A light skeleton (bpftool gen skeleton -L): a loader program does the
+ * CO-RE relocations in the kernel, against the kernel's own BTF. With
+ * libbpf's skeleton, libbpf read the kernel's 5.5 MB BTF, parsed its
+ * 125,000 types and searched them for each relocated type: two thirds of
+ * the probe's load, and the probe's load is on the way to the first
+ * worker (bench/RESULTS.md, issue 17). */
 #include "fault-probe.skel.h"
 
 #define TABLE_SIZE          512u    /* processes with records at once */
@@ -358,6 +368,8 @@ static int fault_probe_load(FaultProbe *p, uint64_t root_cgroup_id, int root_lev
         p->skel->rodata->root_cgroup_id = root_cgroup_id;
         p->skel->rodata->root_cgroup_level = root_level;
 
+        /* (For the verifier's words when it refuses the program:
+         * bpftool -d prog loadall build/src/classify/bpf/fault-probe.bpf.o.) */
         r = fault_probe_bpf__load(p->skel);
         if (r < 0) {
                 /* Unknown helper, missing tracepoint or type, CO-RE mismatch:
@@ -371,7 +383,7 @@ static int fault_probe_load(FaultProbe *p, uint64_t root_cgroup_id, int root_lev
         if (r < 0)
                 return log_debug_errno(r, "Fault probe: cannot attach to signal_generate: %m");
 
-        p->rb = ring_buffer__new(bpf_map__fd(p->skel->maps.events), on_event, p, NULL);
+        p->rb = ring_buffer__new(p->skel->maps.events.map_fd, on_event, p, NULL);
         if (!p->rb)
                 return log_debug_errno(negative_errno(), "Fault probe: cannot set up ring buffer: %m");
 
@@ -497,9 +509,9 @@ void fault_probe_forget(FaultProbe *p, pid_t pid) {
 /* Re-exec: see fault-probe.h. */
 static int probe_fd(const FaultProbe *p, int which) {
         if (p->skel)
-                return which == 0 ? bpf_map__fd(p->skel->maps.events) :
-                       which == 1 ? bpf_map__fd(p->skel->maps.bss) :
-                                    bpf_link__fd(p->skel->links.signal_generate);
+                return which == 0 ? p->skel->maps.events.map_fd :
+                       which == 1 ? p->skel->maps.bss.map_fd :
+                                    p->skel->links.signal_generate_fd;
         return which == 0 ? p->events_fd : which == 1 ? p->bss_fd : p->link_fd;
 }
 
