@@ -664,6 +664,7 @@ class Reexec(BusTest):
         still names its sender; the probe's records of a worker killed just
         before the exec survive it too."""
         d = self.start_bus_daemon({"w": pool("/bin/sleep infinity", Workers=6, RestartSec=0)})
+        d.wait_log(r"Fault probe (loaded|not loaded)")   # (it loads in a thread, after the bus name)
         if "Fault probe loaded" not in d.log_text():
             skip_lacking(self, "fault-probe", "the daemon could not load it")
         before = d.wait_workers("w", 6)
@@ -674,7 +675,7 @@ class Reexec(BusTest):
         os.kill(victims[0], signal.SIGKILL)
         d.proc.send_signal(signal.SIGCONT)
         self.mgr("Reexecute")
-        # the rest while the new image starts (a fresh probe would take ~100 ms to load)
+        # the rest while the new image starts (a fresh probe would miss them while it loads)
         for v in victims[1:]:
             os.kill(v, signal.SIGKILL)
         d.wait_log(r"Re-executed: took over", start=mark, timeout=30)
