@@ -23,8 +23,12 @@ const char *cgroup_controller_to_string(CgroupController c) {
         return controller_names[c];
 }
 
-/* mountinfo: "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER" */
-int cgroup_find_mount(char **ret_path) {
+/* The first cgroup2 mount in /proc/self/mountinfo ("ID PARENT MAJ:MIN ROOT
+ * MOUNTPOINT OPTS [OPTIONAL...] - FSTYPE SOURCE SUPER"): its mount point and
+ * the root of the hierarchy it shows (not "/" for a bind mount of a
+ * subtree). mountinfo escapes spaces etc. as \040: a mount point with one is
+ * skipped, keep it simple. */
+static int cgroup2_mountinfo(char **ret_mountpoint, char **ret_root) {
         _cleanup_(freep) char *buf = NULL;
         char *line, *save = NULL;
         int r;
@@ -33,20 +37,27 @@ int cgroup_find_mount(char **ret_path) {
         if (r < 0)
                 return r;
         for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char mountpoint[4096], *sep;
+                char root[4096], mountpoint[4096], *sep = strstr(line, " - ");
 
-                sep = strstr(line, " - ");
                 if (!sep || !strneq(sep + 3, "cgroup2 ", 8))
                         continue;
-                if (sscanf(line, "%*s %*s %*s %*s %4095s", mountpoint) != 1)
+                if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mountpoint) != 2 ||
+                    strchr(mountpoint, '\\'))
                         continue;
-                /* mountinfo escapes spaces etc. as \040: refuse those, keep it simple. */
-                if (strchr(mountpoint, '\\'))
-                        continue;
-                *ret_path = strdup(mountpoint);
-                return *ret_path ? 0 : -ENOMEM;
+                if (ret_mountpoint && !(*ret_mountpoint = strdup(mountpoint)))
+                        return -ENOMEM;
+                if (ret_root && !(*ret_root = strdup(root))) {
+                        if (ret_mountpoint)
+                                *ret_mountpoint = mfree(*ret_mountpoint);
+                        return -ENOMEM;
+                }
+                return 0;
         }
         return -ENOMEDIUM;
+}
+
+int cgroup_find_mount(char **ret_path) {
+        return cgroup2_mountinfo(ret_path, NULL);
 }
 
 static int count_components(const char *path) {
@@ -63,8 +74,7 @@ static int count_components(const char *path) {
 }
 
 int cgroup_get_level(const char *path, int *ret) {
-        _cleanup_(freep) char *buf = NULL;
-        char *line, *save = NULL;
+        _cleanup_(freep) char *root = NULL;
         struct stat ns;
         int r;
 
@@ -75,24 +85,13 @@ int cgroup_get_level(const char *path, int *ret) {
                 return -errno;
         if (ns.st_ino != 0xEFFFFFFBu)
                 return -EOPNOTSUPP;
-        r = read_full_file_at(AT_FDCWD, "/proc/self/mountinfo", &buf);
+        r = cgroup2_mountinfo(NULL, &root);
         if (r < 0)
                 return r;
-        for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-                char root[4096], mountpoint[4096], *sep = strstr(line, " - ");
-
-                /* The same mount as cgroup_find_mount()'s. */
-                if (!sep || !strneq(sep + 3, "cgroup2 ", 8))
-                        continue;
-                if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mountpoint) != 2 ||
-                    strchr(mountpoint, '\\'))
-                        continue;
-                if (strchr(root, '\\'))
-                        return -EOPNOTSUPP;
-                *ret = count_components(root) + count_components(path);
-                return 0;
-        }
-        return -ENOMEDIUM;
+        if (strchr(root, '\\'))
+                return -EOPNOTSUPP;
+        *ret = count_components(root) + count_components(path);
+        return 0;
 }
 
 int cgroup_pid_get_path(pid_t pid, char **ret_path) {

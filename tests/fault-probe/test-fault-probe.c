@@ -40,6 +40,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "cgroup/cgroup.h"
 #include "fault-probe.h"
 #include "shared/log.h"
 #include "shared/macro.h"
@@ -196,10 +197,11 @@ static void unoctal(char *s) {
 }
 
 /* Our own cgroup's directory on the cgroup2 mount, and its level in the
- * hierarchy (the components of its path in /proc/self/cgroup). */
+ * hierarchy. */
 static int find_own_cgroup(char *ret, size_t size, int *ret_level) {
         char line[4096], mnt[PATH_MAX] = "", root[PATH_MAX] = "", own[PATH_MAX] = "";
         FILE *f;
+        int k;
 
         f = fopen("/proc/self/mountinfo", "re");
         if (!f)
@@ -232,14 +234,14 @@ static int find_own_cgroup(char *ret, size_t size, int *ret_level) {
         fclose(f);
         if (!own[0])
                 return -ENOENT;
-        *ret_level = 0;
-        for (const char *c = own; *c; c++)
-                if (*c == '/' && c[1] && c[1] != '/')
-                        (*ret_level)++;
 
         /* The mount may show a sub-tree only (cgroup namespaces, bind mounts). */
         if (!streq(root, "/") && strneq(own, root, strlen(root)))
                 memmove(own, own + strlen(root), strlen(own + strlen(root)) + 1);
+        /* The daemon's own function: the probe sees nothing if it is wrong. */
+        k = cgroup_get_level(own, ret_level);
+        if (k < 0)
+                return k;
         if (streq(own, "/"))
                 own[0] = '\0';
         if ((size_t) snprintf(ret, size, "%s%s", mnt, own) >= size)
