@@ -3,6 +3,7 @@
  * (no BTF, no privilege, built without bpf) segfaults say "evidence: none". */
 #include <errno.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -12,9 +13,12 @@
 #include "manager.h"
 
 /* Loading takes milliseconds (the kernel's CO-RE relocations and the
- * verifier), all of it in system calls: nothing the main thread touches. */
+ * verifier), all of it in system calls: nothing the main thread touches.
+ * r: the result, once the thread has ended (or, without a thread, at
+ * once). */
 typedef struct FaultProbeLoad {
         pthread_t thread;
+        bool threaded;
         uint64_t root_id;
         int root_level;
         FaultProbe *probe;
@@ -28,48 +32,37 @@ static void *fault_probe_load_thread(void *userdata) {
         return NULL;
 }
 
-static int fault_probe_load_join(Manager *m) {
-        FaultProbeLoad *l = TAKE_PTR(m->fault_probe_load);
-        int r;
+/* Wait for the load to end; the probe, if it loaded, is m->fault_probe. */
+static int fault_probe_load_finish(Manager *m) {
+        _cleanup_(freep) FaultProbeLoad *l = TAKE_PTR(m->fault_probe_load);
 
         if (!l)
-                return -ECHILD;
-        (void) pthread_join(l->thread, NULL);
+                return m->fault_probe ? 0 : -ENOMEM;    /* taken over, or no memory for l */
+        if (l->threaded)
+                (void) pthread_join(l->thread, NULL);
         m->fault_probe = l->probe;
-        r = l->r;
-        free(l);
-        return r;
-}
-
-/* What the probe watches: our cgroup root, by id and level. */
-static int fault_probe_target(Manager *m, uint64_t *ret_id, int *ret_level) {
-        int r;
-
-        r = cgroup_get_id(m->cgroup_root_fd, ret_id);
-        if (r < 0)
-                return r;
-        return cgroup_get_level(m->cgroup_root, ret_level);
+        return l->r;
 }
 
 void manager_fault_probe_start(Manager *m) {
-        _cleanup_(freep) FaultProbeLoad *l = NULL;
-        int r;
+        FaultProbeLoad *l;
 
         /* After a re-exec the previous image's probe, attached all along,
          * is ours already. */
-        if (m->fault_probe || m->fault_probe_load || m->cgroup_root_fd < 0)
+        if (m->fault_probe || m->fault_probe_load)
                 return;
-        l = calloc(1, sizeof(*l));
+        l = m->fault_probe_load = calloc(1, sizeof(*l));
         if (!l)
+                return;         /* manager_fault_probe_setup() says -ENOMEM */
+        /* What the probe watches: our cgroup root, by id and level. */
+        l->r = cgroup_get_id(m->cgroup_root_fd, &l->root_id);
+        if (l->r >= 0)
+                l->r = cgroup_get_level(m->cgroup_root, &l->root_level);
+        if (l->r < 0)
                 return;
-        if (fault_probe_target(m, &l->root_id, &l->root_level) < 0)
-                return;         /* manager_fault_probe_setup() says why */
-        r = -pthread_create(&l->thread, NULL, fault_probe_load_thread, l);
-        if (r < 0) {
-                log_debug_errno(r, "Cannot start a thread for the fault probe, loading it later: %m");
-                return;
-        }
-        m->fault_probe_load = TAKE_PTR(l);
+        l->threaded = pthread_create(&l->thread, NULL, fault_probe_load_thread, l) == 0;
+        if (!l->threaded)
+                (void) fault_probe_load_thread(l);      /* then here and now */
 }
 
 static int on_fault_probe(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -80,21 +73,8 @@ static int on_fault_probe(sd_event_source *s, int fd, uint32_t revents, void *us
 }
 
 void manager_fault_probe_setup(Manager *m) {
-        uint64_t id;
-        int level, r;
+        int r = fault_probe_load_finish(m);
 
-        if (m->fault_probe_source)
-                return;         /* done already */
-        if (m->fault_probe_load)
-                r = fault_probe_load_join(m);
-        else if (m->fault_probe)
-                r = 0;          /* taken over from the previous image */
-        else {
-                /* No thread (it could not start): load it here. */
-                r = fault_probe_target(m, &id, &level);
-                if (r >= 0)
-                        r = fault_probe_new(id, level, &m->fault_probe);
-        }
         if (r < 0) {
                 log_warning_errno(r, "Fault probe not loaded (%m): stack overflows are reported as "
                                      "segfaults and signal senders are unknown.");
@@ -113,8 +93,8 @@ void manager_fault_probe_setup(Manager *m) {
 }
 
 void manager_fault_probe_done(Manager *m) {
-        if (m->fault_probe_load)
-                (void) fault_probe_load_join(m);
+        if (m->fault_probe_load)        /* never set up (start-up failed): wait for it */
+                (void) fault_probe_load_finish(m);
         m->fault_probe_source = sd_event_source_disable_unref(m->fault_probe_source);
         m->fault_probe = fault_probe_free(m->fault_probe);
 }
