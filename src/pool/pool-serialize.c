@@ -243,9 +243,9 @@ static void worker_restore(Pool *p, char **f, int n, uint64_t rolling_id, unsign
                 w->recycle_due_mono = strtoull(f[26], NULL, 10);
                 w->frozen = atoi(f[27]);
                 serialize_unescape(f[28]);
-                (void) worker_set_text(&w->recycle_why, f[28][0] ? "%s" : NULL, f[28]);
+                (void) worker_set_text(&w->recycle_why, "%s", f[28]);
                 serialize_unescape(f[29]);
-                (void) worker_set_text(&w->cause_detail, f[29][0] ? "%s" : NULL, f[29]);
+                (void) worker_set_text(&w->cause_detail, "%s", f[29]);
                 serialize_unescape(f[30]);
                 if (f[30][0])
                         w->hang_capture = strdup(f[30]);

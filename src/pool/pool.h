@@ -425,12 +425,13 @@ static inline bool worker_has_job(const Worker *w) {
  * worker is ready (idle, busy, waiting) and not frozen, one at a time. */
 void worker_health_update(Worker *w);
 void worker_health_free(Worker *w);
+/* Set one of a worker's texts (status_text, cause_detail, recycle_why) to
+ * the formatted string; an empty one, or fmt NULL, is none (NULL); -ENOMEM
+ * leaves none. */
+int worker_set_text(char **field, const char *fmt, ...) _printf_(2, 3);
 /* Stop a worker for a reason of the pool's own (recycle, unhealthy): its
  * replacement is started first, then it gets SIGTERM; its exit is
  * classified by cause, with detail in the evidence. */
-/* Set one of a worker's texts (status_text, cause_detail, recycle_why) to
- * the formatted string, or to none with fmt NULL; -ENOMEM leaves none. */
-int worker_set_text(char **field, const char *fmt, ...) _printf_(2, 3);
 void worker_replace(Worker *w, KillCause cause, const char *detail);
 /* ExecStartPre= / ExecStopPost=: 1 if commands were started (the pool waits
  * for pool_start_pre_done() / pool_stop_post_done()), 0 if there are none,

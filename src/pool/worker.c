@@ -799,6 +799,8 @@ int worker_set_text(char **field, const char *fmt, ...) {
                 }
                 va_end(ap);
         }
+        if (s && !s[0])
+                s = mfree(s);           /* empty is none */
         free(*field);
         *field = s;
         return r;
@@ -810,7 +812,7 @@ void worker_replace(Worker *w, KillCause cause, const char *detail) {
         if (!worker_is_ready(w) && w->state != WORKER_STARTING)
                 return;
         /* detail may be w->recycle_why: copied before that goes */
-        (void) worker_set_text(&w->cause_detail, isempty(detail) ? NULL : "%s", detail);
+        (void) worker_set_text(&w->cause_detail, "%s", strempty(detail));
         (void) worker_set_text(&w->recycle_why, NULL);
         if (cause == KILL_CAUSE_RECYCLE) {
                 p->n_recycled++;
@@ -1222,8 +1224,8 @@ bool worker_may_notify(const Worker *w, pid_t sender) {
 void worker_on_notify(Worker *w, const NotifyMessage *msg) {
         PoolConfig *c = w->pool->config;
 
-        if (msg->has_status)
-                (void) worker_set_text(&w->status_text, msg->status[0] ? "%s" : NULL, msg->status);
+        if (msg->has_status && !streq(strempty(w->status_text), msg->status))
+                (void) worker_set_text(&w->status_text, "%s", msg->status);
 
         /* The protocol: no job before READY=1. */
         if ((msg->busy == 1 || msg->waiting == 1) && w->state == WORKER_STARTING && c->type == POOL_TYPE_NOTIFY) {
@@ -1318,7 +1320,7 @@ int worker_adopt(Pool *p, const WorkerSnapshot *s, Worker **ret) {
                 .exec_step = s->exec_step,
         };
         snprintf(w->cgroup_name, sizeof w->cgroup_name, "%s-%" PRIu64 ".worker", p->name, w->id);
-        (void) worker_set_text(&w->status_text, s->status_text[0] ? "%s" : NULL, s->status_text);
+        (void) worker_set_text(&w->status_text, "%s", s->status_text);
 
         /* Its leaf must be there; the fd is not kept (only the exited case below uses it). */
         cgroup_fd = worker_open_cgroup(w);
