@@ -8,7 +8,8 @@
  *
  * Hot path (every signal on the system): the signal number against a skip
  * mask, then the target's cgroup against our subtree: three BTF loads and,
- * for a task at or below our root's level, one probe read. Only signals to tasks inside the subtree go further.
+ * for a task at or below our root's level, one probe read. Only signals to
+ * tasks inside the subtree go further.
  *
  * Portability (one CO-RE object for 6.1 and later):
  *  - the siginfo pointer may be SEND_SIG_NOINFO (0) or SEND_SIG_PRIV (1):
